@@ -1,0 +1,732 @@
+/*
+ * ario.c: the portable core. Op table, chains (soft and hard links, linked
+ * timeouts), the timer heap, cancel, and the completion ring. It knows
+ * nothing of the OS: readiness comes from a backend, syscalls from ops.c.
+ *
+ * Invariants:
+ *  - an op holds its slot from submission until its completion is reaped,
+ *    so the completion ring (>= entries) can never overflow;
+ *  - every consumed submission is completed exactly once (complete());
+ *  - a chain is consumed whole or not at all.
+ */
+#include "ario_internal.h"
+
+/* ------------------------------------------------------------- helpers -- */
+
+static uint32_t pow2_at_least(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
+
+static const ario__backend *backend_by_id(uint32_t id) {
+  switch (id) {
+#if defined(ARIO_HAVE_EPOLL)
+  case ARIO_BACKEND_EPOLL: return &ario__backend_epoll;
+#endif
+#if defined(ARIO_HAVE_POLL)
+  case ARIO_BACKEND_POLL: return &ario__backend_poll;
+#endif
+#if defined(ARIO_HAVE_SELECT) || defined(ARIO_BARE)
+  case ARIO_BACKEND_SELECT: return &ario__backend_select;
+#endif
+  default: return 0;
+  }
+}
+
+/* ARIO_BACKEND=epoll|poll|select in the environment overrides the default. */
+static uint32_t backend_from_env(void) {
+#if defined(ARIO_HOST)
+  const char *s = getenv("ARIO_BACKEND");
+  if (!s) return ARIO_DEFAULT_BACKEND;
+  if (!strcmp(s, "epoll")) return ARIO_BACKEND_EPOLL;
+  if (!strcmp(s, "poll")) return ARIO_BACKEND_POLL;
+  if (!strcmp(s, "select")) return ARIO_BACKEND_SELECT;
+  if (!strcmp(s, "io_uring")) return ARIO_BACKEND_IO_URING;
+#endif
+  return ARIO_DEFAULT_BACKEND;
+}
+
+/* --------------------------------------------------------------- sizing -- */
+
+typedef struct layout {
+  uint32_t fd_cap, ring_cap;
+  size_t ops, fds, ring, heap, backend, total;
+} layout;
+
+static int plan(const ario_params *p, const ario__backend *be, layout *o) {
+  if (!p || p->entries == 0 || p->entries > 0xFFFEu || p->flags || p->reserved)
+    return -EINVAL;
+  o->fd_cap = pow2_at_least(p->entries * 2u);
+  o->ring_cap = pow2_at_least(p->entries);
+  o->ops = align16(sizeof(struct ario_loop));
+  o->fds = o->ops + align16(sizeof(ario__op) * p->entries);
+  o->ring = o->fds + align16(sizeof(ario__fd) * o->fd_cap);
+  o->heap = o->ring + align16(sizeof(ario__idx) * o->ring_cap);
+  o->backend = o->heap + align16(sizeof(ario__idx) * p->entries);
+  o->total = o->backend + align16(be->mem_size(o->fd_cap));
+  return 0;
+}
+
+static uint32_t resolve_backend(const ario_params *p) {
+  return p && p->backend != ARIO_BACKEND_DEFAULT ? p->backend
+                                                  : backend_from_env();
+}
+
+ARIO_API size_t ario_mem_size(const ario_params *p) {
+  const ario__backend *be = backend_by_id(resolve_backend(p));
+  layout o;
+  if (!be || plan(p, be, &o)) return 0;
+  return o.total;
+}
+
+ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
+  const ario__backend *be;
+  layout o;
+  int rc;
+  if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
+  be = backend_by_id(resolve_backend(p));
+  if (!be) return p && p->backend > ARIO_BACKEND_WINDOWS ? -EINVAL : -ENOSYS;
+  if ((rc = plan(p, be, &o))) return rc;
+  if (mem_len < o.total) return -ENOMEM;
+  memset(mem, 0, o.total);
+  ario_loop *l = (ario_loop *)mem;
+  l->be = be;
+  l->entries = p->entries;
+  l->fd_cap = o.fd_cap;
+  l->ring_cap = o.ring_cap;
+  l->ops = (ario__op *)((char *)mem + o.ops);
+  l->fds = (ario__fd *)((char *)mem + o.fds);
+  l->ring = (ario__idx *)((char *)mem + o.ring);
+  l->heap = (ario__idx *)((char *)mem + o.heap);
+  l->deadline = INT64_MAX;
+  for (uint32_t i = 0; i < l->entries; i++) {
+    l->ops[i].next = (ario__idx)(i + 1 < l->entries ? i + 1 : ARIO_NIL);
+    l->ops[i].link = ARIO_NIL;
+    l->ops[i].pos = ARIO_NIL;
+  }
+  for (uint32_t i = 0; i < l->fd_cap; i++) {
+    l->fds[i].fd = -1;
+    l->fds[i].head = l->fds[i].tail = ARIO_NIL;
+  }
+  l->free_head = 0;
+  return be->init(l, (char *)mem + o.backend);
+}
+
+ARIO_API int ario_backend(const ario_loop *l) { return l->be->id; }
+ARIO_API uint32_t ario_inflight(const ario_loop *l) { return l->inflight; }
+
+/* ------------------------------------------------------------ the heap -- */
+
+static int64_t deadline_of(const ario_loop *l, ario__idx i) {
+  return (int64_t)l->ops[i].off;
+}
+
+static void heap_set(ario_loop *l, uint32_t pos, ario__idx i) {
+  l->heap[pos] = i;
+  l->ops[i].pos = (ario__idx)pos;
+}
+
+static void heap_up(ario_loop *l, uint32_t pos) {
+  ario__idx i = l->heap[pos];
+  while (pos > 0) {
+    uint32_t parent = (pos - 1) / 2;
+    if (deadline_of(l, l->heap[parent]) <= deadline_of(l, i)) break;
+    heap_set(l, pos, l->heap[parent]);
+    pos = parent;
+  }
+  heap_set(l, pos, i);
+}
+
+static void heap_down(ario_loop *l, uint32_t pos) {
+  ario__idx i = l->heap[pos];
+  for (;;) {
+    uint32_t c = pos * 2 + 1;
+    if (c >= l->heap_len) break;
+    if (c + 1 < l->heap_len &&
+        deadline_of(l, l->heap[c + 1]) < deadline_of(l, l->heap[c]))
+      c++;
+    if (deadline_of(l, i) <= deadline_of(l, l->heap[c])) break;
+    heap_set(l, pos, l->heap[c]);
+    pos = c;
+  }
+  heap_set(l, pos, i);
+}
+
+/* Makes the earliest deadline visible to a thread in ario_wait(), and wakes
+ * it when the bound got earlier. Dekker-style: the waiter stores `waiting`
+ * then loads `deadline`; we store `deadline` then load `waiting`. */
+static void publish_deadline(ario_loop *l) {
+  int64_t d = l->heap_len ? deadline_of(l, l->heap[0]) : INT64_MAX;
+  int64_t old = __atomic_load_n(&l->deadline, __ATOMIC_RELAXED);
+  __atomic_store_n(&l->deadline, d, __ATOMIC_SEQ_CST);
+  if (d < old && __atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) l->be->wake(l);
+}
+
+static void heap_push(ario_loop *l, ario__idx i) {
+  l->heap[l->heap_len] = i;
+  heap_up(l, l->heap_len++);
+  if (l->heap[0] == i) publish_deadline(l);
+}
+
+static void heap_remove(ario_loop *l, ario__idx i) {
+  uint32_t pos = l->ops[i].pos;
+  uint32_t last = --l->heap_len;
+  l->ops[i].pos = ARIO_NIL;
+  if (pos != last) {
+    ario__idx moved = l->heap[last];
+    heap_set(l, pos, moved);
+    heap_up(l, pos);
+    if (l->ops[moved].pos == pos) heap_down(l, pos);
+  }
+  if (pos == 0) publish_deadline(l);
+}
+
+/* ------------------------------------------------------------ fd table -- */
+
+static uint32_t fd_hash(const ario_loop *l, int32_t fd) {
+  return ((uint32_t)fd * 2654435761u) & (l->fd_cap - 1);
+}
+
+static uint32_t fd_find(const ario_loop *l, int32_t fd) {
+  for (uint32_t s = fd_hash(l, fd);; s = (s + 1) & (l->fd_cap - 1)) {
+    if (l->fds[s].fd == fd) return s;
+    if (l->fds[s].fd < 0) return ARIO_NIL;
+  }
+}
+
+static int set_interest(ario_loop *l, uint32_t s, unsigned want) {
+  int rc = l->be->watch(l, s, want);
+  if (rc == 0) {
+    l->fds[s].armed = (uint8_t)want;
+    l->fds[s].known = 1;
+  }
+  return rc;
+}
+
+static void fd_erase(ario_loop *l, uint32_t s);
+
+/* Idle registrations (no waiters) are kept for reuse; when the table runs
+ * short they are dropped. Waiting fds never exceed `entries` <= fd_cap/2. */
+static void fd_evict_idle(ario_loop *l) {
+  for (uint32_t s = 0; s < l->fd_cap; s++)
+    while (l->fds[s].fd >= 0 && l->fds[s].head == ARIO_NIL) fd_erase(l, s);
+}
+
+static uint32_t fd_insert(ario_loop *l, int32_t fd) {
+  uint32_t s = fd_find(l, fd);
+  if (s != ARIO_NIL) return s;
+  if (l->fd_used + 1 > l->fd_cap / 2 + l->fd_cap / 4) fd_evict_idle(l);
+  l->fd_used++;
+  s = fd_hash(l, fd);
+  while (l->fds[s].fd >= 0) {
+    if (l->fds[s].fd == fd) return s;
+    s = (s + 1) & (l->fd_cap - 1);
+  }
+  l->fds[s].fd = fd;
+  l->fds[s].head = l->fds[s].tail = ARIO_NIL;
+  l->fds[s].want = l->fds[s].armed = l->fds[s].known = 0;
+  return s;
+}
+
+/* Backward-shift deletion keeps linear probing free of tombstones. Moving a
+ * slot changes its index, so the backend forgets it and waiters are
+ * re-pointed. */
+static void fd_erase(ario_loop *l, uint32_t s) {
+  uint32_t mask = l->fd_cap - 1;
+  if (l->fds[s].known) l->be->forget(l, s);
+  l->fds[s].fd = -1;
+  l->fd_used--;
+  for (uint32_t j = (s + 1) & mask; l->fds[j].fd >= 0; j = (j + 1) & mask) {
+    uint32_t home = fd_hash(l, l->fds[j].fd);
+    /* j may move to s if home is cyclically outside (s, j] */
+    if (((j - home) & mask) >= ((j - s) & mask)) {
+      if (l->fds[j].known) l->be->forget(l, j);
+      l->fds[s] = l->fds[j];
+      l->fds[s].known = 0;
+      l->fds[s].armed = 0;
+      for (ario__idx i = l->fds[s].head; i != ARIO_NIL; i = l->ops[i].next)
+        l->ops[i].pos = (ario__idx)s;
+      if (l->fds[s].want) set_interest(l, s, l->fds[s].want);
+      l->fds[j].fd = -1;
+      s = j;
+    }
+  }
+}
+
+/* --------------------------------------------------------- completions -- */
+
+static void start(ario_loop *l, ario__idx i);
+static void complete(ario_loop *l, ario__idx i, int32_t res);
+
+/* ario__op.events of a TIMEOUT that also completes on a completion count */
+#define COUNTED 1u
+
+static int is_link_timeout(const ario_loop *l, ario__idx i) {
+  return i != ARIO_NIL && l->ops[i].op == ARIO_OP_LINK_TIMEOUT;
+}
+
+/* Whether a result lets a soft chain go on (io_uring's rules: an error, or a
+ * short READ/WRITE/SEND/SENDTO, or a short RECV with MSG_WAITALL, fails). */
+static int succeeded(const ario__op *op, int32_t res) {
+  if (res < 0) return 0;
+  switch (op->op) {
+  case ARIO_OP_READ:
+  case ARIO_OP_WRITE:
+  case ARIO_OP_SEND:
+  case ARIO_OP_SENDTO: return (uint32_t)res >= op->len;
+  case ARIO_OP_RECV:
+  case ARIO_OP_RECVFROM:
+#ifdef MSG_WAITALL
+    if (op->op_flags & MSG_WAITALL) return (uint32_t)res >= op->len;
+#endif
+    return 1;
+  default: return 1;
+  }
+}
+
+static void check_counted_timeouts(ario_loop *l) {
+  for (uint32_t k = 0; k < l->heap_len && l->counted_timeouts;) {
+    ario__idx t = l->heap[k];
+    ario__op *op = &l->ops[t];
+    if (op->op == ARIO_OP_TIMEOUT && op->events == COUNTED &&
+        (int32_t)(l->cq_seq - op->len) >= 0) {
+      heap_remove(l, t);
+      l->counted_timeouts--;
+      complete(l, t, 0);
+      k = 0; /* the heap moved */
+    } else {
+      k++;
+    }
+  }
+}
+
+/* Fails every op of a chain from i on with -ECANCELED, in order. */
+static void cancel_chain(ario_loop *l, ario__idx i) {
+  while (i != ARIO_NIL) {
+    ario__idx next = l->ops[i].link;
+    l->ops[i].link = ARIO_NIL;
+    complete(l, i, -ECANCELED);
+    i = next;
+  }
+}
+
+/* Removes a waiting op from its fd's FIFO. */
+static void unwait(ario_loop *l, ario__idx i) {
+  uint32_t s = l->ops[i].pos;
+  ario__fd *f = &l->fds[s];
+  ario__idx prev = ARIO_NIL;
+  for (ario__idx k = f->head; k != ARIO_NIL; prev = k, k = l->ops[k].next) {
+    if (k != i) continue;
+    if (prev == ARIO_NIL) f->head = l->ops[k].next;
+    else l->ops[prev].next = l->ops[k].next;
+    if (f->tail == k) f->tail = prev;
+    break;
+  }
+  l->ops[i].next = ARIO_NIL;
+  l->ops[i].pos = ARIO_NIL;
+  unsigned want = 0;
+  for (ario__idx k = f->head; k != ARIO_NIL; k = l->ops[k].next)
+    want |= l->ops[k].events;
+  f->want = (uint8_t)want;
+  /* Interest is dropped lazily: an idle registration costs nothing until
+   * the fd reports, and the next op on it usually comes right away. */
+  if (!f->head && !f->known) fd_erase(l, s);
+}
+
+/* Stops an op that has not completed (WAITING or TIMER). */
+static void detach(ario_loop *l, ario__idx i) {
+  ario__op *op = &l->ops[i];
+  if (op->state == ARIO__WAITING) {
+    unwait(l, i);
+  } else if (op->state == ARIO__TIMER) {
+    heap_remove(l, i);
+    if (op->op == ARIO_OP_TIMEOUT && op->events == COUNTED) l->counted_timeouts--;
+  }
+}
+
+/* The single place where an op completes. */
+static void complete(ario_loop *l, ario__idx i, int32_t res) {
+  ario__op *op = &l->ops[i];
+  op->res = res;
+  op->state = ARIO__DONE;
+  l->ring[l->ring_tail++ & (l->ring_cap - 1)] = i;
+  /* Expired timeouts do not count towards counted timeouts (io_uring). */
+  if (!(op->op == ARIO_OP_TIMEOUT && res == -ETIME)) l->cq_seq++;
+
+  if (op->op == ARIO_OP_LINK_TIMEOUT) return; /* its target drives the chain */
+
+  ario__idx next = op->link;
+  op->link = ARIO_NIL;
+  if (is_link_timeout(l, next)) {
+    ario__op *lt = &l->ops[next];
+    ario__idx after = lt->link;
+    lt->link = ARIO_NIL;
+    if (lt->state == ARIO__TIMER) {
+      heap_remove(l, next);
+      complete(l, next, -ECANCELED);
+    } else if (lt->state == ARIO__QUEUED) {
+      complete(l, next, -ECANCELED);
+    }
+    next = after;
+  }
+  if (next != ARIO_NIL) {
+    if (succeeded(op, res) || (op->flags & ARIO_SQE_HARDLINK)) start(l, next);
+    else cancel_chain(l, next);
+  }
+  if (l->counted_timeouts) check_counted_timeouts(l);
+}
+
+/* ------------------------------------------------------------- running -- */
+
+static unsigned events_for(const ario__op *op) {
+  switch (op->op) {
+  case ARIO_OP_READ:
+  case ARIO_OP_RECV:
+  case ARIO_OP_RECVFROM:
+  case ARIO_OP_ACCEPT: return ARIO_POLL_IN;
+  case ARIO_OP_WRITE:
+  case ARIO_OP_SEND:
+  case ARIO_OP_SENDTO:
+  case ARIO_OP_CONNECT: return ARIO_POLL_OUT;
+  case ARIO_OP_POLL: return op->op_flags & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT);
+  default: return 0;
+  }
+}
+
+static void wait_on_fd(ario_loop *l, ario__idx i) {
+  ario__op *op = &l->ops[i];
+  uint32_t s = fd_insert(l, op->fd);
+  ario__fd *f = &l->fds[s];
+  op->state = ARIO__WAITING;
+  op->pos = (ario__idx)s;
+  op->next = ARIO_NIL;
+  op->events = (uint8_t)events_for(op);
+  if (f->tail == ARIO_NIL) f->head = i;
+  else l->ops[f->tail].next = i;
+  f->tail = i;
+  f->want |= op->events;
+  if ((f->armed & f->want) != f->want) {
+    int rc = set_interest(l, s, f->want | f->armed);
+    if (rc < 0) {
+      unwait(l, i);
+      complete(l, i, rc);
+    }
+  }
+}
+
+static void arm_timer(ario_loop *l, ario__idx i) {
+  ario__op *op = &l->ops[i];
+  if (!(op->op_flags & ARIO_TIMEOUT_ABS)) {
+    int64_t now = ario_now();
+    uint64_t rel = op->off > (uint64_t)(INT64_MAX - now) ? (uint64_t)(INT64_MAX - now) : op->off;
+    op->off = (uint64_t)(now + (int64_t)rel);
+    op->op_flags |= ARIO_TIMEOUT_ABS;
+  }
+  op->state = ARIO__TIMER;
+  heap_push(l, i);
+}
+
+static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
+  const ario__op *t = &l->ops[k];
+  if (t->state != ARIO__WAITING && t->state != ARIO__TIMER) return 0;
+  if (t->op == ARIO_OP_LINK_TIMEOUT) return 0;
+  if (c->op_flags & ARIO_CANCEL_ANY) return 1;
+  if (c->op_flags & ARIO_CANCEL_FD) return t->fd == c->fd;
+  return t->user_data == c->off;
+}
+
+static int32_t do_cancel(ario_loop *l, ario__idx self) {
+  ario__op *c = &l->ops[self];
+  int32_t n = 0;
+  for (uint32_t k = 0; k < l->entries; k++) {
+    if (k == self || !op_matches(l, c, (ario__idx)k)) continue;
+    detach(l, (ario__idx)k);
+    complete(l, (ario__idx)k, -ECANCELED);
+    n++;
+    if (!(c->op_flags & ARIO_CANCEL_ALL)) break;
+  }
+  if (n == 0) return -ENOENT;
+  return (c->op_flags & ARIO_CANCEL_ALL) ? n : 0;
+}
+
+/* Cancels what waits on fd, then forgets it (CLOSE, ario_close). */
+void ario__drop_fd(ario_loop *l, int32_t fd) {
+  uint32_t s = fd_find(l, fd);
+  if (s == ARIO_NIL) return;
+  while (l->fds[s].head != ARIO_NIL) {
+    ario__idx k = l->fds[s].head;
+    unwait(l, k);
+    complete(l, k, -ECANCELED);
+    s = fd_find(l, fd);
+    if (s == ARIO_NIL) return;
+  }
+  fd_erase(l, s);
+}
+
+/* Begins an op whose turn has come (head of a chain, or standalone). */
+static void start(ario_loop *l, ario__idx i) {
+  ario__op *op = &l->ops[i];
+  int32_t res;
+  if (is_link_timeout(l, op->link)) arm_timer(l, op->link);
+  switch (op->op) {
+  case ARIO_OP_NOP: complete(l, i, 0); return;
+  case ARIO_OP_TIMEOUT:
+    if (op->len) {
+      op->len += l->cq_seq; /* the completion sequence number to wait for */
+      op->events = COUNTED;
+      l->counted_timeouts++;
+    }
+    arm_timer(l, i);
+    return;
+  case ARIO_OP_CANCEL: complete(l, i, do_cancel(l, i)); return;
+  case ARIO_OP_CLOSE:
+    ario__drop_fd(l, op->fd);
+    complete(l, i, ario__try_io(l, op, 0));
+    return;
+  case ARIO_OP_READ:
+  case ARIO_OP_WRITE:
+  case ARIO_OP_ACCEPT:
+  case ARIO_OP_POLL:
+    /* Wait for readiness first: these may block on a blocking fd. */
+    wait_on_fd(l, i);
+    return;
+  default:
+    /* RECV, SEND, RECVFROM, SENDTO (MSG_DONTWAIT), CONNECT, SHUTDOWN: try
+     * at once, as io_uring does. */
+    res = ario__try_io(l, op, 0);
+    if (res == -EAGAIN) wait_on_fd(l, i);
+    else complete(l, i, res);
+  }
+}
+
+void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
+  ario__fd *f = &l->fds[s];
+  if (f->fd < 0) return;
+  int32_t fd = f->fd;
+  ario__idx i = f->head;
+  while (i != ARIO_NIL) {
+    ario__op *op = &l->ops[i];
+    ario__idx next = op->next;
+    if (revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP)) {
+      int32_t res = ario__try_io(l, op, revents);
+      if (res != -EAGAIN) {
+        unwait(l, i);
+        complete(l, i, res);
+        /* completing may have moved or emptied this fd's slot */
+        s = fd_find(l, fd);
+        if (s == ARIO_NIL) return;
+        f = &l->fds[s];
+      }
+    }
+    i = next;
+    if (i != ARIO_NIL && (l->ops[i].state != ARIO__WAITING || l->ops[i].pos != s))
+      i = f->head; /* the list changed under us: rescan from its head */
+  }
+  /* Interest nobody wants any more is dropped when it reports. */
+  if (f->armed & ~f->want) {
+    if (!f->head) fd_erase(l, s);
+    else set_interest(l, s, f->want);
+  }
+}
+
+static void expire_timers(ario_loop *l) {
+  if (!l->heap_len) return;
+  int64_t now = ario_now();
+  while (l->heap_len && deadline_of(l, l->heap[0]) <= now) {
+    ario__idx t = l->heap[0];
+    ario__op *op = &l->ops[t];
+    heap_remove(l, t);
+    if (op->op == ARIO_OP_TIMEOUT) {
+      if (op->events == COUNTED) l->counted_timeouts--;
+      complete(l, t, -ETIME);
+    } else {
+      /* LINK_TIMEOUT: its target is the op that links to it. */
+      ario__idx target = (ario__idx)op->addr2;
+      complete(l, t, -ETIME);
+      if (l->ops[target].state == ARIO__WAITING ||
+          l->ops[target].state == ARIO__TIMER) {
+        detach(l, target);
+        complete(l, target, -ECANCELED);
+      }
+    }
+  }
+}
+
+/* ----------------------------------------------------------- submission -- */
+
+static int needs_fd(uint8_t op) {
+  return op != ARIO_OP_NOP && op != ARIO_OP_TIMEOUT &&
+         op != ARIO_OP_LINK_TIMEOUT && op != ARIO_OP_CANCEL;
+}
+
+static int needs_buffer(uint8_t op) {
+  return op == ARIO_OP_READ || op == ARIO_OP_WRITE || op == ARIO_OP_RECV ||
+         op == ARIO_OP_SEND || op == ARIO_OP_RECVFROM || op == ARIO_OP_SENDTO;
+}
+
+/* Validates one entry: 0 or the -errno it completes with. */
+static int32_t validate(const ario_sqe *e, int after_link) {
+  if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
+  if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
+  if (e->reserved) return -EINVAL;
+  if (needs_fd(e->op) && e->fd < 0) return -EBADF;
+  if (needs_buffer(e->op) && e->len && !e->addr) return -EFAULT;
+  if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32)) return -EFAULT;
+  switch (e->op) {
+  case ARIO_OP_CONNECT: if (!e->addr) return -EFAULT; break;
+  case ARIO_OP_SENDTO: if (!e->addr2) return -EFAULT; break;
+  case ARIO_OP_SHUTDOWN: if (e->len > 2) return -EINVAL; break;
+  case ARIO_OP_POLL:
+    if (e->op_flags & ~(uint32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
+                                  ARIO_POLL_ERR | ARIO_POLL_HUP))
+      return -EINVAL;
+    break;
+  case ARIO_OP_TIMEOUT:
+  case ARIO_OP_LINK_TIMEOUT:
+    if (e->op_flags & ~ARIO_TIMEOUT_ABS) return -EINVAL;
+    if (e->op == ARIO_OP_LINK_TIMEOUT && !after_link) return -EINVAL;
+    if (e->off > (uint64_t)INT64_MAX) return -EINVAL;
+    break;
+  case ARIO_OP_CANCEL:
+    if (e->op_flags & ~(uint32_t)(ARIO_CANCEL_ALL | ARIO_CANCEL_FD | ARIO_CANCEL_ANY))
+      return -EINVAL;
+    if ((e->op_flags & ARIO_CANCEL_FD) && e->fd < 0) return -EBADF;
+    break;
+  default: break;
+  }
+  return 0;
+}
+
+static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
+  ario__idx i = (ario__idx)l->free_head;
+  ario__op *op = &l->ops[i];
+  l->free_head = op->next;
+  l->inflight++;
+  op->user_data = e->user_data;
+  op->off = e->op == ARIO_OP_CANCEL && !(e->op_flags & ARIO_CANCEL_FD) ? e->addr : e->off;
+  op->addr = (uintptr_t)e->addr;
+  op->addr2 = (uintptr_t)e->addr2;
+  op->len = e->len;
+  op->op_flags = e->op_flags;
+  op->fd = e->fd;
+  op->res = 0;
+  op->next = op->link = op->pos = ARIO_NIL;
+  op->op = e->op;
+  op->flags = e->flags;
+  op->state = ARIO__QUEUED;
+  op->events = 0;
+  return i;
+}
+
+ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
+  uint32_t k = 0;
+  if (!l || (!sqes && n)) return -EINVAL;
+  while (k < n) {
+    /* The chain starting at k: entries up to the first without a link flag. */
+    uint32_t end = k;
+    while (end < n && (sqes[end].flags & (ARIO_SQE_LINK | ARIO_SQE_HARDLINK)))
+      end++;
+    int open_ended = end == n; /* the batch ended inside a chain */
+    if (open_ended) end = n - 1;
+    uint32_t len = end - k + 1;
+    if (len > l->entries - l->inflight) break;
+
+    /* Validate the whole chain; an invalid member fails it all, as io_uring
+     * fails a link whose member cannot be prepared. */
+    int32_t err = 0;
+    uint32_t bad = 0;
+    for (uint32_t j = k; j <= end && !err; j++) {
+      int after_link = j > k && sqes[j - 1].op != ARIO_OP_LINK_TIMEOUT;
+      err = validate(&sqes[j], after_link);
+      bad = j;
+    }
+    if (!err && open_ended) {
+      err = -EINVAL; /* a chain may not span submissions */
+      bad = end;
+    }
+
+    ario__idx head = ARIO_NIL, prev = ARIO_NIL;
+    for (uint32_t j = k; j <= end; j++) {
+      ario__idx i = take_slot(l, &sqes[j]);
+      if (prev != ARIO_NIL) l->ops[prev].link = i;
+      else head = i;
+      if (sqes[j].op == ARIO_OP_LINK_TIMEOUT) l->ops[i].addr2 = prev;
+      prev = i;
+    }
+    if (err) {
+      ario__idx i = head;
+      for (uint32_t j = k; j <= end; j++) {
+        ario__idx next = l->ops[i].link;
+        l->ops[i].link = ARIO_NIL;
+        complete(l, i, j == bad ? err : -ECANCELED);
+        i = next;
+      }
+    } else {
+      start(l, head);
+    }
+    k = end + 1;
+  }
+  return (int)k;
+}
+
+/* -------------------------------------------------------------- reaping -- */
+
+ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
+                       int64_t timeout_ns) {
+  if (!l || (!out && max)) return -EINVAL;
+  if (ario__has_cqe(l)) timeout_ns = 0;
+  if (timeout_ns != 0 && l->heap_len) {
+    int64_t until = deadline_of(l, l->heap[0]) - ario_now();
+    if (until < 0) until = 0;
+    if (timeout_ns < 0 || until < timeout_ns) timeout_ns = until;
+  }
+  int rc = l->be->poll(l, timeout_ns);
+  if (rc < 0 && rc != -EINTR) return rc;
+  expire_timers(l);
+
+  uint32_t n = 0;
+  while (n < max && ario__has_cqe(l)) {
+    ario__idx i = l->ring[l->ring_head++ & (l->ring_cap - 1)];
+    ario__op *op = &l->ops[i];
+    out[n].user_data = op->user_data;
+    out[n].res = op->res;
+    out[n].flags = 0;
+    n++;
+    op->state = ARIO__FREE;
+    op->next = (ario__idx)l->free_head;
+    l->free_head = i;
+    l->inflight--;
+  }
+  return (int)n;
+}
+
+ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
+  int rc = 1;
+  __atomic_store_n(&l->waiting, 1, __ATOMIC_SEQ_CST);
+  int64_t d = __atomic_load_n(&l->deadline, __ATOMIC_SEQ_CST);
+  if (!ario__has_cqe(l)) {
+    int64_t until = d == INT64_MAX ? -1 : d - ario_now();
+    if (d != INT64_MAX && until <= 0) {
+      rc = 1; /* a timer is due */
+    } else if (until >= 0 && (timeout_ns < 0 || until < timeout_ns)) {
+      rc = l->be->wait(l, until);
+      if (rc == 0) rc = 1; /* the deadline passed: a timer is due */
+    } else {
+      rc = l->be->wait(l, timeout_ns);
+    }
+  }
+  __atomic_store_n(&l->waiting, 0, __ATOMIC_SEQ_CST);
+  return rc;
+}
+
+ARIO_API void ario_wake(ario_loop *l) { l->be->wake(l); }
+
+ARIO_API void ario_deinit(ario_loop *l) {
+  if (!l || !l->be) return;
+  ario_bell_stop(l);
+  l->be->deinit(l);
+  l->be = 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * ario_internal.h: what the core, the backends and the platform layer share.
+ * Not installed; the public contract is include/ario.h.
+ */
+#ifndef ARIO_INTERNAL_H
+#define ARIO_INTERNAL_H
+
+#include "ario.h"
+#include "platform.h"
+
+#define ARIO_NIL 0xFFFFu
+typedef uint16_t ario__idx;
+
+/* Op states. */
+enum {
+  ARIO__FREE = 0,
+  ARIO__QUEUED,  /* consumed, waiting for the op before it in its chain */
+  ARIO__WAITING, /* waiting for its fd to become ready */
+  ARIO__TIMER,   /* TIMEOUT or LINK_TIMEOUT armed in the timer heap */
+  ARIO__DONE     /* completed, its entry sits in the completion ring */
+};
+
+/* One in-flight op. Addresses are native pointers here (4 bytes on a
+ * 32-bit MCU), which keeps the table small there. */
+typedef struct ario__op {
+  uint64_t user_data;
+  uint64_t off;   /* offset, address length, cancel key; deadline for timers */
+  uintptr_t addr; /* buffer or sockaddr */
+  uintptr_t addr2;
+  uint32_t len;   /* length; target sequence for counted timeouts */
+  uint32_t op_flags;
+  int32_t fd;
+  int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL */
+  ario__idx next; /* free list, fd wait list */
+  ario__idx link; /* next op of the chain, or ARIO_NIL */
+  ario__idx pos;  /* heap position (timers) or fd slot (waiting ops) */
+  uint8_t op;
+  uint8_t flags;  /* ARIO_SQE_* */
+  uint8_t state;
+  uint8_t events; /* ARIO_POLL_* the op waits for */
+  uint16_t pad;
+} ario__op;
+
+/* A descriptor with ops waiting on it. */
+typedef struct ario__fd {
+  int32_t fd;     /* -1: empty slot */
+  ario__idx head; /* FIFO of waiting ops */
+  ario__idx tail;
+  uint8_t want;   /* union of the waiters' events */
+  uint8_t armed;  /* events registered with the backend */
+  uint8_t known;  /* registered with the backend at all (epoll ADD done) */
+  uint8_t pad;
+} ario__fd;
+
+/* A readiness backend. poll() and wait() take a timeout in ns, <0 = none. */
+typedef struct ario__backend {
+  uint8_t id;
+  size_t (*mem_size)(uint32_t fd_cap);
+  int (*init)(ario_loop *l, void *mem);
+  void (*deinit)(ario_loop *l);
+  /* Interest of fd slot `slot` changes from fd->armed to `want` (0 = none).
+   * Returns 0 or -errno; on error the waiters fail with it. */
+  int (*watch)(ario_loop *l, uint32_t slot, unsigned want);
+  /* The fd in `slot` is being closed or forgotten. */
+  void (*forget)(ario_loop *l, uint32_t slot);
+  /* Waits up to timeout_ns and reports ready slots through ario__fd_ready. */
+  int (*poll)(ario_loop *l, int64_t timeout_ns);
+  /* From another thread: blocks until poll() would find something. */
+  int (*wait)(ario_loop *l, int64_t timeout_ns);
+  void (*wake)(ario_loop *l);
+} ario__backend;
+
+struct ario_loop {
+  const ario__backend *be;
+  uint32_t entries;  /* op capacity */
+  uint32_t fd_cap;   /* fd table slots, power of two */
+  uint32_t ring_cap; /* completion ring, power of two */
+  ario__op *ops;
+  ario__fd *fds;
+  ario__idx *ring;
+  ario__idx *heap;
+  uint32_t ring_head, ring_tail;
+  uint32_t heap_len;
+  uint32_t fd_used;
+  uint32_t free_head;
+  uint32_t inflight;
+  uint32_t cq_seq;          /* completions posted, for counted timeouts */
+  uint32_t counted_timeouts;
+  int64_t deadline;         /* earliest timer, INT64_MAX if none; read by waiters */
+  int waiting;              /* a thread sleeps in ario_wait() */
+  ario__backend_state bs;   /* the backend's own state (platform.h) */
+  ario__bell_state bell;    /* doorbell thread (platform.h) */
+};
+
+/* Core entry points for the backends. */
+void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);
+/* Pending completions, so a waiter must not sleep. */
+static inline int ario__has_cqe(const ario_loop *l) {
+  return __atomic_load_n(&l->ring_head, __ATOMIC_RELAXED) !=
+         __atomic_load_n(&l->ring_tail, __ATOMIC_ACQUIRE);
+}
+
+/* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
+void ario__drop_fd(ario_loop *l, int32_t fd);
+
+/* Non-blocking attempt of an op on its fd: returns the result, or
+ * -EAGAIN to keep waiting (platform layer, ops.c). */
+int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents);
+
+extern const ario__backend ario__backend_epoll;
+extern const ario__backend ario__backend_poll;
+extern const ario__backend ario__backend_select;
+
+#endif

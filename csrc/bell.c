@@ -1,0 +1,96 @@
+/*
+ * bell.c: the doorbell thread that wakes an owner thread (Deno's JS thread)
+ * which cannot block. The owner arms the bell after reaping everything; the
+ * thread waits with ario_wait() and calls bell() once. bell() may block
+ * until the owner runs it (Deno's thread-safe callbacks do), so stopping
+ * refuses, rather than deadlocks, while the thread is inside it.
+ */
+#include "ario_internal.h"
+#include "sys.h"
+
+#if defined(ARIO_HOST)
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+static void *bell_main(void *arg) {
+  ario_loop *l = (ario_loop *)arg;
+  ario__bell_state *b = &l->bell;
+#if defined(__linux__) && defined(PR_SET_TIMERSLACK)
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* precise timer wake-ups */
+#endif
+  pthread_mutex_lock(&b->mu);
+  for (;;) {
+    while (!b->armed && !b->stopping) pthread_cond_wait(&b->cv, &b->mu);
+    if (b->stopping) break;
+    pthread_mutex_unlock(&b->mu);
+    ario_wait(l, -1);
+    pthread_mutex_lock(&b->mu);
+    if (b->stopping) break;
+    if (!b->armed) continue;
+    b->armed = 0;
+    b->in_bell = 1;
+    pthread_mutex_unlock(&b->mu);
+    b->bell();
+    pthread_mutex_lock(&b->mu);
+    b->in_bell = 0;
+    pthread_cond_broadcast(&b->cv);
+  }
+  pthread_mutex_unlock(&b->mu);
+  return 0;
+}
+
+ARIO_API int ario_bell_start(ario_loop *l, void (*bell)(void)) {
+  ario__bell_state *b = &l->bell;
+  if (!bell) return -EINVAL;
+  if (b->running) return -EALREADY;
+  pthread_mutex_init(&b->mu, 0);
+  pthread_cond_init(&b->cv, 0);
+  b->bell = bell;
+  b->armed = b->stopping = b->in_bell = 0;
+  int rc = pthread_create(&b->thread, 0, bell_main, l);
+  if (rc) return -rc;
+  b->running = 1;
+  return 0;
+}
+
+ARIO_API void ario_bell_arm(ario_loop *l) {
+  ario__bell_state *b = &l->bell;
+  pthread_mutex_lock(&b->mu);
+  if (!b->armed) {
+    b->armed = 1;
+    pthread_cond_signal(&b->cv);
+  }
+  pthread_mutex_unlock(&b->mu);
+}
+
+ARIO_API int ario_bell_stop(ario_loop *l) {
+  ario__bell_state *b = &l->bell;
+  if (!b->running) return 0;
+  pthread_mutex_lock(&b->mu);
+  if (b->in_bell) {
+    pthread_mutex_unlock(&b->mu);
+    return -EBUSY;
+  }
+  b->stopping = 1;
+  pthread_cond_broadcast(&b->cv);
+  pthread_mutex_unlock(&b->mu);
+  ario_wake(l);
+  pthread_join(b->thread, 0);
+  pthread_mutex_destroy(&b->mu);
+  pthread_cond_destroy(&b->cv);
+  b->running = 0;
+  return 0;
+}
+#else
+ARIO_API int ario_bell_start(ario_loop *l, void (*bell)(void)) {
+  (void)l;
+  (void)bell;
+  return -ENOSYS;
+}
+ARIO_API void ario_bell_arm(ario_loop *l) { (void)l; }
+ARIO_API int ario_bell_stop(ario_loop *l) {
+  (void)l;
+  return 0;
+}
+#endif

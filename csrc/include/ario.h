@@ -1,0 +1,258 @@
+/*
+ * ario.h: the C ABI of the ario reactor, shared by the Deno binding and by
+ * firmware. One header, no inline functions: every function here is an
+ * exported symbol that Deno's FFI can call.
+ *
+ * Model (io_uring-shaped): fill submission entries (ario_sqe), hand a batch
+ * to ario_submit(), then reap completion entries (ario_cqe) with
+ * ario_reap(). Every consumed submission yields exactly one completion whose
+ * `res` is the op's result or a negative errno.
+ *
+ * Memory: the reactor never allocates. ario_init() carves everything out of
+ * one caller-provided block of ario_mem_size() bytes (a static array on a
+ * microcontroller, a buffer handed in once on a host).
+ */
+#ifndef ARIO_H
+#define ARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ARIO_API __declspec(dllexport)
+#else
+#define ARIO_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a struct layout or a symbol below changes. */
+#define ARIO_ABI_VERSION 1
+
+/* ---------------------------------------------------------------- ops -- */
+
+/* Submission opcodes (ario_sqe.op). Field use per op, beyond fd and
+ * user_data:
+ *   NOP          -
+ *   READ, WRITE  addr=buffer, len, off=file offset or ARIO_OFF_CURRENT
+ *   RECV, SEND   addr=buffer, len, op_flags=MSG_* (platform values)
+ *   RECVFROM     addr=buffer, len, addr2=sockaddr out (may be 0),
+ *                off=pointer to uint32 address length (in: capacity, out:
+ *                actual), op_flags=MSG_*
+ *   SENDTO       addr=buffer, len, addr2=sockaddr, off=address length,
+ *                op_flags=MSG_*
+ *   ACCEPT       addr=sockaddr out (may be 0), addr2=pointer to uint32
+ *                length (in/out); the accepted fd is non-blocking and
+ *                close-on-exec; res is the new fd
+ *   CONNECT      addr=sockaddr, len=address length
+ *   CLOSE        -  (first cancels every pending op on fd with -ECANCELED)
+ *   SHUTDOWN     len=how (0 read, 1 write, 2 both)
+ *   POLL         op_flags=ARIO_POLL_* mask; res is the ready mask
+ *   TIMEOUT      off=nanoseconds (relative, or absolute on the monotonic
+ *                clock with ARIO_TIMEOUT_ABS), len=completion count (0 =
+ *                pure timer); res -ETIME when the deadline passes, 0 when
+ *                the count is reached first; fd must be -1
+ *   LINK_TIMEOUT off=nanoseconds (relative or ARIO_TIMEOUT_ABS); bounds the
+ *                op before it, which must carry ARIO_SQE_LINK/HARDLINK
+ *   CANCEL       addr=user_data of the target, or fd with ARIO_CANCEL_FD;
+ *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
+ *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ */
+enum ario_op {
+  ARIO_OP_NOP = 0,
+  ARIO_OP_READ = 1,
+  ARIO_OP_WRITE = 2,
+  ARIO_OP_RECV = 3,
+  ARIO_OP_SEND = 4,
+  ARIO_OP_RECVFROM = 5,
+  ARIO_OP_SENDTO = 6,
+  ARIO_OP_ACCEPT = 7,
+  ARIO_OP_CONNECT = 8,
+  ARIO_OP_CLOSE = 9,
+  ARIO_OP_SHUTDOWN = 10,
+  ARIO_OP_POLL = 11,
+  ARIO_OP_TIMEOUT = 12,
+  ARIO_OP_LINK_TIMEOUT = 13,
+  ARIO_OP_CANCEL = 14,
+  ARIO_OP_COUNT_ = 15
+};
+
+/* ario_sqe.flags */
+#define ARIO_SQE_LINK 0x01u     /* next op runs only if this one succeeds */
+#define ARIO_SQE_HARDLINK 0x02u /* next op runs whatever this one returns */
+
+/* ario_sqe.off for READ/WRITE: use (and advance) the file position. */
+#define ARIO_OFF_CURRENT UINT64_MAX
+
+/* op_flags of POLL, and its result (Linux poll(2) values on every target). */
+#define ARIO_POLL_IN 0x001u
+#define ARIO_POLL_PRI 0x002u
+#define ARIO_POLL_OUT 0x004u
+#define ARIO_POLL_ERR 0x008u
+#define ARIO_POLL_HUP 0x010u
+
+/* op_flags of TIMEOUT and LINK_TIMEOUT */
+#define ARIO_TIMEOUT_ABS 0x01u /* off is a CLOCK_MONOTONIC deadline in ns */
+
+/* op_flags of CANCEL */
+#define ARIO_CANCEL_ALL 0x01u /* every match, res = how many */
+#define ARIO_CANCEL_FD 0x02u  /* match on fd instead of user_data */
+#define ARIO_CANCEL_ANY 0x04u /* match any op */
+
+/* ario_cqe.flags */
+#define ARIO_CQE_F_MORE 0x02u /* more completions follow for this op */
+
+/* Submission entry: 48 bytes, naturally aligned, same on every target.
+ * Addresses are carried in 64-bit fields so the layout does not depend on
+ * the pointer size. */
+typedef struct ario_sqe {
+  uint8_t op;        /*  0 enum ario_op */
+  uint8_t flags;     /*  1 ARIO_SQE_* */
+  uint16_t reserved; /*  2 must be 0 */
+  int32_t fd;        /*  4 descriptor, or -1 where none */
+  uint64_t addr;     /*  8 buffer or sockaddr address */
+  uint64_t addr2;    /* 16 second address (see the op table) */
+  uint32_t len;      /* 24 buffer or address length, count, how */
+  uint32_t op_flags; /* 28 per-op flags */
+  uint64_t off;      /* 32 offset, nanoseconds, length pointer */
+  uint64_t user_data; /* 40 returned untouched in the completion */
+} ario_sqe;
+
+/* Completion entry: 16 bytes. */
+typedef struct ario_cqe {
+  uint64_t user_data; /*  0 from the submission */
+  int32_t res;        /*  8 result, or -errno */
+  uint32_t flags;     /* 12 ARIO_CQE_F_* */
+} ario_cqe;
+
+/* ------------------------------------------------------------- the loop -- */
+
+/* Backends (ario_params.backend, ario_backend()). */
+enum ario_backend_id {
+  ARIO_BACKEND_DEFAULT = 0, /* the build's choice; ARIO_BACKEND env overrides */
+  ARIO_BACKEND_IO_URING = 1,
+  ARIO_BACKEND_EPOLL = 2,
+  ARIO_BACKEND_POLL = 3,
+  ARIO_BACKEND_SELECT = 4,
+  ARIO_BACKEND_KQUEUE = 5,
+  ARIO_BACKEND_WINDOWS = 6
+};
+
+/* Loop parameters: 16 bytes. */
+typedef struct ario_params {
+  uint32_t entries; /* 0 in-flight op capacity (ops, timers, fds alike), 1..65535 */
+  uint32_t backend; /* 4 enum ario_backend_id */
+  uint32_t flags;   /* 8 reserved, 0 */
+  uint32_t reserved; /* 12 reserved, 0 */
+} ario_params;
+
+typedef struct ario_loop ario_loop;
+
+/* Bytes of memory ario_init() needs for these parameters (0 if invalid). */
+ARIO_API size_t ario_mem_size(const ario_params *params);
+
+/* Initialises a loop in `mem` (aligned to 16 bytes, ario_mem_size() long).
+ * Returns 0 or -errno (-EINVAL bad parameters, -ENOMEM block too small,
+ * -ENOSYS backend not built in, or the backend's own error). */
+ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
+
+/* Stops the waiter thread if one runs, completes nothing further, and
+ * releases the backend's descriptors. Pending ops are dropped. */
+ARIO_API void ario_deinit(ario_loop *loop);
+
+/* The backend this loop runs (enum ario_backend_id). */
+ARIO_API int ario_backend(const ario_loop *loop);
+
+/* Consumes up to n entries. Each consumed entry yields exactly one
+ * completion. Stops early, before a whole chain, when the op table cannot
+ * hold it. Returns how many were consumed (0..n). */
+ARIO_API int ario_submit(ario_loop *loop, const ario_sqe *sqes, uint32_t n);
+
+/* Runs the loop once: waits at most timeout_ns (0: do not block, <0: until
+ * something completes) for I/O or timers, performs the ready I/O, then
+ * copies up to `max` completions to `out`. Returns the count, or -errno. */
+ARIO_API int ario_reap(ario_loop *loop, ario_cqe *out, uint32_t max,
+                       int64_t timeout_ns);
+
+/* Ops consumed and not yet reaped. */
+ARIO_API uint32_t ario_inflight(const ario_loop *loop);
+
+/* Nanoseconds on the monotonic clock the loop uses for deadlines. */
+ARIO_API int64_t ario_now(void);
+
+/* -------------------------------------------------- waking another thread -- */
+
+/* Blocks until the loop probably has work (ready I/O, a due timer, a
+ * completion waiting to be reaped) or ario_wake() is called, at most
+ * timeout_ns (<0: no limit). Safe to call from one other thread while the
+ * owner thread submits. Returns 1 when woken by work or ario_wake(), 0 on
+ * timeout. Does not perform I/O. */
+ARIO_API int ario_wait(ario_loop *loop, int64_t timeout_ns);
+
+/* Interrupts ario_wait() from any thread. */
+ARIO_API void ario_wake(ario_loop *loop);
+
+/* Doorbell thread (hosts with threads): a thread that, each time the loop is
+ * armed, waits like ario_wait() and then calls `bell` once. Returns 0 or
+ * -errno. `bell` must be quick (set a flag, return). */
+ARIO_API int ario_bell_start(ario_loop *loop, void (*bell)(void));
+
+/* Asks for one ring of the doorbell when work is ready (or at once if some
+ * is). Call after reaping everything. */
+ARIO_API void ario_bell_arm(ario_loop *loop);
+
+/* Stops and joins the doorbell thread. Safe to call twice. Returns 0, or
+ * -EBUSY if the thread is blocked inside `bell` (the caller must let it
+ * return first: run the event loop and call again). */
+ARIO_API int ario_bell_stop(ario_loop *loop);
+
+/* ------------------------------------------------------- plain calls -- */
+/* Thin wrappers over the platform's sockets API so a binding needs no libc
+ * of its own. Each returns the result or -errno. */
+
+ARIO_API int ario_socket(int domain, int type, int protocol); /* non-blocking, cloexec */
+ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2]);
+ARIO_API int ario_bind(int fd, const void *addr, uint32_t addrlen);
+ARIO_API int ario_listen(int fd, int backlog);
+ARIO_API int ario_getsockname(int fd, void *addr, uint32_t *addrlen);
+ARIO_API int ario_getpeername(int fd, void *addr, uint32_t *addrlen);
+ARIO_API int ario_setsockopt(int fd, int level, int name, const void *val,
+                             uint32_t len);
+ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
+                             uint32_t *len);
+/* Closes fd after dropping it from `loop` (may be NULL): ops waiting on it
+ * complete with -ECANCELED. Close watched fds this way or with CLOSE, never
+ * behind the loop's back (as with epoll, a reused number would confuse it). */
+ARIO_API int ario_close(ario_loop *loop, int fd);
+ARIO_API int ario_set_nonblocking(int fd, int on);
+ARIO_API int ario_pipe(int32_t fds[2]); /* non-blocking, cloexec */
+
+/* Builds a sockaddr for a numeric IPv4/IPv6 address (scope id for IPv6
+ * link-local). Returns its length, or -EINVAL. */
+ARIO_API int ario_sockaddr_ip(void *out, uint32_t cap, const char *ip,
+                              uint32_t port, uint32_t scope_id);
+/* Builds a sockaddr_un; a leading NUL byte in path names an abstract socket
+ * (Linux). Returns its length, or -EINVAL / -ENAMETOOLONG. */
+ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
+                                uint32_t path_len);
+/* Decodes a sockaddr: writes the family's text form (numeric IP, or unix
+ * path bytes) to `text`, the port (for unix: the name's length) to *port.
+ * Returns the platform's address family or -EAFNOSUPPORT. */
+ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t addrlen,
+                                  char *text, uint32_t text_cap,
+                                  uint32_t *port);
+
+/* Platform value of a named constant ("AF_INET", "SOL_SOCKET",
+ * "SO_REUSEADDR", "TCP_NODELAY", "MSG_WAITALL", "EAGAIN", ...). Returns 0
+ * and sets *value, or -ENOENT for a name this platform lacks. */
+ARIO_API int ario_constant(const char *name, int64_t *value);
+
+/* Name of a (positive) errno value, "EUNKNOWN" for others. */
+ARIO_API const char *ario_errno_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ARIO_H */

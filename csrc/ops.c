@@ -1,0 +1,127 @@
+/*
+ * ops.c: performs an op's syscall without blocking, for the readiness
+ * backends (epoll, poll, select). POSIX and lwIP hosts; the MCU test
+ * harness brings its own.
+ */
+#include "ario_internal.h"
+#include "sys.h"
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set at socket creation */
+#endif
+#ifndef MSG_WAITALL
+#define MSG_WAITALL 0
+#endif
+
+static int32_t neg_errno(void) { return errno ? -errno : -EINVAL; }
+
+/* One non-blocking transfer of a RECV/SEND family op. With MSG_WAITALL it
+ * keeps going (progress in op->res) until the whole length moved, as
+ * io_uring does for stream sockets. */
+static int32_t transfer(ario__op *op) {
+  uint32_t done = (uint32_t)op->res;
+  char *buf = (char *)op->addr + done;
+  size_t want = op->len - done;
+  int flags = (int)(op->op_flags & ~(uint32_t)MSG_WAITALL) | MSG_DONTWAIT;
+  ssize_t n;
+  for (;;) {
+    switch (op->op) {
+    case ARIO_OP_RECV: n = recv(op->fd, buf, want, flags); break;
+    case ARIO_OP_SEND: n = send(op->fd, buf, want, flags | MSG_NOSIGNAL); break;
+    case ARIO_OP_RECVFROM: {
+      uint32_t *lenp = (uint32_t *)(uintptr_t)op->off;
+      socklen_t sl = lenp ? (socklen_t)*lenp : 0;
+      n = recvfrom(op->fd, buf, want, flags, (struct sockaddr *)op->addr2,
+                   op->addr2 ? &sl : 0);
+      if (n >= 0 && lenp) *lenp = (uint32_t)sl;
+      break;
+    }
+    default: /* SENDTO */
+      n = sendto(op->fd, buf, want, flags | MSG_NOSIGNAL,
+                 (const struct sockaddr *)op->addr2, (socklen_t)op->off);
+      break;
+    }
+    if (n >= 0 || errno != EINTR) break;
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+    return done ? (int32_t)done : neg_errno();
+  }
+  done += (uint32_t)n;
+  int stream_more = (op->op_flags & MSG_WAITALL) && n > 0 && done < op->len;
+  if (stream_more) {
+    op->res = (int32_t)done;
+    return -EAGAIN;
+  }
+  return (int32_t)done;
+}
+
+static int32_t rw(ario__op *op) {
+  ssize_t n;
+  do {
+    void *buf = (void *)op->addr;
+    if (op->off == ARIO_OFF_CURRENT)
+      n = op->op == ARIO_OP_READ ? read(op->fd, buf, op->len)
+                                 : write(op->fd, buf, op->len);
+    else
+      n = op->op == ARIO_OP_READ ? pread(op->fd, buf, op->len, (off_t)op->off)
+                                 : pwrite(op->fd, buf, op->len, (off_t)op->off);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : neg_errno();
+  return (int32_t)n;
+}
+
+static int32_t do_accept(ario__op *op) {
+  uint32_t *lenp = (uint32_t *)op->addr2;
+  socklen_t sl = lenp ? (socklen_t)*lenp : 0;
+  struct sockaddr *sa = (struct sockaddr *)op->addr;
+  int fd;
+  do {
+#if defined(__linux__)
+    fd = accept4(op->fd, sa, sa ? &sl : 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    fd = accept(op->fd, sa, sa ? &sl : 0);
+#endif
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return -EAGAIN;
+    return neg_errno();
+  }
+#if !defined(__linux__)
+  ario__sys_prepare_fd(fd);
+#endif
+  if (lenp && sa) *lenp = (uint32_t)sl;
+  return fd;
+}
+
+static int32_t do_connect(ario__op *op, unsigned revents) {
+  if (!revents) {
+    if (connect(op->fd, (const struct sockaddr *)op->addr, (socklen_t)op->len) == 0)
+      return 0;
+    if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR) return -EAGAIN;
+    return neg_errno();
+  }
+  int err = 0;
+  socklen_t sl = sizeof err;
+  if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0) return neg_errno();
+  return err ? -err : 0;
+}
+
+int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents) {
+  (void)l;
+  switch (op->op) {
+  case ARIO_OP_READ:
+  case ARIO_OP_WRITE: return rw(op);
+  case ARIO_OP_RECV:
+  case ARIO_OP_SEND:
+  case ARIO_OP_RECVFROM:
+  case ARIO_OP_SENDTO: return transfer(op);
+  case ARIO_OP_ACCEPT: return do_accept(op);
+  case ARIO_OP_CONNECT: return do_connect(op, revents);
+  case ARIO_OP_CLOSE: return close(op->fd) == 0 ? 0 : neg_errno();
+  case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();
+  case ARIO_OP_POLL:
+    return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
+  default: return -EINVAL;
+  }
+}

@@ -1,0 +1,96 @@
+/*
+ * platform.h: the one place that decides what the target offers.
+ *
+ *   ARIO_HOST     a POSIX host (Linux, macOS, BSD): sockets, threads
+ *   ARIO_LWIP     lwIP / ESP-IDF sockets (select backend, no threads)
+ *   ARIO_BARE     no OS at all: the MCU test harness supplies the I/O
+ *
+ * The backend built by default is chosen here too.
+ */
+#ifndef ARIO_PLATFORM_H
+#define ARIO_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(ARIO_LWIP) && !defined(ARIO_BARE)
+#define ARIO_HOST 1
+#endif
+
+#if defined(ARIO_HOST) || defined(ARIO_LWIP)
+#include <errno.h>
+#include <stdlib.h>
+#endif
+
+/* Errno values the core itself returns, for targets without errno.h
+ * (Linux numbering, which is also what picolibc and lwIP use). */
+#ifndef EAGAIN
+#define EPERM 1
+#define ENOENT 2
+#define EINTR 4
+#define EBADF 9
+#define EAGAIN 11
+#define ENOMEM 12
+#define EFAULT 14
+#define EBUSY 16
+#define EINVAL 22
+#define ENOSYS 38
+#define ETIME 62
+#define EALREADY 114
+#define ECANCELED 125
+#endif
+#ifndef ETIME /* macOS has no ETIME; io_uring's value is reported as ETIME */
+#define ETIME 62
+#endif
+#ifndef ECANCELED
+#define ECANCELED 125
+#endif
+
+/* Backend compiled by default: one switch. */
+#if defined(ARIO_LWIP)
+#define ARIO_HAVE_SELECT 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT
+#elif defined(ARIO_BARE)
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT /* the harness's select */
+#elif defined(__linux__)
+#define ARIO_HAVE_EPOLL 1
+#define ARIO_HAVE_POLL 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_EPOLL
+#else
+#define ARIO_HAVE_POLL 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_POLL
+#endif
+
+#if defined(ARIO_HOST)
+#include <poll.h>
+#include <pthread.h>
+typedef struct ario__backend_state {
+  int fd;          /* epoll instance (epoll) */
+  int wake_rd;     /* eventfd or pipe read end: ario_wake() */
+  int wake_wr;
+  struct pollfd *pfd; /* poll: one entry per fd slot, fd -1 when unused */
+  pthread_mutex_t mu; /* poll: guards pfd against a waiting thread */
+} ario__backend_state;
+
+typedef struct ario__bell_state {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  void (*bell)(void);
+  int running;  /* thread started */
+  int armed;    /* owner asked for a ring */
+  int stopping;
+  int in_bell;  /* thread is inside bell() */
+} ario__bell_state;
+#else
+typedef struct ario__backend_state {
+  int wake_rd, wake_wr;
+  void *sets; /* select: fd_set triple, carved from the loop's memory */
+} ario__backend_state;
+typedef struct ario__bell_state {
+  int unused;
+} ario__bell_state;
+#endif
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * sock.c: the plain calls of ario.h (sockets, addresses, named constants,
+ * errno names) and the platform helpers of sys.h. Every call returns its
+ * result or -errno, so a binding never reads errno itself (it is per
+ * thread, and Deno's FFI does not preserve it).
+ */
+#include "ario_internal.h"
+#include "sys.h"
+
+#define RET(expr) return (expr) < 0 ? -errno : 0
+
+typedef struct ario__named {
+  const char *name;
+  int64_t value;
+} ario__named;
+
+#include "names.inc"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+ARIO_API int ario_constant(const char *name, int64_t *value) {
+  if (!name || !value) return -EINVAL;
+  for (size_t i = 0; i < COUNT(ario__constants); i++)
+    if (!strcmp(ario__constants[i].name, name)) {
+      *value = ario__constants[i].value;
+      return 0;
+    }
+  for (size_t i = 0; i < COUNT(ario__errnos); i++)
+    if (!strcmp(ario__errnos[i].name, name)) {
+      *value = ario__errnos[i].value;
+      return 0;
+    }
+  return -ENOENT;
+}
+
+ARIO_API const char *ario_errno_name(int err) {
+  for (size_t i = 0; i < COUNT(ario__errnos); i++)
+    if (ario__errnos[i].value == err) return ario__errnos[i].name;
+  return "EUNKNOWN";
+}
+
+int ario__sys_prepare_fd(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+#if defined(FD_CLOEXEC)
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one); /* fails on non-sockets: fine */
+#endif
+  return 0;
+}
+
+int ario__ns_to_ms(int64_t ns) {
+  if (ns < 0) return -1;
+  int64_t ms = (ns + 999999) / 1000000;
+  return ms > 0x7FFFFFFF ? 0x7FFFFFFF : (int)ms;
+}
+
+ARIO_API int64_t ario_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+ARIO_API int ario_socket(int domain, int type, int protocol) {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+  int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  return fd < 0 ? -errno : fd;
+#else
+  int fd = socket(domain, type, protocol);
+  if (fd < 0) return -errno;
+  ario__sys_prepare_fd(fd);
+  return fd;
+#endif
+}
+
+ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2]) {
+  int sv[2];
+  if (!fds) return -EFAULT;
+  if (socketpair(domain, type, protocol, sv) < 0) return -errno;
+  ario__sys_prepare_fd(sv[0]);
+  ario__sys_prepare_fd(sv[1]);
+  fds[0] = sv[0];
+  fds[1] = sv[1];
+  return 0;
+}
+
+ARIO_API int ario_pipe(int32_t fds[2]) {
+  int p[2];
+  if (!fds) return -EFAULT;
+  if (pipe(p) < 0) return -errno;
+  ario__sys_prepare_fd(p[0]);
+  ario__sys_prepare_fd(p[1]);
+  fds[0] = p[0];
+  fds[1] = p[1];
+  return 0;
+}
+
+ARIO_API int ario_bind(int fd, const void *addr, uint32_t len) {
+  RET(bind(fd, (const struct sockaddr *)addr, (socklen_t)len));
+}
+
+ARIO_API int ario_listen(int fd, int backlog) { RET(listen(fd, backlog)); }
+
+ARIO_API int ario_getsockname(int fd, void *addr, uint32_t *len) {
+  socklen_t sl = len ? (socklen_t)*len : 0;
+  if (getsockname(fd, (struct sockaddr *)addr, &sl) < 0) return -errno;
+  if (len) *len = (uint32_t)sl;
+  return 0;
+}
+
+ARIO_API int ario_getpeername(int fd, void *addr, uint32_t *len) {
+  socklen_t sl = len ? (socklen_t)*len : 0;
+  if (getpeername(fd, (struct sockaddr *)addr, &sl) < 0) return -errno;
+  if (len) *len = (uint32_t)sl;
+  return 0;
+}
+
+ARIO_API int ario_setsockopt(int fd, int level, int name, const void *val,
+                             uint32_t len) {
+  RET(setsockopt(fd, level, name, val, (socklen_t)len));
+}
+
+ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
+                             uint32_t *len) {
+  socklen_t sl = len ? (socklen_t)*len : 0;
+  if (getsockopt(fd, level, name, val, &sl) < 0) return -errno;
+  if (len) *len = (uint32_t)sl;
+  return 0;
+}
+
+ARIO_API int ario_close(ario_loop *l, int fd) {
+  if (l) ario__drop_fd(l, fd);
+  RET(close(fd));
+}
+
+ARIO_API int ario_set_nonblocking(int fd, int on) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -errno;
+  fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+  RET(fcntl(fd, F_SETFL, fl));
+}
+
+ARIO_API int ario_sockaddr_ip(void *out, uint32_t cap, const char *ip,
+                              uint32_t port, uint32_t scope_id) {
+  if (!out || !ip || port > 65535) return -EINVAL;
+  struct sockaddr_in a4;
+  struct sockaddr_in6 a6;
+  memset(&a4, 0, sizeof a4);
+  memset(&a6, 0, sizeof a6);
+  if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1) {
+    if (cap < sizeof a4) return -EINVAL;
+    a4.sin_family = AF_INET;
+    a4.sin_port = htons((uint16_t)port);
+    memcpy(out, &a4, sizeof a4);
+    return (int)sizeof a4;
+  }
+  if (inet_pton(AF_INET6, ip, &a6.sin6_addr) == 1) {
+    if (cap < sizeof a6) return -EINVAL;
+    a6.sin6_family = AF_INET6;
+    a6.sin6_port = htons((uint16_t)port);
+    a6.sin6_scope_id = scope_id;
+    memcpy(out, &a6, sizeof a6);
+    return (int)sizeof a6;
+  }
+  return -EINVAL;
+}
+
+ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
+                                uint32_t path_len) {
+  struct sockaddr_un a;
+  if (!out || (!path && path_len)) return -EINVAL;
+  if (path_len >= sizeof a.sun_path) return -ENAMETOOLONG;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  memcpy(a.sun_path, path, path_len);
+  /* abstract names (leading NUL) count exactly; paths include their NUL */
+  uint32_t len = (uint32_t)offsetof(struct sockaddr_un, sun_path) + path_len +
+                 (path_len && path[0] == 0 ? 0 : 1);
+  if (cap < len) return -EINVAL;
+  memcpy(out, &a, len);
+  return (int)len;
+}
+
+ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
+                                  uint32_t cap, uint32_t *port) {
+  sa_family_t fam;
+  if (!addr || len < sizeof(sa_family_t) || !text || !cap) return -EINVAL;
+  memcpy(&fam, (const char *)addr + offsetof(struct sockaddr, sa_family), sizeof fam);
+  if (port) *port = 0;
+  text[0] = 0;
+  if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+    struct sockaddr_in a;
+    memcpy(&a, addr, sizeof a);
+    if (!inet_ntop(AF_INET, &a.sin_addr, text, cap)) return -ENOSPC;
+    if (port) *port = ntohs(a.sin_port);
+    return AF_INET;
+  }
+  if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+    struct sockaddr_in6 a;
+    memcpy(&a, addr, sizeof a);
+    if (!inet_ntop(AF_INET6, &a.sin6_addr, text, cap)) return -ENOSPC;
+    if (port) *port = ntohs(a.sin6_port);
+    return AF_INET6;
+  }
+  if (fam == AF_UNIX) {
+    uint32_t off = (uint32_t)offsetof(struct sockaddr_un, sun_path);
+    uint32_t n = len > off ? len - off : 0;
+    if (n && ((const char *)addr)[off] != 0) /* a path: up to its NUL */
+      n = (uint32_t)strnlen((const char *)addr + off, n);
+    if (n > cap) return -ENOSPC;
+    memcpy(text, (const char *)addr + off, n);
+    if (port) *port = n; /* the name's length (abstract names hold NULs) */
+    return AF_UNIX;
+  }
+  return -EAFNOSUPPORT;
+}

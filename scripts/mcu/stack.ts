@@ -1,0 +1,229 @@
+// Worst-case stack usage per function: per-function frame sizes from the
+// compiler's -fstack-usage (.su) files, combined along a static call graph
+// derived from the relocations of the -ffunction-sections objects (a
+// relocation inside function F against function G, or against the section
+// that holds G, is an edge F -> G; calls to static functions are covered
+// because with -ffunction-sections they cross sections and keep a
+// relocation).
+//
+// Limits (reported, not hidden):
+//  - indirect calls through function pointers are invisible; a function
+//    that only takes another function's address gets a (conservative) edge;
+//  - callees outside the library (memcpy, __udivdi3, ...) are listed as
+//    "external" and add 0 bytes; their real cost is the libc's/libgcc's;
+//  - recursion (a cycle) or a dynamic frame (alloca/VLA) makes the bound
+//    unknown: flagged `unbounded`.
+
+import {
+  EM_ARM,
+  ElfObject,
+  SHN_UNDEF,
+  STB_LOCAL,
+  STT_FUNC,
+  STT_NOTYPE,
+  STT_OBJECT,
+  STT_SECTION,
+  Sym,
+} from "./elf.ts";
+
+export interface SuEntry {
+  bytes: number;
+  qualifier: string; // static | dynamic | dynamic,bounded
+}
+
+/** Parses a .su file. gcc: `file.c:12:5:name\t16\tstatic`, clang:
+ * `file.c:12:name\t16\tstatic`. The function name is the last ':' field. */
+export function parseSu(text: string): Map<string, SuEntry> {
+  const m = new Map<string, SuEntry>();
+  for (const line of text.split("\n")) {
+    const cols = line.split("\t");
+    if (cols.length < 3) continue;
+    const loc = cols[0].split(":");
+    const name = loc[loc.length - 1].trim();
+    const bytes = Number(cols[1]);
+    if (!name || !Number.isFinite(bytes)) continue;
+    const prev = m.get(name);
+    if (!prev || prev.bytes < bytes) m.set(name, { bytes, qualifier: cols[2].trim() });
+  }
+  return m;
+}
+
+interface Fn {
+  key: string;
+  name: string;
+  objIndex: number;
+  shndx: number;
+  start: number;
+  end: number;
+  global: boolean;
+  frame: number | null;
+  qualifier: string;
+  callees: Set<string>; // keys of library functions
+  externals: Set<string>; // undefined symbols referenced
+}
+
+export interface StackResult {
+  name: string;
+  global: boolean;
+  frame: number | null;
+  worst: number;
+  bounded: boolean;
+  path: string[];
+  externals: string[];
+  notes: string[];
+}
+
+export interface StackReport {
+  method: string;
+  functions: StackResult[]; // global (public) functions, sorted by worst desc
+  locals: StackResult[]; // static functions
+  maxPublic: StackResult | null;
+}
+
+export function analyzeStack(
+  objs: { elf: ElfObject; su: Map<string, SuEntry> | null }[],
+): StackReport {
+  const fns = new Map<string, Fn>();
+  const globalsByName = new Map<string, string>();
+  const perObj: Fn[][] = [];
+  objs.forEach(({ elf, su }, oi) => {
+    const list: Fn[] = [];
+    const mask = elf.machine === EM_ARM ? ~1 : ~0;
+    for (const s of elf.symbols) {
+      if (s.type !== STT_FUNC || s.shndx === SHN_UNDEF || s.shndx >= 0xff00) continue;
+      const global = s.bind !== STB_LOCAL;
+      const key = global ? s.name : `${oi}:${s.name}`;
+      const start = (s.value & mask) >>> 0;
+      const e = su?.get(s.name);
+      const fn: Fn = {
+        key,
+        name: s.name,
+        objIndex: oi,
+        shndx: s.shndx,
+        start,
+        end: start + Math.max(s.size, 1),
+        global,
+        frame: e ? e.bytes : null,
+        qualifier: e ? e.qualifier : "",
+        callees: new Set(),
+        externals: new Set(),
+      };
+      fns.set(key, fn);
+      if (global) globalsByName.set(s.name, key);
+      list.push(fn);
+    }
+    perObj.push(list);
+  });
+
+  const sectionPrefix = /^\.(?:literal|text)(?:\.(?:unlikely|hot|startup|exit))?\.(.+)$/;
+  objs.forEach(({ elf }, oi) => {
+    const list = perObj[oi];
+    const mask = elf.machine === EM_ARM ? ~1 : ~0;
+    const inSection = (shndx: number, off: number) =>
+      list.filter((f) => f.shndx === shndx && off >= f.start && off < f.end);
+    const resolveLocalOrGlobal = (s: Sym) =>
+      s.bind === STB_LOCAL ? `${oi}:${s.name}` : s.name;
+    for (const r of elf.relocs) {
+      if (r.sym === 0) continue;
+      let callers = inSection(r.section, r.offset);
+      if (callers.length === 0) {
+        const m = sectionPrefix.exec(elf.sections[r.section]?.name ?? "");
+        if (!m) continue;
+        callers = list.filter((f) => f.name === m[1]);
+        if (callers.length === 0) continue;
+      }
+      const s = elf.symbols[r.sym];
+      if (!s) continue;
+      const targets: { key?: string; ext?: string; viaFunc: boolean }[] = [];
+      if (s.shndx === SHN_UNDEF) {
+        if (!s.name) continue;
+        targets.push({ ext: s.name, viaFunc: true });
+      } else if (s.type === STT_FUNC) {
+        targets.push({ key: resolveLocalOrGlobal(s), viaFunc: true });
+      } else if (s.type === STT_SECTION) {
+        const fs = list.filter((f) => f.shndx === s.shndx);
+        const chosen = r.addend !== null
+          ? fs.filter((f) => {
+            const a = ((r.addend as number) & mask) >>> 0;
+            return a >= f.start && a < f.end;
+          })
+          : fs;
+        for (const f of chosen) targets.push({ key: f.key, viaFunc: false });
+      } else if (s.type === STT_NOTYPE) {
+        for (const f of inSection(s.shndx, s.value)) targets.push({ key: f.key, viaFunc: false });
+      } else if (s.type === STT_OBJECT) {
+        continue;
+      }
+      for (const caller of callers) {
+        for (const t of targets) {
+          if (t.ext !== undefined) {
+            const g = globalsByName.get(t.ext);
+            if (g) caller.callees.add(g);
+            else caller.externals.add(t.ext);
+          } else if (t.key !== undefined) {
+            if (t.key === caller.key && !t.viaFunc) continue; // a label inside itself
+            if (fns.has(t.key)) caller.callees.add(t.key);
+          }
+        }
+      }
+    }
+  });
+
+  const memo = new Map<string, StackResult>();
+  const onPath = new Set<string>();
+  const visit = (key: string): StackResult => {
+    const done = memo.get(key);
+    if (done) return done;
+    const fn = fns.get(key)!;
+    const notes: string[] = [];
+    let bounded = true;
+    if (fn.frame === null) notes.push(`no stack-usage entry for ${fn.name}`);
+    if (fn.qualifier.startsWith("dynamic")) {
+      if (fn.qualifier !== "dynamic,bounded") bounded = false;
+      notes.push(`${fn.name}: ${fn.qualifier} frame`);
+    }
+    onPath.add(key);
+    let best: StackResult | null = null;
+    const externals = new Set(fn.externals);
+    for (const c of fn.callees) {
+      if (onPath.has(c)) {
+        bounded = false;
+        notes.push(`recursion: ${fn.name} -> ${fns.get(c)!.name}`);
+        continue;
+      }
+      const sub = visit(c);
+      sub.externals.forEach((e) => externals.add(e));
+      if (!sub.bounded) bounded = false;
+      for (const n of sub.notes) if (!notes.includes(n)) notes.push(n);
+      if (!best || sub.worst > best.worst) best = sub;
+    }
+    onPath.delete(key);
+    const frame = fn.frame ?? 0;
+    const res: StackResult = {
+      name: fn.name,
+      global: fn.global,
+      frame: fn.frame,
+      worst: frame + (best ? best.worst : 0),
+      bounded,
+      path: [fn.name, ...(best ? best.path : [])],
+      externals: [...externals].sort(),
+      notes,
+    };
+    // Results that depend on a cycle still on the path are not memoised.
+    if (!notes.some((n) => n.startsWith("recursion"))) memo.set(key, res);
+    return res;
+  };
+  const all = [...fns.keys()].map(visit);
+  const byWorst = (a: StackResult, b: StackResult) => b.worst - a.worst || a.name.localeCompare(b.name);
+  const functions = all.filter((r) => r.global).sort(byWorst);
+  const locals = all.filter((r) => !r.global).sort(byWorst);
+  return {
+    method:
+      "frame sizes from -fstack-usage (.su); worst case = own frame + deepest callee along the " +
+      "static call graph taken from the relocations of -ffunction-sections objects; indirect " +
+      "calls are not followed; external callees (libc/libgcc) count 0 bytes and are listed",
+    functions,
+    locals,
+    maxPublic: functions[0] ?? null,
+  };
+}

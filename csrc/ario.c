@@ -160,9 +160,9 @@ static void heap_down(ario_loop *l, uint32_t pos) {
  * then loads `deadline`; we store `deadline` then load `waiting`. */
 static void publish_deadline(ario_loop *l) {
   int64_t d = l->heap_len ? deadline_of(l, l->heap[0]) : INT64_MAX;
-  int64_t old = __atomic_load_n(&l->deadline, __ATOMIC_RELAXED);
-  __atomic_store_n(&l->deadline, d, __ATOMIC_SEQ_CST);
-  if (d < old && __atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) l->be->wake(l);
+  int64_t old = ARIO_LOAD(&l->deadline, __ATOMIC_RELAXED);
+  ARIO_STORE(&l->deadline, d, __ATOMIC_SEQ_CST);
+  if (d < old && ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST)) l->be->wake(l);
 }
 
 static void heap_push(ario_loop *l, ario__idx i) {
@@ -705,8 +705,8 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
 
 ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
   int rc = 1;
-  __atomic_store_n(&l->waiting, 1, __ATOMIC_SEQ_CST);
-  int64_t d = __atomic_load_n(&l->deadline, __ATOMIC_SEQ_CST);
+  ARIO_STORE(&l->waiting, 1, __ATOMIC_SEQ_CST);
+  int64_t d = ARIO_LOAD(&l->deadline, __ATOMIC_SEQ_CST);
   if (!ario__has_cqe(l)) {
     int64_t until = d == INT64_MAX ? -1 : d - ario_now();
     if (d != INT64_MAX && until <= 0) {
@@ -718,7 +718,7 @@ ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
       rc = l->be->wait(l, timeout_ns);
     }
   }
-  __atomic_store_n(&l->waiting, 0, __ATOMIC_SEQ_CST);
+  ARIO_STORE(&l->waiting, 0, __ATOMIC_SEQ_CST);
   return rc;
 }
 
@@ -726,7 +726,9 @@ ARIO_API void ario_wake(ario_loop *l) { l->be->wake(l); }
 
 ARIO_API void ario_deinit(ario_loop *l) {
   if (!l || !l->be) return;
+#if !defined(ARIO_BARE) /* no doorbell thread (bell.c) without an OS */
   ario_bell_stop(l);
+#endif
   l->be->deinit(l);
   l->be = 0;
 }

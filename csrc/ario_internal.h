@@ -96,8 +96,8 @@ struct ario_loop {
 void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);
 /* Pending completions, so a waiter must not sleep. */
 static inline int ario__has_cqe(const ario_loop *l) {
-  return __atomic_load_n(&l->ring_head, __ATOMIC_RELAXED) !=
-         __atomic_load_n(&l->ring_tail, __ATOMIC_ACQUIRE);
+  return ARIO_LOAD(&l->ring_head, __ATOMIC_RELAXED) !=
+         ARIO_LOAD(&l->ring_tail, __ATOMIC_ACQUIRE);
 }
 
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */

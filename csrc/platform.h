@@ -47,6 +47,23 @@
 #define ECANCELED 125
 #endif
 
+/* Atomics for the one cross-thread handshake (ario_wait() in another
+ * thread). MCU builds run the loop in one thread and 32-bit cores have no
+ * 64-bit atomics (they would be libatomic calls): plain accesses there. */
+#if defined(ARIO_HOST)
+#define ARIO_LOAD(p, order) __atomic_load_n(p, order)
+#define ARIO_STORE(p, v, order) __atomic_store_n(p, v, order)
+#else
+#define ARIO_LOAD(p, order) (*(p))
+#define ARIO_STORE(p, v, order) ((void)(*(p) = (v)))
+#endif
+
+/* ARIO_BARE: the harness's stream devices honour MSG_WAITALL (Linux value),
+ * so a short RECV breaks a soft chain only with it, as on a host. */
+#if defined(ARIO_BARE) && !defined(MSG_WAITALL)
+#define MSG_WAITALL 0x100
+#endif
+
 /* Backend compiled by default: one switch. */
 #if defined(ARIO_LWIP)
 #define ARIO_HAVE_SELECT 1

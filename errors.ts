@@ -1,0 +1,88 @@
+/**
+ * Errors of failed ops, and the platform's named constants. C returns
+ * -errno; names come from C's one errno table, so they are right on every
+ * platform.
+ *
+ * @module
+ */
+import { load } from "./ffi/load.ts";
+
+/** Platform values of named constants, from C (`ario_constant`). */
+export const constants: Record<string, number> = new Proxy({}, {
+  get(cache: Record<string, number>, name: string) {
+    if (name in cache) return cache[name];
+    const out = new BigInt64Array(1);
+    const rc = load().ario_constant(new TextEncoder().encode(name + "\0"), out);
+    const value = rc === 0 ? Number(out[0]) : undefined;
+    if (value !== undefined) cache[name] = value;
+    return value;
+  },
+});
+
+/** Name of an errno value ("ECONNREFUSED"). */
+export function errnoName(errno: number): string {
+  const p = load().ario_errno_name(Math.abs(errno));
+  return p ? Deno.UnsafePointerView.getCString(p) : "EUNKNOWN";
+}
+
+const errorClasses: Record<string, new (message?: string) => Error> = {
+  ECONNREFUSED: Deno.errors.ConnectionRefused,
+  ECONNRESET: Deno.errors.ConnectionReset,
+  ECONNABORTED: Deno.errors.ConnectionAborted,
+  ENOTCONN: Deno.errors.NotConnected,
+  EADDRINUSE: Deno.errors.AddrInUse,
+  EADDRNOTAVAIL: Deno.errors.AddrNotAvailable,
+  EPIPE: Deno.errors.BrokenPipe,
+  EEXIST: Deno.errors.AlreadyExists,
+  ENOENT: Deno.errors.NotFound,
+  EACCES: Deno.errors.PermissionDenied,
+  EPERM: Deno.errors.PermissionDenied,
+  ETIMEDOUT: Deno.errors.TimedOut,
+  ETIME: Deno.errors.TimedOut,
+  EINTR: Deno.errors.Interrupted,
+  EBADF: Deno.errors.BadResource,
+  EBUSY: Deno.errors.Busy,
+  ENOTSUP: Deno.errors.NotSupported,
+  EOPNOTSUPP: Deno.errors.NotSupported,
+  ENETUNREACH: Deno.errors.NetworkUnreachable,
+  EISDIR: Deno.errors.IsADirectory,
+  ENOTDIR: Deno.errors.NotADirectory,
+  ELOOP: Deno.errors.FilesystemLoop,
+  EAGAIN: Deno.errors.WouldBlock,
+};
+
+/** What every error from a failed op carries. */
+export interface IoErrorFields {
+  /** The errno name, e.g. "ECONNREFUSED". */
+  code: string;
+  /** The errno value on this platform (positive). */
+  errno: number;
+  /** The op that failed, e.g. "connect". */
+  op: string;
+}
+
+/** An error from a failed op: a `Deno.errors` class where one fits. */
+export type IoError = Error & IoErrorFields;
+
+/**
+ * Builds the error for a negative result: the matching `Deno.errors` class
+ * when one fits, an `Error` otherwise, with `code`, `errno` and `op`.
+ *
+ * @example
+ * ```ts
+ * import { errnoError } from "@ario/ario";
+ * const e = errnoError(-111, "connect");
+ * console.log(e.code, e instanceof Deno.errors.ConnectionRefused); // on Linux: "ECONNREFUSED" true
+ * ```
+ */
+export function errnoError(res: number, op: string, context?: string): IoError {
+  const errno = Math.abs(res);
+  const code = errnoName(errno);
+  const Class = errorClasses[code] ?? Error;
+  const e = new Class(`${context ?? `Cannot ${op}`}: ${code} (${op})`) as IoError;
+  e.code = code;
+  e.errno = errno;
+  e.op = op;
+  return e;
+}
+

@@ -1,0 +1,89 @@
+/**
+ * Layouts and constants of `csrc/include/ario.h`: the one TypeScript copy,
+ * checked against the header by `tests/abi_test.ts`.
+ *
+ * @module
+ */
+
+/** ABI version this binding was written for (`ARIO_ABI_VERSION`). */
+export const ABI_VERSION = 1;
+
+/** `ario_sqe`: 48 bytes. Byte offsets of its fields. */
+export const SQE = {
+  size: 48,
+  op: 0,
+  flags: 1,
+  reserved: 2,
+  fd: 4,
+  addr: 8,
+  addr2: 16,
+  len: 24,
+  op_flags: 28,
+  off: 32,
+  user_data: 40,
+} as const;
+
+/** `ario_cqe`: 16 bytes. */
+export const CQE = { size: 16, user_data: 0, res: 8, flags: 12 } as const;
+
+/** `ario_params`: 16 bytes. */
+export const PARAMS = {
+  size: 16,
+  entries: 0,
+  backend: 4,
+  flags: 8,
+  reserved: 12,
+} as const;
+
+/** `enum ario_op`. */
+export const OP = {
+  NOP: 0,
+  READ: 1,
+  WRITE: 2,
+  RECV: 3,
+  SEND: 4,
+  RECVFROM: 5,
+  SENDTO: 6,
+  ACCEPT: 7,
+  CONNECT: 8,
+  CLOSE: 9,
+  SHUTDOWN: 10,
+  POLL: 11,
+  TIMEOUT: 12,
+  LINK_TIMEOUT: 13,
+  CANCEL: 14,
+} as const;
+
+/** `ARIO_SQE_*` flags. */
+export const SQE_FLAG = { LINK: 0x01, HARDLINK: 0x02 } as const;
+
+/** `ARIO_POLL_*` masks. */
+export const POLL = {
+  IN: 0x001,
+  PRI: 0x002,
+  OUT: 0x004,
+  ERR: 0x008,
+  HUP: 0x010,
+} as const;
+
+/** `ARIO_TIMEOUT_*` and `ARIO_CANCEL_*` op flags. */
+export const TIMEOUT_ABS = 0x01;
+/** `ARIO_CANCEL_*` flags. */
+export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
+
+/** `ARIO_OFF_CURRENT`: READ/WRITE at the file position. */
+export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;
+
+/** `enum ario_backend_id`. */
+export const BACKEND = {
+  default: 0,
+  io_uring: 1,
+  epoll: 2,
+  poll: 3,
+  select: 4,
+  kqueue: 5,
+  windows: 6,
+} as const;
+
+/** Name of a backend. */
+export type BackendName = Exclude<keyof typeof BACKEND, "default">;

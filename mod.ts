@@ -1,0 +1,42 @@
+/**
+ * ario: async I/O for Deno on any socket or fd, over a small C reactor with
+ * an io_uring-shaped API (batches of ops, links, linked timeouts, cancel).
+ *
+ * @example Run a batch: a timeout linked to a NOP
+ * ```ts
+ * import { multi, op } from "@ario/ario";
+ * const [fired, after] = await multi([op.timeout(1, { link: "soft" }), op.nop()]);
+ * console.log(fired, after);
+ * ```
+ *
+ * @module
+ */
+export { Reactor, type ReactorOptions, reactor, type RawOp, type Completion, addressOf } from "./reactor.ts";
+export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
+export {
+  type Addr,
+  decodeAddr,
+  encodeAddr,
+  familyOf,
+  type IpAddr,
+  isUnix,
+  SOCKADDR_MAX,
+  type SockAddr,
+  type UnixAddr,
+} from "./addr.ts";
+export {
+  type FileOptions,
+  type Link,
+  type LinkOptions,
+  type MsgOptions,
+  multi,
+  Op,
+  op,
+  POLL,
+  type Received,
+  type Results,
+  single,
+  type SubmitOptions,
+  type TimeoutOptions,
+} from "./submit.ts";
+export type { BackendName } from "./ffi/layout.ts";

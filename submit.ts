@@ -1,0 +1,525 @@
+/**
+ * The batched submit API, after zig-aio: build ops with {@linkcode op},
+ * run one with {@linkcode single} or a batch with {@linkcode multi}. Ops in
+ * a batch may be linked ("soft": the next runs only if this one succeeded;
+ * "hard": it runs anyway), bounded by a {@linkcode op.linkTimeout}, and
+ * cancelled through an `AbortSignal`.
+ *
+ * @example An echo round trip as one chain with a deadline
+ * ```ts ignore
+ * import { multi, op } from "@ario/ario";
+ * const [sent, got, timedOut] = await multi([
+ *   op.send(fd, new TextEncoder().encode("ping"), { link: "soft" }),
+ *   op.recv(fd, buf, { link: "soft" }),
+ *   op.linkTimeout(100),
+ * ]);
+ * ```
+ *
+ * @module
+ */
+import { type Addr, decodeAddr, encodeAddr, SOCKADDR_MAX, type SockAddr } from "./addr.ts";
+import { constants, errnoError, type IoError } from "./errors.ts";
+import { OFF_CURRENT, OP, POLL, SQE_FLAG, TIMEOUT_ABS } from "./ffi/layout.ts";
+import { addressOf, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
+
+/** How an op links to the next one in its batch. */
+export type Link = "soft" | "hard";
+
+/** Options every op builder takes. */
+export interface LinkOptions {
+  /** Link to the next op of the batch: "soft" runs it only on success, "hard" always. */
+  link?: Link;
+}
+
+/**
+ * One op, ready to be submitted once: built by {@linkcode op}, run by
+ * {@linkcode single} or {@linkcode multi}. `T` is its result type.
+ */
+export class Op<T> {
+  /** The op's name, used in errors ("recv", "connect"). */
+  readonly name: string;
+  /** The submission entry. */
+  readonly raw: RawOp;
+  /** Buffers C may write until the op completes. */
+  readonly keep: unknown;
+  readonly #map: (res: number) => T;
+  #id = -1;
+  #reactor?: Reactor;
+
+  /** Builds an op; prefer the {@linkcode op} builders. */
+  constructor(name: string, raw: RawOp, map: (res: number) => T, keep?: unknown) {
+    this.name = name;
+    this.raw = raw;
+    this.#map = map;
+    this.keep = keep;
+  }
+
+  /** Maps a raw result to the op's value, or an error for -errno. */
+  result(res: number): T | IoError {
+    if (res < 0 && !(this.raw.op === OP.LINK_TIMEOUT || this.raw.op === OP.TIMEOUT)) {
+      return errnoError(res, this.name);
+    }
+    return this.#map(res);
+  }
+
+  /** The user_data id once submitted (-1 before). */
+  get id(): number {
+    return this.#id;
+  }
+
+  /** @internal Records where the op was submitted. */
+  submitted(id: number, r: Reactor): void {
+    if (this.#id !== -1) throw new TypeError(`Cannot submit op "${this.name}" twice`);
+    this.#id = id;
+    this.#reactor = r;
+  }
+
+  /** @internal The reactor it went to. */
+  get reactor(): Reactor | undefined {
+    return this.#reactor;
+  }
+}
+
+function linkFlag(o?: LinkOptions): number {
+  if (!o?.link) return 0;
+  if (o.link === "soft") return SQE_FLAG.LINK;
+  if (o.link === "hard") return SQE_FLAG.HARDLINK;
+  throw new TypeError(`Cannot link with "${o.link}": expected "soft" or "hard"`);
+}
+
+function checkFd(fd: number, what: string): number {
+  if (!Number.isInteger(fd)) throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
+  return fd;
+}
+
+function checkBuffer(buf: Uint8Array, what: string): Uint8Array {
+  if (!(buf instanceof Uint8Array)) throw new TypeError(`Cannot ${what}: expected a Uint8Array`);
+  return buf;
+}
+
+function msToNs(ms: number, what: string): bigint {
+  if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+    throw new RangeError(`Cannot ${what}: expected a finite number of milliseconds >= 0, got ${ms}`);
+  }
+  return BigInt(Math.round(ms * 1e6));
+}
+
+const bytes = (res: number) => res;
+const none = (_res: number) => undefined;
+
+/** Options of read/write. */
+export interface FileOptions extends LinkOptions {
+  /** File offset; default the current position (pipes, sockets, ttys). */
+  offset?: number;
+}
+
+/** Options of recv/send. */
+export interface MsgOptions extends LinkOptions {
+  /** Platform MSG_* flags. */
+  flags?: number;
+  /** Gather the whole buffer (MSG_WAITALL), across several arrivals. */
+  waitAll?: boolean;
+}
+
+/** A datagram and where it came from. */
+export interface Received {
+  /** Bytes received. */
+  n: number;
+  /** The sender. */
+  addr: Addr;
+}
+
+/** Options of timeouts. */
+export interface TimeoutOptions extends LinkOptions {
+  /** Also complete after this many other completions (io_uring's count). */
+  count?: number;
+  /** `ms` is an absolute time on the reactor's monotonic clock (ms). */
+  absolute?: boolean;
+}
+
+/** Builders of every op. Each returns an {@linkcode Op} to submit once. */
+export const op = {
+  /**
+   * Does nothing; completes at once.
+   *
+   * @example
+   * ```ts
+   * import { op, single } from "@ario/ario";
+   * await single(op.nop());
+   * ```
+   */
+  nop(o?: LinkOptions): Op<void> {
+    return new Op("nop", { op: OP.NOP, fd: -1, flags: linkFlag(o) }, none);
+  },
+
+  /**
+   * Reads into `buf` from any pollable fd (pipe, tty, socket).
+   *
+   * @example
+   * ```ts ignore
+   * const n = await single(op.read(fd, new Uint8Array(1024)));
+   * ```
+   */
+  read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
+    checkBuffer(buf, "read");
+    return new Op("read", {
+      op: OP.READ,
+      fd: checkFd(fd, "read"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+    }, bytes, buf);
+  },
+
+  /**
+   * Writes `buf` to any pollable fd; the result may be short.
+   *
+   * @example
+   * ```ts ignore
+   * const n = await single(op.write(fd, new TextEncoder().encode("hi\n")));
+   * ```
+   */
+  write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
+    checkBuffer(buf, "write");
+    return new Op("write", {
+      op: OP.WRITE,
+      fd: checkFd(fd, "write"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+    }, bytes, buf);
+  },
+
+  /**
+   * Receives from a socket into `buf`; 0 means the peer closed.
+   *
+   * @example
+   * ```ts ignore
+   * const n = await single(op.recv(fd, buf, { waitAll: true }));
+   * ```
+   */
+  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
+    checkBuffer(buf, "recv");
+    return new Op("recv", {
+      op: OP.RECV,
+      fd: checkFd(fd, "recv"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
+    }, bytes, buf);
+  },
+
+  /**
+   * Sends `buf` on a connected socket; a short send breaks a soft link.
+   *
+   * @example
+   * ```ts ignore
+   * await single(op.send(fd, new TextEncoder().encode("hello")));
+   * ```
+   */
+  send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
+    checkBuffer(buf, "send");
+    return new Op("send", {
+      op: OP.SEND,
+      fd: checkFd(fd, "send"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
+    }, bytes, buf);
+  },
+
+  /**
+   * Receives one datagram and its sender.
+   *
+   * @example
+   * ```ts ignore
+   * const { n, addr } = await single(op.recvFrom(fd, buf));
+   * ```
+   */
+  recvFrom(fd: number, buf: Uint8Array, o?: MsgOptions & { transport?: "udp" | "unix" }): Op<Received> {
+    checkBuffer(buf, "recvFrom");
+    const sa = new Uint8Array(SOCKADDR_MAX);
+    const len = new Uint32Array([SOCKADDR_MAX]);
+    const transport = o?.transport ?? "udp";
+    return new Op("recvFrom", {
+      op: OP.RECVFROM,
+      fd: checkFd(fd, "recvFrom"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      addr2: sa,
+      off: addressOf(len),
+      opFlags: o?.flags ?? 0,
+    }, (res) => ({ n: res, addr: decodeAddr(sa, len[0], transport) }), [buf, sa, len]);
+  },
+
+  /**
+   * Sends one datagram to `to`.
+   *
+   * @example
+   * ```ts ignore
+   * await single(op.sendTo(fd, data, { hostname: "127.0.0.1", port: 9000 }));
+   * ```
+   */
+  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number> {
+    checkBuffer(buf, "sendTo");
+    const sa = encodeAddr(to);
+    return new Op("sendTo", {
+      op: OP.SENDTO,
+      fd: checkFd(fd, "sendTo"),
+      flags: linkFlag(o),
+      addr: buf,
+      len: buf.length,
+      addr2: sa,
+      off: sa.length,
+      opFlags: o?.flags ?? 0,
+    }, bytes, [buf, sa]);
+  },
+
+  /**
+   * Accepts a connection; resolves to the new fd (non-blocking, cloexec).
+   *
+   * @example
+   * ```ts ignore
+   * const conn = await single(op.accept(listenerFd));
+   * ```
+   */
+  accept(fd: number, o?: LinkOptions): Op<number> {
+    return new Op("accept", { op: OP.ACCEPT, fd: checkFd(fd, "accept"), flags: linkFlag(o) }, bytes);
+  },
+
+  /**
+   * Connects a socket to `to`.
+   *
+   * @example
+   * ```ts ignore
+   * await single(op.connect(fd, { hostname: "127.0.0.1", port: 8080 }));
+   * ```
+   */
+  connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void> {
+    const sa = encodeAddr(to);
+    return new Op("connect", {
+      op: OP.CONNECT,
+      fd: checkFd(fd, "connect"),
+      flags: linkFlag(o),
+      addr: sa,
+      len: sa.length,
+    }, none, sa);
+  },
+
+  /**
+   * Closes fd; ops still waiting on it complete with ECANCELED first.
+   *
+   * @example
+   * ```ts ignore
+   * await single(op.close(fd));
+   * ```
+   */
+  close(fd: number, o?: LinkOptions): Op<void> {
+    return new Op("close", { op: OP.CLOSE, fd: checkFd(fd, "close"), flags: linkFlag(o) }, none);
+  },
+
+  /**
+   * Shuts down reading, writing or both.
+   *
+   * @example
+   * ```ts ignore
+   * await single(op.shutdown(fd, "write"));
+   * ```
+   */
+  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Op<void> {
+    const n = { read: 0, write: 1, both: 2 }[how];
+    if (n === undefined) throw new TypeError(`Cannot shutdown "${how}": expected "read", "write" or "both"`);
+    return new Op("shutdown", { op: OP.SHUTDOWN, fd: checkFd(fd, "shutdown"), flags: linkFlag(o), len: n }, none);
+  },
+
+  /**
+   * Waits until fd is ready for `events` (POLL.IN, POLL.OUT, POLL.PRI);
+   * resolves to the ready mask (which may include POLL.ERR, POLL.HUP).
+   *
+   * @example
+   * ```ts ignore
+   * import { POLL } from "@ario/ario";
+   * const mask = await single(op.poll(fd, POLL.IN));
+   * ```
+   */
+  poll(fd: number, events: number, o?: LinkOptions): Op<number> {
+    if (!Number.isInteger(events) || events & ~0x1f || !(events & 0x7)) {
+      throw new RangeError(`Cannot poll: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`);
+    }
+    return new Op("poll", { op: OP.POLL, fd: checkFd(fd, "poll"), flags: linkFlag(o), opFlags: events }, bytes);
+  },
+
+  /**
+   * Completes after `ms` milliseconds ("timeout"), or after `count` other
+   * completions ("count"), whichever comes first.
+   *
+   * @example
+   * ```ts
+   * import { op, single } from "@ario/ario";
+   * console.log(await single(op.timeout(1))); // "timeout"
+   * ```
+   */
+  timeout(ms: number, o?: TimeoutOptions): Op<"timeout" | "count"> {
+    const count = o?.count ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
+      throw new RangeError(`Cannot set timeout: count must be an integer >= 0, got ${count}`);
+    }
+    return new Op("timeout", {
+      op: OP.TIMEOUT,
+      fd: -1,
+      flags: linkFlag(o),
+      off: msToNs(ms, "set timeout"),
+      len: count,
+      opFlags: o?.absolute ? TIMEOUT_ABS : 0,
+    }, (res) => {
+      if (res === 0) return "count";
+      if (res === -constants.ETIME) return "timeout";
+      throw errnoError(res, "timeout");
+    });
+  },
+
+  /**
+   * Bounds the op before it (which must be linked to it): when `ms` pass
+   * first, that op completes with ECANCELED and this resolves `true`;
+   * otherwise it resolves `false`.
+   *
+   * @example
+   * ```ts ignore
+   * const [n, fired] = await multi([op.recv(fd, buf, { link: "soft" }), op.linkTimeout(50)]);
+   * ```
+   */
+  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Op<boolean> {
+    return new Op("linkTimeout", {
+      op: OP.LINK_TIMEOUT,
+      fd: -1,
+      flags: linkFlag(o),
+      off: msToNs(ms, "set link timeout"),
+      opFlags: o?.absolute ? TIMEOUT_ABS : 0,
+    }, (res) => {
+      if (res === -constants.ETIME) return true;
+      if (res === -constants.ECANCELED) return false;
+      throw errnoError(res, "linkTimeout");
+    });
+  },
+
+  /**
+   * Cancels a submitted op, or every op on an fd (`{ fd }`), or all of
+   * them (`{ all: true }` with fd). Resolves to how many were cancelled
+   * (1 for a single target); rejects ENOENT if none was pending.
+   *
+   * @example
+   * ```ts ignore
+   * const r = op.recv(fd, buf);
+   * const p = single(r);
+   * await single(op.cancel(r));
+   * ```
+   */
+  cancel(target: Op<unknown> | { fd: number; all?: boolean }, o?: LinkOptions): Op<number> {
+    if (target instanceof Op) {
+      if (target.id < 0) throw new TypeError(`Cannot cancel op "${target.name}": it was not submitted`);
+      return new Op("cancel", {
+        op: OP.CANCEL,
+        fd: -1,
+        flags: linkFlag(o),
+        addr: target.reactor!.userData(target.id),
+      }, (res) => res === 0 ? 1 : res);
+    }
+    return new Op("cancel", {
+      op: OP.CANCEL,
+      fd: checkFd(target.fd, "cancel"),
+      flags: linkFlag(o),
+      opFlags: 0x02 | (target.all ? 0x01 : 0),
+    }, (res) => target.all ? res : 1);
+  },
+};
+
+/** Options of {@linkcode single} and {@linkcode multi}. */
+export interface SubmitOptions {
+  /** Cancels the ops (they complete with ECANCELED; the promise rejects with the reason). */
+  signal?: AbortSignal;
+  /** Reactor to use; default the shared one. */
+  reactor?: Reactor;
+}
+
+/** The results of a batch: each op's value, or the error it failed with. */
+export type Results<Ops extends readonly Op<unknown>[]> = {
+  -readonly [K in keyof Ops]: Ops[K] extends Op<infer T> ? T | IoError : never;
+};
+
+/**
+ * Runs one op; resolves to its value, rejects with its error (a
+ * `Deno.errors` class where one fits, with `code`, `errno` and `op`).
+ *
+ * @example
+ * ```ts
+ * import { op, single } from "@ario/ario";
+ * const fired = await single(op.timeout(2));
+ * console.log(fired); // "timeout"
+ * ```
+ */
+export function single<T>(o: Op<T>, options?: SubmitOptions): Promise<T> {
+  return multi([o] as const, options).then(([r]) => {
+    if (r instanceof Error) throw r;
+    return r as T;
+  });
+}
+
+/**
+ * Runs a batch in one submission; linked ops form chains. Resolves when
+ * every op completed, to each op's value or error (a failed op does not
+ * reject the batch: inspect each result). Rejects only on bad input, or
+ * with `signal.reason` when aborted.
+ *
+ * @example Three ops, the last two linked: the NOP runs only if the timeout expires
+ * ```ts
+ * import { multi, op } from "@ario/ario";
+ * const [a, b, c] = await multi([op.nop(), op.timeout(1, { link: "soft" }), op.nop()]);
+ * console.log(a, b, c); // undefined "timeout" ...
+ * ```
+ */
+export function multi<const Ops extends readonly Op<unknown>[]>(
+  ops: Ops,
+  options?: SubmitOptions,
+): Promise<Results<Ops>> {
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  if (!Array.isArray(ops) || ops.length === 0) {
+    return Promise.reject(new TypeError("Cannot submit: expected a non-empty array of ops"));
+  }
+  for (const o of ops) {
+    if (!(o instanceof Op)) return Promise.reject(new TypeError("Cannot submit: every element must be an op"));
+  }
+  const r = options?.reactor ?? sharedReactor();
+  return new Promise((resolve, reject) => {
+    const n = ops.length;
+    const out = new Array(n) as Results<Ops>;
+    let left = n;
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      for (const o of ops) r.cancel(o.id);
+    };
+    const done = ops.map((o, k) => (res: number) => {
+      try {
+        (out as unknown[])[k] = o.result(res);
+      } catch (e) {
+        (out as unknown[])[k] = e;
+      }
+      if (--left === 0) {
+        signal?.removeEventListener("abort", onAbort);
+        if (aborted) reject(signal!.reason);
+        else resolve(out);
+      }
+    });
+    const ids = r.submitRaw(ops.map((o) => o.raw), done, ops.map((o) => o.keep));
+    ops.forEach((o, k) => o.submitted(ids[k], r));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export { POLL };

@@ -23,6 +23,15 @@ static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
 
 static const ario__backend *backend_by_id(uint32_t id) {
   switch (id) {
+#if defined(ARIO_HAVE_IO_URING)
+  case ARIO_BACKEND_IO_URING: return &ario__backend_io_uring;
+#endif
+#if defined(ARIO_HAVE_KQUEUE)
+  case ARIO_BACKEND_KQUEUE: return &ario__backend_kqueue;
+#endif
+#if defined(ARIO_HAVE_WINDOWS)
+  case ARIO_BACKEND_WINDOWS: return &ario__backend_windows;
+#endif
 #if defined(ARIO_HAVE_EPOLL)
   case ARIO_BACKEND_EPOLL: return &ario__backend_epoll;
 #endif
@@ -36,17 +45,21 @@ static const ario__backend *backend_by_id(uint32_t id) {
   }
 }
 
-/* ARIO_BACKEND=epoll|poll|select in the environment overrides the default. */
+/* ARIO_BACKEND=io_uring|epoll|poll|select|kqueue|windows in the
+ * environment overrides the default (and, like a named backend in
+ * ario_params, disables the silent fallback). */
 static uint32_t backend_from_env(void) {
 #if defined(ARIO_HOST)
   const char *s = getenv("ARIO_BACKEND");
-  if (!s) return ARIO_DEFAULT_BACKEND;
+  if (!s || !*s) return ARIO_BACKEND_DEFAULT;
+  if (!strcmp(s, "io_uring")) return ARIO_BACKEND_IO_URING;
   if (!strcmp(s, "epoll")) return ARIO_BACKEND_EPOLL;
   if (!strcmp(s, "poll")) return ARIO_BACKEND_POLL;
   if (!strcmp(s, "select")) return ARIO_BACKEND_SELECT;
-  if (!strcmp(s, "io_uring")) return ARIO_BACKEND_IO_URING;
+  if (!strcmp(s, "kqueue")) return ARIO_BACKEND_KQUEUE;
+  if (!strcmp(s, "windows")) return ARIO_BACKEND_WINDOWS;
 #endif
-  return ARIO_DEFAULT_BACKEND;
+  return ARIO_BACKEND_DEFAULT;
 }
 
 /* --------------------------------------------------------------- sizing -- */
@@ -66,17 +79,23 @@ static int plan(const ario_params *p, const ario__backend *be, layout *o) {
   o->ring = o->fds + align16(sizeof(ario__fd) * o->fd_cap);
   o->heap = o->ring + align16(sizeof(ario__idx) * o->ring_cap);
   o->backend = o->heap + align16(sizeof(ario__idx) * p->entries);
-  o->total = o->backend + align16(be->mem_size(o->fd_cap));
+  size_t bm = be->mem_size(o->fd_cap);
+  if (be->fallback && be->fallback->mem_size(o->fd_cap) > bm)
+    bm = be->fallback->mem_size(o->fd_cap); /* room to fall back in place */
+  o->total = o->backend + align16(bm);
   return 0;
 }
 
-static uint32_t resolve_backend(const ario_params *p) {
-  return p && p->backend != ARIO_BACKEND_DEFAULT ? p->backend
-                                                  : backend_from_env();
+/* The backend to run; *named says it was asked for explicitly. */
+static uint32_t resolve_backend(const ario_params *p, int *named) {
+  uint32_t id = p && p->backend != ARIO_BACKEND_DEFAULT ? p->backend
+                                                        : backend_from_env();
+  if (named) *named = id != ARIO_BACKEND_DEFAULT;
+  return id == ARIO_BACKEND_DEFAULT ? ARIO_DEFAULT_BACKEND : id;
 }
 
 ARIO_API size_t ario_mem_size(const ario_params *p) {
-  const ario__backend *be = backend_by_id(resolve_backend(p));
+  const ario__backend *be = backend_by_id(resolve_backend(p, 0));
   layout o;
   if (!be || plan(p, be, &o)) return 0;
   return o.total;
@@ -85,9 +104,9 @@ ARIO_API size_t ario_mem_size(const ario_params *p) {
 ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   const ario__backend *be;
   layout o;
-  int rc;
+  int rc, named;
   if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
-  be = backend_by_id(resolve_backend(p));
+  be = backend_by_id(resolve_backend(p, &named));
   if (!be) return p && p->backend > ARIO_BACKEND_WINDOWS ? -EINVAL : -ENOSYS;
   if ((rc = plan(p, be, &o))) return rc;
   if (mem_len < o.total) return -ENOMEM;
@@ -112,7 +131,16 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
     l->fds[i].head = l->fds[i].tail = ARIO_NIL;
   }
   l->free_head = 0;
-  return be->init(l, (char *)mem + o.backend);
+  rc = be->init(l, (char *)mem + o.backend);
+  if (rc < 0 && be->fallback && !named) {
+    /* io_uring refused (seccomp, sysctl, old kernel): silently use epoll */
+    memset(&l->bs, 0, sizeof l->bs);
+    memset((char *)mem + o.backend, 0, o.total - o.backend);
+    l->be = be->fallback;
+    rc = l->be->init(l, (char *)mem + o.backend);
+  }
+  if (rc < 0) l->be = 0;
+  return rc;
 }
 
 ARIO_API int ario_backend(const ario_loop *l) { return l->be->id; }
@@ -347,6 +375,14 @@ static void detach(ario_loop *l, ario__idx i) {
   }
 }
 
+void ario__post(ario_loop *l, ario__idx i, int32_t res) {
+  ario__op *op = &l->ops[i];
+  op->res = res;
+  op->state = ARIO__DONE;
+  op->link = ARIO_NIL;
+  l->ring[l->ring_tail++ & (l->ring_cap - 1)] = i;
+}
+
 /* The single place where an op completes. */
 static void complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
@@ -407,8 +443,12 @@ static void wait_on_fd(ario_loop *l, ario__idx i) {
   if (f->tail == ARIO_NIL) f->head = i;
   else l->ops[f->tail].next = i;
   f->tail = i;
+  int was_idle = f->head == i; /* no other waiter before this one */
   f->want |= op->events;
-  if ((f->armed & f->want) != f->want) {
+  /* An idle registration is re-validated: the fd may have been closed and
+   * its number reused behind the loop's back (epoll then answers ENOENT and
+   * the backend adds the new file). */
+  if (was_idle || (f->armed & f->want) != f->want) {
     int rc = set_interest(l, s, f->want | f->armed);
     if (rc < 0) {
       unwait(l, i);
@@ -454,6 +494,10 @@ static int32_t do_cancel(ario_loop *l, ario__idx self) {
 
 /* Cancels what waits on fd, then forgets it (CLOSE, ario_close). */
 void ario__drop_fd(ario_loop *l, int32_t fd) {
+  if (l->be->cancel_fd) {
+    l->be->cancel_fd(l, fd);
+    return;
+  }
   uint32_t s = fd_find(l, fd);
   if (s == ARIO_NIL) return;
   while (l->fds[s].head != ARIO_NIL) {
@@ -656,6 +700,10 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
       if (sqes[j].op == ARIO_OP_LINK_TIMEOUT) l->ops[i].addr2 = prev;
       prev = i;
     }
+    if (!err && l->be->submit) {
+      err = l->be->submit(l, head);
+      bad = k;
+    }
     if (err) {
       ario__idx i = head;
       for (uint32_t j = k; j <= end; j++) {
@@ -664,11 +712,12 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
         complete(l, i, j == bad ? err : -ECANCELED);
         i = next;
       }
-    } else {
+    } else if (!l->be->submit) {
       start(l, head);
     }
     k = end + 1;
   }
+  if (l->be->flush) l->be->flush(l);
   return (int)k;
 }
 

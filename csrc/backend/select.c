@@ -1,0 +1,232 @@
+/*
+ * backend/select.c: readiness through select(2), for small targets (lwIP /
+ * ESP-IDF) and any POSIX host. Fixed capacity: descriptors below
+ * ARIO_SELECT_MAX_FD (FD_SETSIZE by default), a compile-time constant; the
+ * fd_sets live in the loop's memory block (no heap). ario_wake() goes
+ * through a self-pipe (a loopback UDP socket connected to itself on lwIP,
+ * which has no pipes). A waiting thread selects on its own copy of the
+ * sets, taken under the mutex, as the poll backend does.
+ */
+#include "../ario_internal.h"
+#include "../sys.h"
+
+#if defined(ARIO_HAVE_SELECT)
+#if defined(ARIO_HOST)
+#include <sys/select.h>
+#include <sys/time.h>
+#define LOCK(l) pthread_mutex_lock(&(l)->bs.mu)
+#define UNLOCK(l) pthread_mutex_unlock(&(l)->bs.mu)
+#else
+#define LOCK(l) ((void)0)
+#define UNLOCK(l) ((void)0)
+#endif
+
+#if ARIO_SELECT_MAX_FD > 0 && ARIO_SELECT_MAX_FD < FD_SETSIZE
+#define MAX_FD ARIO_SELECT_MAX_FD
+#else
+#define MAX_FD FD_SETSIZE
+#endif
+
+typedef struct sel {
+  fd_set rd, wr, ex;    /* interest */
+  fd_set ord, owr, oex; /* the owner's result sets */
+  fd_set wrd, wwr, wex; /* the waiter's copies */
+  int maxfd;            /* highest descriptor in the interest sets, or -1 */
+} sel;
+
+static sel *S(ario_loop *l) { return (sel *)l->bs.mem; }
+
+static size_t select_mem_size(uint32_t fd_cap) {
+  (void)fd_cap;
+  return sizeof(sel);
+}
+
+static int open_wake(int *rd, int *wr) {
+#if defined(ARIO_HOST)
+  int p[2];
+  if (pipe(p) < 0) return -errno;
+  ario__sys_prepare_fd(p[0]);
+  ario__sys_prepare_fd(p[1]);
+  *rd = p[0];
+  *wr = p[1];
+  return 0;
+#else
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) return -errno;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+      getsockname(s, (struct sockaddr *)&a, &al) < 0 ||
+      connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+    int e = -errno;
+    close(s);
+    return e;
+  }
+  ario__sys_prepare_fd(s);
+  *rd = *wr = s;
+  return 0;
+#endif
+}
+
+static int select_init(ario_loop *l, void *mem) {
+  sel *t = (sel *)mem;
+  l->bs.mem = t;
+  FD_ZERO(&t->rd);
+  FD_ZERO(&t->wr);
+  FD_ZERO(&t->ex);
+  t->maxfd = -1;
+  int rc = open_wake(&l->bs.wake_rd, &l->bs.wake_wr);
+  if (rc < 0) return rc;
+  if (l->bs.wake_rd >= MAX_FD) {
+    close(l->bs.wake_rd);
+    if (l->bs.wake_wr != l->bs.wake_rd) close(l->bs.wake_wr);
+    return -EMFILE;
+  }
+#if defined(ARIO_HOST)
+  pthread_mutex_init(&l->bs.mu, 0);
+#endif
+  return 0;
+}
+
+static void select_deinit(ario_loop *l) {
+  close(l->bs.wake_rd);
+  if (l->bs.wake_wr != l->bs.wake_rd) close(l->bs.wake_wr);
+#if defined(ARIO_HOST)
+  pthread_mutex_destroy(&l->bs.mu);
+#endif
+}
+
+static void select_wake(ario_loop *l) {
+  char c = 1;
+#if defined(ARIO_HOST)
+  ssize_t r = write(l->bs.wake_wr, &c, 1);
+#else
+  ssize_t r = send(l->bs.wake_wr, &c, 1, 0);
+#endif
+  (void)r; /* a full pipe already wakes */
+}
+
+static void drain(ario_loop *l) {
+  char buf[64];
+#if defined(ARIO_HOST)
+  while (read(l->bs.wake_rd, buf, sizeof buf) > 0) {
+  }
+#else
+  while (recv(l->bs.wake_rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+  }
+#endif
+}
+
+static int select_watch(ario_loop *l, uint32_t slot, unsigned want) {
+  sel *t = S(l);
+  int fd = l->fds[slot].fd;
+  if (fd < 0 || fd >= MAX_FD) return -EINVAL; /* beyond the fixed capacity */
+  LOCK(l);
+  if (want & ARIO_POLL_IN) FD_SET(fd, &t->rd); else FD_CLR(fd, &t->rd);
+  if (want & ARIO_POLL_OUT) FD_SET(fd, &t->wr); else FD_CLR(fd, &t->wr);
+  if (want & ARIO_POLL_PRI) FD_SET(fd, &t->ex); else FD_CLR(fd, &t->ex);
+  if (want && fd > t->maxfd) t->maxfd = fd;
+  UNLOCK(l);
+  if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) select_wake(l);
+  return 0;
+}
+
+static void select_forget(ario_loop *l, uint32_t slot) {
+  sel *t = S(l);
+  int fd = l->fds[slot].fd;
+  if (fd < 0 || fd >= MAX_FD) return;
+  LOCK(l);
+  FD_CLR(fd, &t->rd);
+  FD_CLR(fd, &t->wr);
+  FD_CLR(fd, &t->ex);
+  while (t->maxfd >= 0 && !FD_ISSET(t->maxfd, &t->rd) &&
+         !FD_ISSET(t->maxfd, &t->wr) && !FD_ISSET(t->maxfd, &t->ex))
+    t->maxfd--;
+  UNLOCK(l);
+}
+
+static struct timeval *to_tv(struct timeval *tv, int64_t ns) {
+  if (ns < 0) return 0;
+  int64_t us = (ns + 999) / 1000; /* never wake before the deadline */
+  tv->tv_sec = (time_t)(us / 1000000);
+  tv->tv_usec = (long)(us % 1000000);
+  return tv;
+}
+
+/* Copies the interest sets (plus the wake descriptor) under the lock. */
+static int snapshot(ario_loop *l, fd_set *r, fd_set *w, fd_set *e) {
+  sel *t = S(l);
+  LOCK(l);
+  *r = t->rd;
+  *w = t->wr;
+  *e = t->ex;
+  int n = t->maxfd;
+  UNLOCK(l);
+  FD_SET(l->bs.wake_rd, r);
+  return (n > l->bs.wake_rd ? n : l->bs.wake_rd) + 1;
+}
+
+static int select_poll(ario_loop *l, int64_t timeout_ns) {
+  sel *t = S(l);
+  struct timeval tv;
+  int nfds = snapshot(l, &t->ord, &t->owr, &t->oex);
+  int n = select(nfds, &t->ord, &t->owr, &t->oex, to_tv(&tv, timeout_ns));
+  if (n < 0) {
+    if (errno == EINTR) return 0;
+    if (errno != EBADF) return -errno;
+    /* a watched descriptor was closed behind our back: report it as an
+     * error on each one that fails on its own (as poll's POLLNVAL) */
+    FD_ZERO(&t->ord);
+    FD_ZERO(&t->owr);
+    FD_ZERO(&t->oex);
+    for (uint32_t s = 0; s < l->fd_cap; s++) {
+      int fd = l->fds[s].fd;
+      if (fd >= 0 && fd < MAX_FD && l->fds[s].armed && fcntl(fd, F_GETFD) < 0)
+        FD_SET(fd, &t->oex);
+    }
+    n = 1;
+  }
+  if (FD_ISSET(l->bs.wake_rd, &t->ord)) drain(l);
+  for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
+    int fd = l->fds[s].fd;
+    if (fd < 0 || fd >= MAX_FD || !l->fds[s].armed) continue;
+    unsigned r = 0;
+    if (FD_ISSET(fd, &t->ord)) r |= ARIO_POLL_IN;
+    if (FD_ISSET(fd, &t->owr)) r |= ARIO_POLL_OUT;
+    if (FD_ISSET(fd, &t->oex)) r |= (l->fds[s].armed & ARIO_POLL_PRI) ? ARIO_POLL_PRI : ARIO_POLL_ERR;
+    if (!r) continue;
+    /* the result sets are per descriptor: clear so a slot moved by the
+     * core's table is not reported twice */
+    FD_CLR(fd, &t->ord);
+    FD_CLR(fd, &t->owr);
+    FD_CLR(fd, &t->oex);
+    ario__fd_ready(l, s, r);
+  }
+  return n;
+}
+
+static int select_wait_ready(ario_loop *l, int64_t timeout_ns) {
+  sel *t = S(l);
+  struct timeval tv;
+  int nfds = snapshot(l, &t->wrd, &t->wwr, &t->wex);
+  int n = select(nfds, &t->wrd, &t->wwr, &t->wex, to_tv(&tv, timeout_ns));
+  if (n < 0) return errno == EINTR || errno == EBADF ? 1 : -errno;
+  if (n == 1 && FD_ISSET(l->bs.wake_rd, &t->wrd)) drain(l);
+  return n > 0;
+}
+
+const ario__backend ario__backend_select = {
+    .id = ARIO_BACKEND_SELECT,
+    .mem_size = select_mem_size,
+    .init = select_init,
+    .deinit = select_deinit,
+    .watch = select_watch,
+    .forget = select_forget,
+    .poll = select_poll,
+    .wait = select_wait_ready,
+    .wake = select_wake,
+};
+#endif

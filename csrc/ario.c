@@ -70,9 +70,9 @@ typedef struct layout {
 } layout;
 
 static int plan(const ario_params *p, const ario__backend *be, layout *o) {
-  if (!p || p->entries == 0 || p->entries > 0xFFFEu || p->flags || p->reserved)
+  if (!p || p->entries == 0 || p->entries > ARIO_MAX_ENTRIES || p->flags || p->reserved)
     return -EINVAL;
-  o->fd_cap = pow2_at_least(p->entries * 2u);
+  o->fd_cap = pow2_at_least(ARIO_FD_SLOTS(p->entries));
   o->ring_cap = pow2_at_least(p->entries);
   o->ops = align16(sizeof(struct ario_loop));
   o->fds = o->ops + align16(sizeof(ario__op) * p->entries);
@@ -219,10 +219,12 @@ static uint32_t fd_hash(const ario_loop *l, int32_t fd) {
 }
 
 static uint32_t fd_find(const ario_loop *l, int32_t fd) {
-  for (uint32_t s = fd_hash(l, fd);; s = (s + 1) & (l->fd_cap - 1)) {
+  uint32_t s = fd_hash(l, fd);
+  for (uint32_t n = 0; n < l->fd_cap; n++, s = (s + 1) & (l->fd_cap - 1)) {
     if (l->fds[s].fd == fd) return s;
     if (l->fds[s].fd < 0) return ARIO_NIL;
   }
+  return ARIO_NIL; /* a full table (ARIO_SMALL) */
 }
 
 static int set_interest(ario_loop *l, uint32_t s, unsigned want) {
@@ -617,6 +619,9 @@ static int32_t validate(const ario_sqe *e, int after_link) {
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
   if (needs_fd(e->op) && e->fd < 0) return -EBADF;
+#if defined(ARIO_FD_MAX)
+  if (needs_fd(e->op) && e->fd > ARIO_FD_MAX) return -EBADF;
+#endif
   if (needs_buffer(e->op) && e->len && !e->addr) return -EFAULT;
   if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32)) return -EFAULT;
   switch (e->op) {

@@ -8,8 +8,20 @@
 #include "ario.h"
 #include "platform.h"
 
+#if defined(ARIO_SMALL) /* MCU: see platform.h */
+#define ARIO_NIL 0xFFu
+typedef uint8_t ario__idx;
+typedef int16_t ario__fdnum;
+#define ARIO_MAX_ENTRIES 128u /* op and fd-slot indexes stay below ARIO_NIL */
+#define ARIO_FD_MAX 0x7FFF
+#define ARIO_FD_SLOTS(entries) (entries) /* a full table is handled */
+#else
 #define ARIO_NIL 0xFFFFu
 typedef uint16_t ario__idx;
+typedef int32_t ario__fdnum;
+#define ARIO_MAX_ENTRIES 0xFFFEu
+#define ARIO_FD_SLOTS(entries) ((entries) * 2u)
+#endif
 
 /* Op states. */
 enum {
@@ -38,12 +50,14 @@ typedef struct ario__op {
   uint8_t flags;  /* ARIO_SQE_* */
   uint8_t state;
   uint8_t events; /* ARIO_POLL_* the op waits for */
+#if !defined(ARIO_SMALL)
   uint16_t pad;
+#endif
 } ario__op;
 
 /* A descriptor with ops waiting on it. */
 typedef struct ario__fd {
-  int32_t fd;     /* -1: empty slot */
+  ario__fdnum fd; /* -1: empty slot */
   ario__idx head; /* FIFO of waiting ops */
   ario__idx tail;
   uint8_t want;   /* union of the waiters' events */
@@ -104,6 +118,13 @@ struct ario_loop {
   ario__backend_state bs;   /* the backend's own state (platform.h) */
   ario__bell_state bell;    /* doorbell thread (platform.h) */
 };
+
+#if defined(ARIO_MEM_SIZE) /* the bound ario.h gives static loops holds */
+_Static_assert(sizeof(struct ario_loop) <= ARIO_MEM_LOOP_BYTES, "raise ARIO_MEM_LOOP_BYTES");
+_Static_assert(sizeof(ario__op) <= ARIO_MEM_OP_BYTES, "raise ARIO_MEM_OP_BYTES");
+_Static_assert(sizeof(ario__fd) <= ARIO_MEM_FD_BYTES, "raise ARIO_MEM_FD_BYTES");
+_Static_assert(sizeof(ario__idx) == 1, "ARIO_MEM_SIZE counts 1-byte indexes");
+#endif
 
 /* Core entry points for the backends. */
 void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);

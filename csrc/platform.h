@@ -64,6 +64,13 @@
 #define MSG_WAITALL 0x100
 #endif
 
+/* Compact tables on every non-host build (ario_internal.h): 8-bit op
+ * indexes (ARIO_MAX_ENTRIES 128), 16-bit descriptors in an fd table of
+ * pow2(entries) slots. The host layout does not change. */
+#if !defined(ARIO_HOST) && !defined(ARIO_SMALL)
+#define ARIO_SMALL 1
+#endif
+
 /* Backend compiled by default: one switch. */
 #if defined(ARIO_LWIP)
 #define ARIO_HAVE_SELECT 1

@@ -4,6 +4,12 @@
 //   deno run -A scripts/cross.ts --list
 //   deno run -A scripts/cross.ts --target <t|all> [--out dir] [--src file.c ...]
 //        [--include dir ...] [--define K=V ...] [--cflag FLAG ...] [--placeholder]
+//        [--profile bare|lwip] [--entries N]
+//
+// Default (--profile bare): the portable core csrc/ario.c alone, with
+// -DARIO_BARE -Wextra -Werror; the report adds the static loop memory of
+// --entries ops (default 16), declared as firmware does (ARIO_LOOP_STATIC,
+// scripts/mcu/bare/static_loop.c, not archived).
 //
 // Output in dist/mcu/<target>/ (or --out): libario.a, the public headers,
 // size.json, obj/ (objects and .su files).  Exit status: 0 ok, 1 build or
@@ -16,7 +22,10 @@ import { readElf, sectionSizes, SHN_UNDEF, Sizes, STB_LOCAL } from "./mcu/elf.ts
 import { archive, compile, pool } from "./mcu/build.ts";
 import {
   baseFlags,
+  CORE_WARN,
   defaultSources,
+  MCU_DIR,
+  PROFILES,
   exists,
   findTarget,
   ROOT,
@@ -44,6 +53,8 @@ interface Args {
   cflags: string[];
   placeholder: boolean;
   help: boolean;
+  profile: string;
+  entries: number;
 }
 
 function usage(): string {
@@ -51,12 +62,13 @@ function usage(): string {
     "usage: deno run -A scripts/cross.ts --list",
     "       deno run -A scripts/cross.ts --target <name|all> [--out dir] [--src file.c ...]",
     "            [--include dir ...] [--define K=V ...] [--cflag FLAG ...] [--placeholder]",
+    "            [--profile bare|lwip] [--entries N]",
     `targets: ${TARGETS.map((t) => t.name).join(", ")}`,
   ].join("\n");
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { list: false, targets: [], out: null, srcs: [], includes: [], defines: [], cflags: [], placeholder: false, help: false };
+  const a: Args = { list: false, targets: [], out: null, srcs: [], includes: [], defines: [], cflags: [], placeholder: false, help: false, profile: "bare", entries: 16 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith("--") && arg.includes("=")
@@ -77,6 +89,8 @@ function parseArgs(argv: string[]): Args {
       case "--define": case "-D": a.defines.push(val()); break;
       case "--cflag": a.cflags.push(val()); break;
       case "--placeholder": a.placeholder = true; break;
+      case "--profile": a.profile = val(); if (!PROFILES[a.profile]) throw new Error(`unknown profile ${a.profile}`); break;
+      case "--entries": a.entries = Number(val()); if (!(a.entries >= 1 && a.entries <= 128)) throw new Error("--entries must be 1..128"); break;
       case "--help": case "-h": a.help = true; break;
       default:
         // bare .c files after --src are accepted too: --src a.c b.c
@@ -118,7 +132,14 @@ interface BuildReport {
   sources: string[];
   library: string;
   headers: string[];
-  size: { total: Sizes; objects: Record<string, Sizes>; tool: { name: string; text: number; data: number; bss: number } | null };
+  size: {
+    total: Sizes;
+    objects: Record<string, Sizes>;
+    tool: { name: string; text: number; data: number; bss: number } | null;
+    library: Sizes; // total without the static loop object (what libario.a holds)
+    staticLoop: { entries: number; bytes: number } | null;
+  };
+  profile: string;
   externals: string[];
   zeroHeap: { ok: boolean; heapSymbols: string[] };
   stack: StackReport;
@@ -134,7 +155,7 @@ async function toolSize(tc: Toolchain, lib: string): Promise<BuildReport["size"]
 }
 
 async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolean> {
-  const def = defaultSources(args.placeholder);
+  const def = defaultSources(args.placeholder, args.profile);
   const srcs = args.srcs.length ? args.srcs.map((s) => resolve(s)) : def.sources;
   const includes = [...def.includes, ...args.includes.map((d) => resolve(d))];
   const headers = def.headers;
@@ -154,8 +175,10 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
     console.error(`cross: ${t.name}: no sources`);
     return false;
   }
+  const core = !def.placeholder || args.srcs.length > 0;
   const flags = [
     ...baseFlags(tc, t),
+    ...(core ? [...CORE_WARN, ...PROFILES[args.profile].defines.map((d) => `-D${d}`)] : []),
     ...includes.flatMap((d) => ["-I", d]),
     ...args.defines.map((d) => `-D${d}`),
     ...args.cflags,
@@ -165,7 +188,11 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   if (def.placeholder && !args.srcs.length) {
     console.log(`   sources: ${args.placeholder ? "--placeholder" : "csrc/ not found"}: building scripts/mcu/placeholder`);
   }
-  const results = await pool(srcs, navigator.hardwareConcurrency || 2, (s) => compile(tc, s, objDir, flags));
+  // The static loop memory firmware would declare: measured, not archived.
+  const staticLoop = core && !def.placeholder ? join(MCU_DIR, "bare", "static_loop.c") : null;
+  const all = staticLoop ? [...srcs, staticLoop] : srcs;
+  const results = await pool(all, navigator.hardwareConcurrency || 2, (s) =>
+    compile(tc, s, objDir, s === staticLoop ? [...flags, `-DARIO_MCU_ENTRIES=${args.entries}`] : flags));
   let ok = true;
   for (const r of results) {
     if (r.log) console.error(r.log.split("\n").map((l) => `   ${l}`).join("\n"));
@@ -176,7 +203,7 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   }
   if (!ok) return false;
   const lib = join(out, "libario.a");
-  await archive(tc, lib, results.map((r) => r.obj.obj));
+  await archive(tc, lib, results.filter((r) => r.obj.src !== staticLoop).map((r) => r.obj.obj));
   const copied: string[] = [];
   for (const h of headers) {
     const dst = join(out, h.split("/").pop()!);
@@ -208,6 +235,9 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   const heap = externals.filter((s) => HEAP_SYMBOLS.includes(s));
   const stack = analyzeStack(objs.map((o) => ({ elf: o.elf, su: o.su })));
   const tool = await toolSize(tc, lib);
+  const loopObj = staticLoop ? perObj[relative(ROOT, staticLoop)] : null;
+  const libTotal: Sizes = { ...total };
+  if (loopObj) for (const k of Object.keys(libTotal) as (keyof Sizes)[]) libTotal[k] -= loopObj[k];
 
   const report: BuildReport = {
     target: t.name,
@@ -218,7 +248,8 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
     sources: srcs.map((s) => relative(ROOT, s)),
     library: relative(ROOT, lib),
     headers: copied,
-    size: { total, objects: perObj, tool },
+    size: { total, objects: perObj, tool, library: libTotal, staticLoop: loopObj ? { entries: args.entries, bytes: loopObj.data + loopObj.bss } : null },
+    profile: args.profile,
     externals,
     zeroHeap: { ok: heap.length === 0, heapSymbols: heap },
     stack,
@@ -233,8 +264,11 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   console.log(`   library: ${relative(ROOT, lib)}  (+ ${copied.length} header(s), size.json)`);
   console.log(fmtTable(rows, [1, 2, 3, 4, 5]));
   if (tool) {
-    const agree = tool.text === total.text && tool.data === total.data && tool.bss === total.bss;
+    const agree = tool.text === libTotal.text && tool.data === libTotal.data && tool.bss === libTotal.bss;
     console.log(`   cross-check ${tool.name.split("/").pop()} -B -t: text=${tool.text} data=${tool.data} bss=${tool.bss}${agree ? " (agrees)" : " (differs: see docs/mcu-harness.md)"}`);
+  }
+  if (loopObj) {
+    console.log(`   static state: ${libTotal.data + libTotal.bss} B in the library + ${loopObj.data + loopObj.bss} B loop memory for ${args.entries} entries (ARIO_LOOP_STATIC) = ${total.data + total.bss} B .data+.bss`);
   }
   console.log(`   external symbols: ${externals.length ? externals.join(", ") : "(none)"}`);
   console.log(heap.length ? `   zero-heap: FAIL, references ${heap.join(", ")}` : "   zero-heap: OK (no malloc/calloc/realloc/free)");

@@ -158,6 +158,49 @@ ARIO_API size_t ario_mem_size(const ario_params *params);
  * -ENOSYS backend not built in, or the backend's own error). */
 ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 
+/* Static loop memory for microcontroller builds (compiled with ARIO_BARE or
+ * ARIO_LWIP, which use compact tables: at most 128 entries, descriptors
+ * below 32768). ARIO_MEM_SIZE(entries) is a compile-time upper bound of
+ * ario_mem_size() (the core checks its constants at compile time; the
+ * backend's share is ARIO_BACKEND_MEM, which ario_init() checks with
+ * -ENOMEM). No heap, nothing to free:
+ *
+ *   ARIO_LOOP_STATIC(loop_mem, 16);   // static, zero-initialised, in .bss
+ *   ario_params p = {.entries = 16};
+ *   int rc = ario_init(loop_mem, sizeof loop_mem, &p);
+ *   ario_loop *loop = (ario_loop *)loop_mem;
+ */
+#if defined(ARIO_BARE) || defined(ARIO_LWIP)
+#ifndef ARIO_BACKEND_MEM
+#if defined(ARIO_LWIP)
+#define ARIO_BACKEND_MEM 128 /* select backend: 9 fd_sets of FD_SETSIZE 64 */
+#else
+#define ARIO_BACKEND_MEM 0 /* the bare harness keeps interest in the core */
+#endif
+#endif
+#define ARIO_MEM_LOOP_BYTES (72u + 6u * sizeof(void *))
+#define ARIO_MEM_OP_BYTES (32u + 4u * sizeof(void *))
+#define ARIO_MEM_FD_BYTES 8u
+#define ARIO__A16(n) (((n) + 15u) & ~(size_t)15u)
+#define ARIO__S1(x) ((x) | ((x) >> 1))
+#define ARIO__S2(x) (ARIO__S1(x) | (ARIO__S1(x) >> 2))
+#define ARIO__S4(x) (ARIO__S2(x) | (ARIO__S2(x) >> 4))
+#define ARIO__P2(n) (ARIO__S4((size_t)(n) - 1u) + 1u) /* n <= 256 */
+#define ARIO_MEM_SIZE(entries)                                    \
+  (ARIO__A16(ARIO_MEM_LOOP_BYTES) +                               \
+   ARIO__A16((size_t)(entries) * ARIO_MEM_OP_BYTES) +             \
+   ARIO__A16(ARIO__P2(entries) * ARIO_MEM_FD_BYTES) +             \
+   ARIO__A16(ARIO__P2(entries)) + ARIO__A16((size_t)(entries)) +  \
+   ARIO__A16((size_t)ARIO_BACKEND_MEM))
+#if defined(__GNUC__) || defined(__clang__)
+#define ARIO_LOOP_STATIC(name, entries) \
+  static unsigned char name[ARIO_MEM_SIZE(entries)] __attribute__((aligned(16)))
+#else
+#define ARIO_LOOP_STATIC(name, entries) \
+  static _Alignas(16) unsigned char name[ARIO_MEM_SIZE(entries)]
+#endif
+#endif
+
 /* Stops the waiter thread if one runs, completes nothing further, and
  * releases the backend's descriptors. Pending ops are dropped. */
 ARIO_API void ario_deinit(ario_loop *loop);

@@ -272,8 +272,26 @@ export function baseFlags(tc: Toolchain, target: Target): string[] {
   return f;
 }
 
-/** Default library sources: csrc/*.c + csrc/backend/select.c, or the placeholder. */
-export function defaultSources(placeholderOnly = false): { sources: string[]; includes: string[]; headers: string[]; placeholder: boolean } {
+/** Core build profiles.  `bare` (default): the portable core alone
+ * (csrc/ario.c) with ARIO_BARE: no OS, the firmware or the test harness
+ * supplies the backend (`ario__backend_select`), `ario__try_io` and
+ * `ario_now` (scripts/mcu/bare/pipe_dev.c does for the tests).  `lwip`: the
+ * core plus the lwIP/ESP-IDF platform layer and the select backend, with
+ * ARIO_LWIP; it needs lwIP's headers (--include), so it is for ESP-IDF
+ * builds, not this machine (see csrc/idf/CMakeLists.txt). */
+export const PROFILES: Record<string, { defines: string[]; sources: string[] }> = {
+  bare: { defines: ["ARIO_BARE=1"], sources: ["csrc/ario.c"] },
+  lwip: {
+    defines: ["ARIO_LWIP=1"],
+    sources: ["csrc/ario.c", "csrc/ops.c", "csrc/sock.c", "csrc/bell.c", "csrc/backend/select.c"],
+  },
+};
+
+/** Warnings the core must build clean with on every MCU target. */
+export const CORE_WARN = ["-Wextra", "-Werror"];
+
+/** Default library sources: the profile's core sources, or the placeholder. */
+export function defaultSources(placeholderOnly = false, profile = "bare"): { sources: string[]; includes: string[]; headers: string[]; placeholder: boolean } {
   const csrc = join(ROOT, "csrc");
   const list = (dir: string, ext: string) => {
     try {
@@ -285,9 +303,7 @@ export function defaultSources(placeholderOnly = false): { sources: string[]; in
       return [];
     }
   };
-  const sources = placeholderOnly ? [] : list(csrc, ".c");
-  const select = join(csrc, "backend", "select.c");
-  if (!placeholderOnly && exists(select)) sources.push(select);
+  const sources = placeholderOnly ? [] : (PROFILES[profile]?.sources ?? []).map((s) => join(ROOT, s)).filter(exists);
   if (sources.length > 0) {
     const inc = join(csrc, "include");
     return { sources, includes: [inc], headers: list(inc, ".h"), placeholder: false };

@@ -11,6 +11,7 @@ import { compile, CompiledObject, pool } from "../../scripts/mcu/build.ts";
 import { join } from "../../scripts/mcu/path.ts";
 import {
   baseFlags,
+  CORE_WARN,
   defaultSources,
   MCU_DIR,
   ROOT,
@@ -102,6 +103,7 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
       ...baseFlags(tc, t),
       "-g",
       `-DMCU_TARGET="${t.name}"`,
+      "-DARIO_BARE=1", // the core's bare profile: the tests bring the I/O
       "-I", TEST_DIR,
       "-I", join(MCU_DIR, "rt"),
     ];
@@ -135,7 +137,7 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
     let core: { ok: boolean; objs: CompiledObject[]; log: string } = { ok: true, objs: [], log: "" };
     const def = defaultSources();
     if (tests.some((x) => x.core) && !def.placeholder) {
-      core = await build(def.sources, [...common, ...def.includes.flatMap((d) => ["-I", d])], "core");
+      core = await build(def.sources, [...common, ...CORE_WARN, ...def.includes.flatMap((d) => ["-I", d])], "core");
     }
 
     return await pool(tests, jobs, async (test): Promise<Result> => {

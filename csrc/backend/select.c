@@ -130,7 +130,7 @@ static int select_watch(ario_loop *l, uint32_t slot, unsigned want) {
   if (want & ARIO_POLL_PRI) FD_SET(fd, &t->ex); else FD_CLR(fd, &t->ex);
   if (want && fd > t->maxfd) t->maxfd = fd;
   UNLOCK(l);
-  if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) select_wake(l);
+  if (ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST)) select_wake(l);
   return 0;
 }
 

@@ -68,11 +68,22 @@ ARIO_API int ario_bell_stop(ario_loop *l) {
   ario__bell_state *b = &l->bell;
   if (!b->running) return 0;
   pthread_mutex_lock(&b->mu);
+  b->stopping = 1; /* from here on the thread never enters bell() */
+  /* The thread may be on its way out of a bell() the owner already ran:
+   * give it a moment. If the owner has not run it, it cannot return now. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += 50 * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  while (b->in_bell)
+    if (pthread_cond_timedwait(&b->cv, &b->mu, &until) != 0) break;
   if (b->in_bell) {
     pthread_mutex_unlock(&b->mu);
     return -EBUSY;
   }
-  b->stopping = 1;
   pthread_cond_broadcast(&b->cv);
   pthread_mutex_unlock(&b->mu);
   ario_wake(l);

@@ -246,9 +246,10 @@ ARIO_API int ario_bell_start(ario_loop *loop, void (*bell)(void));
  * is). Call after reaping everything. */
 ARIO_API void ario_bell_arm(ario_loop *loop);
 
-/* Stops and joins the doorbell thread. Safe to call twice. Returns 0, or
- * -EBUSY if the thread is blocked inside `bell` (the caller must let it
- * return first: run the event loop and call again). */
+/* Stops and joins the doorbell thread; after it returns, bell() is never
+ * called again. Safe to call twice. Waits up to 50 ms for a thread leaving
+ * bell(); returns 0, or -EBUSY if the thread is still blocked inside `bell`
+ * (its owner has not run it: let the owner run, then call again). */
 ARIO_API int ario_bell_stop(ario_loop *loop);
 
 /* ------------------------------------------------------- plain calls -- */

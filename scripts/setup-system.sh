@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the full test run uses (MCU cross toolchains
+# and QEMU, and the real clients the examples are tested with). Idempotent;
+# needs root (as CI is) or sudo; without either it says what is missing and
+# the tests that need those tools report SKIP.
+set -uo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+pkgs=(socat netcat-openbsd curl strace)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+sudo=""
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo=sudo
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
+    echo "setup: not root; missing ${missing[*]} (those tests will skip)" >&2
+  else
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null 2>&1
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      echo "setup: could not install ${missing[*]}" >&2
+  fi
+fi
+bash "$here/tests/mcu/install-deps.sh" || echo "setup: MCU toolchains unavailable (MCU tests will skip)" >&2

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every test: C (zig + ASan/UBSan, every backend, the differential suite),
+# Deno (whole suite once per backend), MCU (emulated CPUs), and the host
+# cross-builds. Ends with one line "N passed, N failed" counting them all.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+deno=node_modules/.bin/deno
+log=$(mktemp -d)
+pass=0 fail=0 skip=0
+
+count_lines() { # file: PASS/FAIL/SKIP lines
+  local p f s
+  p=$(grep -c '^PASS ' "$1" || true); f=$(grep -c '^FAIL ' "$1" || true); s=$(grep -c '^SKIP ' "$1" || true)
+  pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+  echo "   $p passed, $f failed, $s skipped"
+}
+
+section() { echo; echo "== $*"; }
+
+bash scripts/setup-system.sh
+section "build"
+if ! $deno task build; then echo "FAIL build"; fail=$((fail + 1)); fi
+
+section "C tests"
+bash scripts/test-c.sh >"$log/c.txt" 2>&1
+grep -E '^(FAIL|SKIP)' -A12 "$log/c.txt" | head -80
+count_lines "$log/c.txt"
+
+for be in io_uring epoll poll select; do
+  section "Deno tests, backend $be"
+  ARIO_BACKEND=$be $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
+  rc=$?
+  line=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log/deno-$be.txt" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+  p=$(echo "$line" | sed -n 's/.*| \([0-9]*\) passed.*/\1/p'); f=$(echo "$line" | sed -n 's/.*| \([0-9]*\) failed.*/\1/p')
+  p=${p:-0}; f=${f:-0}
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  [ "$f" -ne 0 ] && sed 's/\x1b\[[0-9;]*m//g' "$log/deno-$be.txt" | grep -E 'FAILED|error|Error' | head -40
+  echo "   $p passed, $f failed"
+  pass=$((pass + p)); fail=$((fail + f))
+done
+
+if [ -x tests/mcu/run.sh ]; then
+  section "MCU tests (QEMU)"
+  tests/mcu/run.sh >"$log/mcu.txt" 2>&1
+  grep -E '^(FAIL|SKIP)' "$log/mcu.txt" | head -20
+  count_lines "$log/mcu.txt"
+fi
+
+for extra in scripts/cross-host.sh tests/mcu/firmware-compile.sh; do
+  [ -f "$extra" ] || continue
+  section "$extra"
+  bash "$extra" >"$log/extra.txt" 2>&1
+  grep -E '^(FAIL|SKIP)' -A8 "$log/extra.txt" | head -30
+  count_lines "$log/extra.txt"
+done
+
+echo
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,106 @@
+/* Measured stack of the core's entry points (stack painting): the worst
+ * cases are chains, whose ops complete and start each other recursively
+ * (depth <= entries): about 2 frames per chained op (96 B on lx106, 32 B
+ * on riscv32/thumbv7em). Prints "stack <entry point> <bytes>" lines, which
+ * docs/firmware.md quotes, and fails above STACK_LIMIT (2 KiB: the 1 KiB
+ * goal holds on lx106 only for chains of up to ~10 ops).
+ * mcu: src scripts/mcu/bare/pipe_dev.c
+ * mcu: cflags -Icsrc -Iscripts/mcu/bare -Wextra -Werror */
+#include "core_test.h"
+
+#define STACK_LIMIT 2048
+static size_t base;
+static void begin(void) {
+  mcu_stack_repaint();
+  base = mcu_stack_used();
+}
+static size_t end(const char *what) {
+  size_t used = mcu_stack_used() - base;
+  mcu_printf("stack %s %zu\n", what, used);
+  CHECK(used <= STACK_LIMIT);
+  return used;
+}
+
+int main(void) {
+  ario_params p = {.entries = TEST_ENTRIES};
+  ario_sqe s[TEST_ENTRIES];
+  ario_cqe c[TEST_ENTRIES];
+  int32_t fd[2];
+  char buf[16];
+
+  begin();
+  CHECK_EQ(ario_init(test_mem, sizeof test_mem, &p), 0);
+  end("ario_init");
+  ario_loop *l = (ario_loop *)(void *)test_mem;
+  CHECK_EQ(ario_pipe(fd), 0);
+
+  /* submit: a 16-op soft chain of NOPs runs to the end inside submit */
+  for (int i = 0; i < TEST_ENTRIES; i++) {
+    s[i] = sqe(ARIO_OP_NOP, -1, (uint64_t)i);
+    s[i].flags = i + 1 < TEST_ENTRIES ? ARIO_SQE_LINK : 0;
+  }
+  begin();
+  CHECK_EQ(ario_submit(l, s, TEST_ENTRIES), TEST_ENTRIES);
+  end("ario_submit(16-op chain)");
+  begin();
+  CHECK_EQ(ario_reap(l, c, TEST_ENTRIES, 0), TEST_ENTRIES);
+  end("ario_reap(16 ready)");
+
+  /* reap: a READ at the head of a chain of 8 (READ, LINK_TIMEOUT) pairs;
+   * the data arrives, each read completes, cancels its timer, starts the next */
+  for (int i = 0; i < TEST_ENTRIES; i += 2) {
+    s[i] = sqe(ARIO_OP_READ, fd[0], (uint64_t)i);
+    s[i].addr = ptr(buf); s[i].len = 1; s[i].off = ARIO_OFF_CURRENT; s[i].flags = ARIO_SQE_LINK;
+    s[i + 1] = sqe(ARIO_OP_LINK_TIMEOUT, -1, (uint64_t)i + 1);
+    s[i + 1].off = 1000000000; s[i + 1].flags = i + 2 < TEST_ENTRIES ? ARIO_SQE_LINK : 0;
+  }
+  begin();
+  CHECK_EQ(ario_submit(l, s, TEST_ENTRIES), TEST_ENTRIES);
+  end("ario_submit(read+link-timeout chain)");
+  CHECK_EQ(pipe_dev_write(fd[1], "abcdefgh", 8), 8);
+  int got = 0;
+  size_t worst = 0;
+  while (got < TEST_ENTRIES) {
+    begin();
+    int n = ario_reap(l, c + got, (uint32_t)(TEST_ENTRIES - got), 100000000);
+    size_t u = mcu_stack_used() - base;
+    if (u > worst) worst = u;
+    CHECK(n >= 0);
+    got += n;
+  }
+  mcu_printf("stack %s %zu\n", "ario_reap(io completes a chain)", worst);
+  CHECK(worst <= STACK_LIMIT);
+  for (int i = 0; i < TEST_ENTRIES; i++) CHECK_EQ(c[i].res, (i & 1) ? -ECANCELED : 1);
+
+  /* reap: 16 timers expire in one reap */
+  for (int i = 0; i < TEST_ENTRIES; i++) {
+    s[i] = sqe(ARIO_OP_TIMEOUT, -1, (uint64_t)i);
+    s[i].off = (uint64_t)(TEST_ENTRIES - i) * 1000;
+  }
+  CHECK_EQ(ario_submit(l, s, TEST_ENTRIES), TEST_ENTRIES);
+  pipe_dev_advance(1000000);
+  begin();
+  CHECK_EQ(ario_reap(l, c, TEST_ENTRIES, 0), TEST_ENTRIES);
+  end("ario_reap(16 timers)");
+
+  /* cancel-all of 15 waiting ops */
+  for (int i = 0; i < TEST_ENTRIES - 1; i++) {
+    s[i] = sqe(ARIO_OP_POLL, fd[0], (uint64_t)i);
+    s[i].op_flags = ARIO_POLL_PRI;
+  }
+  s[TEST_ENTRIES - 1] = sqe(ARIO_OP_CANCEL, -1, 99);
+  s[TEST_ENTRIES - 1].op_flags = ARIO_CANCEL_ANY | ARIO_CANCEL_ALL;
+  begin();
+  CHECK_EQ(ario_submit(l, s, TEST_ENTRIES), TEST_ENTRIES);
+  end("ario_submit(cancel all)");
+  CHECK_EQ(ario_reap(l, c, TEST_ENTRIES, 0), TEST_ENTRIES);
+  CHECK_EQ(res_of(c, TEST_ENTRIES, 99), TEST_ENTRIES - 1);
+
+  begin();
+  CHECK_EQ(ario_mem_size(&p), ario_mem_size(&p));
+  end("ario_mem_size");
+  begin();
+  ario_deinit(l);
+  end("ario_deinit");
+  return 0;
+}

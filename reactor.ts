@@ -118,6 +118,7 @@ export class Reactor {
   #bellRefd = false;
   #armed = false;
   #flushQueued = false;
+  #idleQueued = false;
   #budget = 0;
   #closed = false;
   #closing?: Promise<void>;
@@ -199,40 +200,50 @@ export class Reactor {
    * ids (for {@linkcode Reactor.cancel}). Throws if closed.
    */
   submitRaw(ops: readonly RawOp[], done: Completion[], keep?: unknown): number[] {
-    if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
     const n = ops.length;
-    if (n > this.#entries) {
-      throw new RangeError(`Cannot submit: a chain of ${n} ops exceeds the reactor's ${this.#entries} entries`);
-    }
-    let words: Uint32Array;
-    let base: number;
-    const staged = this.#overflow.length === 0 && this.#sqLen + n <= this.#entries;
-    if (staged) {
-      words = this.#sqU32;
-      base = this.#sqLen * SQE_WORDS;
-    } else {
-      words = new Uint32Array(n * SQE_WORDS);
-      base = 0;
-    }
     const ids: number[] = new Array(n);
+    const at = this.#reserve(n);
+    const words = at < 0 ? new Uint32Array(n * SQE_WORDS) : this.#sqU32;
+    const base = at < 0 ? 0 : at;
     // encode first (it may throw on a bad buffer) so nothing half-registers
-    for (let k = 0; k < n; k++) this.#encode(words, base + k * SQE_WORDS, ops[k]);
+    for (let k = 0; k < n; k++) encode(words, base + k * SQE_WORDS, ops[k]);
     for (let k = 0; k < n; k++) {
-      const id = this.#register(done[k], keep, ops[k].ref !== false);
-      ids[k] = id;
-      const w = base + k * SQE_WORDS;
-      words[w + SQE.user_data / 4] = id;
-      words[w + SQE.user_data / 4 + 1] = this.#gens[id];
+      ids[k] = this.#register(words, base + k * SQE_WORDS, done[k], keep, ops[k].ref !== false);
     }
-    if (staged) this.#sqLen += n;
-    else this.#overflow.push(words);
+    if (at < 0) this.#overflow.push(words);
+    else this.#sqLen += n;
     this.#schedule();
     return ids;
   }
 
   /** Queues one raw op; resolves with its raw result (a value or -errno). */
   raw(op: RawOp, keep?: unknown): Promise<number> {
-    return new Promise((resolve) => this.submitRaw([op], [resolve], keep));
+    return new Promise((resolve) => this.rawCallback(op, resolve, keep));
+  }
+
+  /**
+   * Queues one raw op and calls `done` with its raw result: the fast path
+   * (no promise, no arrays). Returns the op's id.
+   */
+  rawCallback(op: RawOp, done: Completion, keep?: unknown): number {
+    const at = this.#reserve(1);
+    const words = at < 0 ? new Uint32Array(SQE_WORDS) : this.#sqU32;
+    const base = at < 0 ? 0 : at;
+    encode(words, base, op);
+    const id = this.#register(words, base, done, keep, op.ref !== false);
+    if (at < 0) this.#overflow.push(words);
+    else this.#sqLen++;
+    this.#schedule();
+    return id;
+  }
+
+  /** Word index in the staging area for n entries, or -1 to use the overflow queue. */
+  #reserve(n: number): number {
+    if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
+    if (n > this.#entries) {
+      throw new RangeError(`Cannot submit: a chain of ${n} ops exceeds the reactor's ${this.#entries} entries`);
+    }
+    return this.#overflow.length === 0 && this.#sqLen + n <= this.#entries ? this.#sqLen * SQE_WORDS : -1;
   }
 
   /**
@@ -290,7 +301,7 @@ export class Reactor {
     this.#overflow.length = 0;
     const ecanceled = -(constants.ECANCELED);
     const cancelAll = new Uint32Array(SQE_WORDS);
-    this.#encode(cancelAll, 0, { op: OP.CANCEL, fd: -1, opFlags: CANCEL.ANY | CANCEL.ALL });
+    encode(cancelAll, 0, { op: OP.CANCEL, fd: -1, opFlags: CANCEL.ANY | CANCEL.ALL });
     cancelAll[SQE.user_data / 4] = 0xFFFFFFFF;
     this.#lib.ario_submit(this.#loop, new Uint8Array(cancelAll.buffer), 1);
     for (let spins = 0; this.#lib.ario_inflight(this.#loop) > 0 && spins < 1000; spins++) {
@@ -310,34 +321,15 @@ export class Reactor {
     return this.#lib.ario_bell_stop(this.#loop);
   }
 
-  #encode(w: Uint32Array, at: number, op: RawOp): void {
-    w.fill(0, at, at + SQE_WORDS);
-    const fd = op.fd | 0;
-    const b = at * 4;
-    this.#sq; // keep field order stable for the JIT
-    const u8 = new Uint8Array(w.buffer, w.byteOffset);
-    u8[b + SQE.op] = op.op;
-    u8[b + SQE.flags] = op.flags ?? 0;
-    w[at + SQE.fd / 4] = fd >>> 0;
-    setU64(w, at + SQE.addr / 4, toAddress(op.addr));
-    setU64(w, at + SQE.addr2 / 4, toAddress(op.addr2));
-    w[at + SQE.len / 4] = op.len ?? 0;
-    w[at + SQE.op_flags / 4] = op.opFlags ?? 0;
-    const off = op.off ?? 0;
-    if (typeof off === "bigint") {
-      w[at + SQE.off / 4] = Number(off & 0xFFFFFFFFn);
-      w[at + SQE.off / 4 + 1] = Number((off >> 32n) & 0xFFFFFFFFn);
-    } else {
-      setU64(w, at + SQE.off / 4, off);
-    }
-  }
-
-  #register(done: Completion, keep: unknown, ref: boolean): number {
+  #register(w: Uint32Array, at: number, done: Completion, keep: unknown, ref: boolean): number {
     const id = this.#free.length ? this.#free.pop()! : this.#handlers.length;
     this.#handlers[id] = done;
     this.#keep[id] = keep;
     this.#refd[id] = ref;
-    this.#gens[id] = ((this.#gens[id] ?? 0) + 1) >>> 0;
+    const gen = ((this.#gens[id] ?? 0) + 1) >>> 0;
+    this.#gens[id] = gen;
+    w[at + SQE.user_data / 4] = id;
+    w[at + SQE.user_data / 4 + 1] = gen;
     this.#pending++;
     if (ref && this.#refs++ === 0 && !this.#bellRefd) {
       this.#bell.ref();
@@ -375,23 +367,42 @@ export class Reactor {
     if (!this.#closed) this.#flush(true);
   }
 
-  /** Submits what is staged and, when `reap`, dispatches what is ready. */
+  /**
+   * Submits what is staged and, when `reap`, dispatches what is ready. The
+   * doorbell is armed only once JS goes idle: while completions keep
+   * coming, the continuations they wake submit again and the next flush
+   * reaps, with no thread in the way.
+   */
   #flush(reap: boolean): void {
+    let activity = false;
     for (;;) {
       const full = this.#submitStaged();
       if (!reap) break;
       const n = this.#reapAll(0n);
+      if (n > 0) activity = true;
       if (!full || n === 0) break; // the table had no room: reaping made some
-    }
-    if (this.#pending > 0) {
-      if (!this.#armed) {
-        this.#armed = true;
-        this.#lib.ario_bell_arm(this.#loop);
-      }
     }
     if (this.#refs === 0 && this.#bellRefd) {
       this.#bell.unref();
       this.#bellRefd = false;
+    }
+    if (!activity) this.#idle();
+    else if (!this.#idleQueued) {
+      this.#idleQueued = true;
+      queueMicrotask(this.#idleCheck);
+    }
+  }
+
+  readonly #idleCheck = () => {
+    this.#idleQueued = false;
+    if (!this.#flushQueued && !this.#closed) this.#idle();
+  };
+
+  /** Nothing more to do now: have the doorbell ring when C has work. */
+  #idle(): void {
+    if (this.#pending > 0 && !this.#armed) {
+      this.#armed = true;
+      this.#lib.ario_bell_arm(this.#loop);
     }
   }
 
@@ -438,6 +449,23 @@ export class Reactor {
 }
 
 function noop(): void {}
+
+/** Writes every field of one entry except user_data (little-endian hosts). */
+function encode(w: Uint32Array, at: number, op: RawOp): void {
+  w[at] = op.op | ((op.flags ?? 0) << 8); // op, flags, reserved = 0
+  w[at + 1] = op.fd >>> 0;
+  setU64(w, at + SQE.addr / 4, toAddress(op.addr));
+  setU64(w, at + SQE.addr2 / 4, toAddress(op.addr2));
+  w[at + SQE.len / 4] = op.len ?? 0;
+  w[at + SQE.op_flags / 4] = op.opFlags ?? 0;
+  const off = op.off ?? 0;
+  if (typeof off === "bigint") {
+    w[at + SQE.off / 4] = Number(off & 0xFFFFFFFFn);
+    w[at + SQE.off / 4 + 1] = Number((off >> 32n) & 0xFFFFFFFFn);
+  } else {
+    setU64(w, at + SQE.off / 4, off);
+  }
+}
 
 function setU64(w: Uint32Array, at: number, v: number): void {
   w[at] = v >>> 0;

@@ -38,7 +38,8 @@ async function nopRate(batch: number): Promise<number> {
       const done = () => {
         if (--left === 0) resolve();
       };
-      r.submitRaw(raws, new Array(batch).fill(done));
+      if (batch === 1) r.rawCallback(raws[0], done);
+      else r.submitRaw(raws, new Array(batch).fill(done));
     });
   for (let i = 0; i < Math.min(rounds, 200); i++) await run(); // warm up
   const t0 = performance.now();
@@ -120,7 +121,7 @@ async function echoOurs(C: number, N: number, S: number): Promise<number> {
     const b = new Uint8Array(65536);
     const rx = { ...RECV, fd: s, addr: b, len: b.length };
     for (;;) {
-      const n = await r.raw(rx);
+      const n = await r.raw(rx, b);
       if (n <= 0) return;
       let o = 0;
       while (o < n) {

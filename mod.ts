@@ -40,3 +40,24 @@ export {
   type TimeoutOptions,
 } from "./submit.ts";
 export type { BackendName } from "./ffi/layout.ts";
+export {
+  Async,
+  type BindOptions,
+  type ConnectOptions,
+  DatagramSocket,
+  type FromOptions,
+  type IoOptions,
+  type KeepAliveOptions,
+  Listener,
+  type ListenOptions,
+  StreamSocket,
+  type TcpAddr,
+  TcpListener,
+  TcpStream,
+  UdpSocket,
+  UnixDatagram,
+  UnixListener,
+  type UnixPath,
+  type SignalOptions,
+  UnixStream,
+} from "./async.ts";

@@ -124,6 +124,7 @@ export class Reactor {
   #closing?: Promise<void>;
   readonly #unload = () => this.#stopBell();
 
+  /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
     const entries = options.entries ?? 4096;
     if (!Number.isInteger(entries) || entries < 1 || entries > 65534) {

@@ -480,18 +480,49 @@ static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   return t->user_data == c->off;
 }
 
-static int32_t do_cancel(ario_loop *l, ario__idx self) {
+/* What a cancelled op completes with: -ECANCELED, or for a RECV/SEND
+ * family op that already moved bytes (MSG_WAITALL), that count, as the
+ * kernel reports it. */
+static int32_t cancelled_res(const ario__op *op) {
+  switch (op->op) {
+  case ARIO_OP_RECV:
+  case ARIO_OP_SEND:
+  case ARIO_OP_RECVFROM:
+  case ARIO_OP_SENDTO:
+    if (op->state == ARIO__WAITING && op->res > 0) return op->res;
+    return -ECANCELED;
+  default: return -ECANCELED;
+  }
+}
+
+/* Runs CANCEL op `self`. As in the kernel, the cancel's own completion
+ * comes first, then those of the ops it cancelled. With ARIO_CANCEL_ALL the
+ * result is the count, 0 included; without, 0 or -ENOENT. */
+static void do_cancel(ario_loop *l, ario__idx self) {
   ario__op *c = &l->ops[self];
+  ario__idx head = ARIO_NIL, tail = ARIO_NIL;
   int32_t n = 0;
   for (uint32_t k = 0; k < l->entries; k++) {
     if (k == self || !op_matches(l, c, (ario__idx)k)) continue;
+    ario__op *t = &l->ops[k];
+    int32_t r = cancelled_res(t);
     detach(l, (ario__idx)k);
-    complete(l, (ario__idx)k, -ECANCELED);
+    t->state = ARIO__QUEUED; /* out of every list, matched by nothing */
+    t->res = r;
+    t->next = ARIO_NIL;
+    if (tail == ARIO_NIL) head = (ario__idx)k;
+    else l->ops[tail].next = (ario__idx)k;
+    tail = (ario__idx)k;
     n++;
     if (!(c->op_flags & ARIO_CANCEL_ALL)) break;
   }
-  if (n == 0) return -ENOENT;
-  return (c->op_flags & ARIO_CANCEL_ALL) ? n : 0;
+  complete(l, self, (c->op_flags & ARIO_CANCEL_ALL) ? n : n ? 0 : -ENOENT);
+  while (head != ARIO_NIL) {
+    ario__idx k = head;
+    head = l->ops[k].next;
+    l->ops[k].next = ARIO_NIL;
+    complete(l, k, l->ops[k].res);
+  }
 }
 
 /* Cancels what waits on fd, then forgets it (CLOSE, ario_close). */
@@ -504,8 +535,9 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
   if (s == ARIO_NIL) return;
   while (l->fds[s].head != ARIO_NIL) {
     ario__idx k = l->fds[s].head;
+    int32_t r = cancelled_res(&l->ops[k]);
     unwait(l, k);
-    complete(l, k, -ECANCELED);
+    complete(l, k, r);
     s = fd_find(l, fd);
     if (s == ARIO_NIL) return;
   }
@@ -527,7 +559,7 @@ static void start(ario_loop *l, ario__idx i) {
     }
     arm_timer(l, i);
     return;
-  case ARIO_OP_CANCEL: complete(l, i, do_cancel(l, i)); return;
+  case ARIO_OP_CANCEL: do_cancel(l, i); return;
   case ARIO_OP_CLOSE:
     ario__drop_fd(l, op->fd);
     complete(l, i, ario__try_io(l, op, 0));
@@ -594,8 +626,9 @@ static void expire_timers(ario_loop *l) {
       complete(l, t, -ETIME);
       if (l->ops[target].state == ARIO__WAITING ||
           l->ops[target].state == ARIO__TIMER) {
+        int32_t r = cancelled_res(&l->ops[target]);
         detach(l, target);
-        complete(l, target, -ECANCELED);
+        complete(l, target, r);
       }
     }
   }

@@ -106,6 +106,7 @@
 #if defined(ARIO_HOST)
 #include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h> /* MSG_WAITALL: a short WAITALL RECV breaks a chain */
 typedef struct ario__backend_state {
   int fd;          /* epoll instance (epoll) */
   int wake_rd;     /* eventfd or pipe read end: ario_wake() */

@@ -33,8 +33,18 @@ for exe in "$out"/zig-* "$out"/asan-*; do
   [ -x "$exe" ] || continue
   name=$(basename "$exe"); build=${name%%-*}; test=${name#*-}
   for be in $backends; do
-    ARIO_BACKEND=$be timeout 60 "$exe" >"$exe.$be.out" 2>&1
+    ARIO_BACKEND=$be timeout 120 "$exe" >"$exe.$be.out" 2>&1
     rc=$?
+    if [ "$test" = diff ]; then # one line per scenario: PASS|FAIL|SKIP name [note]
+      while IFS= read -r line; do
+        case $line in
+          PASS\ *|FAIL\ *|SKIP\ *) set -- $line; st=$1; shift; echo "$st c/$build/$be/diff/$*" ;;
+          *) echo "    $line" ;;
+        esac
+      done <"$exe.$be.out"
+      case $rc in 0|77) ;; *) fail=1; grep -q '^FAIL' "$exe.$be.out" || echo "FAIL c/$build/$be/diff (exit $rc)" ;; esac
+      continue
+    fi
     case $rc in
       0) echo "PASS c/$build/$be/$test" ;;
       77) echo "SKIP c/$build/$be/$test" ;;

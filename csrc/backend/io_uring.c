@@ -50,7 +50,8 @@ typedef struct uslot {
   uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled */
   uint16_t gen;     /* tag generation, so a stale CQE cannot hit a reused slot */
   uint8_t multi;    /* CANCEL by user_data: results are summed */
-  uint8_t pad;
+  uint8_t parked;   /* cancelled, completion held until its cancel's */
+  uint16_t held_by; /* 1 + slot of the CANCEL (ALL, by user_data) naming it */
 } uslot;
 
 typedef struct uring {
@@ -243,6 +244,8 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   uint64_t tag = tag_of(u, i);
   struct io_uring_sqe *q;
   s->pending = 1;
+  s->parked = 0;
+  s->held_by = 0;
   s->res = 0;
   s->found = 0;
   s->multi = 0;
@@ -347,6 +350,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
         s->pending++;
       }
       target = tag_of(u, (ario__idx)k);
+      u->slots[k].held_by = (uint16_t)(i + 1);
       n++;
     }
     q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, -1);
@@ -389,10 +393,31 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   if (--s->pending) return;
   res = s->res;
   if (s->multi && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
-    res = s->found ? (int32_t)s->found : -ENOENT;
+    res = (int32_t)s->found; /* ALL: the count, 0 included (kernel) */
+  if (op->op == ARIO_OP_POLL && res > 0)
+    res &= (int32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR | ARIO_POLL_HUP);
   if (op->op == ARIO_OP_RECVFROM && res >= 0 && op->off && op->addr2)
     *(uint32_t *)(uintptr_t)op->off = (uint32_t)s->u.m.msg.msg_namelen;
+  if (s->held_by) {
+    /* The kernel posts a cancel's completion before those of the ops it
+     * cancelled; with one SQE per target the earlier ones would overtake
+     * it, so they wait for it here. */
+    uint32_t h = s->held_by - 1u;
+    if (res == -ECANCELED && l->ops[h].state == ARIO__WAITING && u->slots[h].multi) {
+      s->parked = 1;
+      s->res = res;
+      return;
+    }
+    s->held_by = 0;
+  }
   ario__post(l, (ario__idx)i, res);
+  if (s->multi)
+    for (uint32_t k = 0; k < l->entries; k++)
+      if (u->slots[k].parked && u->slots[k].held_by == i + 1) {
+        u->slots[k].parked = 0;
+        u->slots[k].held_by = 0;
+        ario__post(l, (ario__idx)k, u->slots[k].res);
+      }
 }
 
 static int harvest(ario_loop *l, uring *u) {

@@ -24,11 +24,26 @@
  *
  * @module
  */
-import { type Addr, decodeAddr, encodeAddr, familyOf, type IpAddr, isUnix, SOCKADDR_MAX, type SockAddr } from "./addr.ts";
+import {
+  type Addr,
+  decodeAddr,
+  encodeAddr,
+  familyOf,
+  type IpAddr,
+  isUnix,
+  type SockAddr,
+  SOCKADDR_MAX,
+} from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, OP, POLL } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
-import { addressOf, type Bytes, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import {
+  addressOf,
+  type Bytes,
+  type RawOp,
+  type Reactor,
+  reactor as sharedReactor,
+} from "./reactor.ts";
 import { multi, op, type Received } from "./submit.ts";
 
 /** Options of every wait: an `AbortSignal` that cancels it. */
@@ -102,7 +117,9 @@ function errno(name: string): number {
 }
 
 function ipOf(a: TcpAddr | IpAddr): IpAddr {
-  const hostname = a.hostname === undefined || a.hostname === "localhost" ? "127.0.0.1" : a.hostname;
+  const hostname = a.hostname === undefined || a.hostname === "localhost"
+    ? "127.0.0.1"
+    : a.hostname;
   return { hostname, port: a.port, scopeId: (a as IpAddr).scopeId };
 }
 
@@ -128,7 +145,9 @@ function fail(rc: number, op: string, context: string): never {
 function closedError(what: string, op: string, inFlight: boolean): IoError {
   const code = inFlight ? "ECANCELED" : "EBADF";
   const e = new Deno.errors.BadResource(
-    `Cannot ${what}: ${inFlight ? "the descriptor was closed while waiting" : "the descriptor is closed"} (${code})`,
+    `Cannot ${what}: ${
+      inFlight ? "the descriptor was closed while waiting" : "the descriptor is closed"
+    } (${code})`,
   ) as IoError;
   e.code = code;
   e.errno = errno(code);
@@ -157,7 +176,13 @@ function closeRaw(fd: number): void {
 }
 
 /** Creates a socket bound to `addr`; closes it on failure. */
-function boundSocket(addr: SockAddr, type: number, o: BindOptions, reuseDefault: boolean, what: string): number {
+function boundSocket(
+  addr: SockAddr,
+  type: number,
+  o: BindOptions,
+  reuseDefault: boolean,
+  what: string,
+): number {
   const sa = encodeAddr(addr);
   const fam = familyOf(addr);
   const fd = newSocket(fam, type, what);
@@ -174,7 +199,9 @@ function boundSocket(addr: SockAddr, type: number, o: BindOptions, reuseDefault:
     }
     if (o.reusePort) {
       if (constants.SO_REUSEPORT === undefined) {
-        throw new Deno.errors.NotSupported(`Cannot ${what}: SO_REUSEPORT is not available on this platform`);
+        throw new Deno.errors.NotSupported(
+          `Cannot ${what}: SO_REUSEPORT is not available on this platform`,
+        );
       }
       const rc = setInt(fd, constants.SOL_SOCKET, constants.SO_REUSEPORT, 1);
       if (rc < 0) fail(rc, "setsockopt", `Cannot ${what}: SO_REUSEPORT`);
@@ -201,7 +228,9 @@ async function connectSocket(addr: SockAddr, type: number, o: ConnectOptions): P
     const [res, fired] = await multi(ops, { signal: o.signal, reactor: o.reactor });
     if (res instanceof Error) {
       if (fired === true) {
-        const e = new Deno.errors.TimedOut(`${where}: timed out after ${o.timeout} ms (ETIMEDOUT)`) as IoError;
+        const e = new Deno.errors.TimedOut(
+          `${where}: timed out after ${o.timeout} ms (ETIMEDOUT)`,
+        ) as IoError;
         e.code = "ETIMEDOUT";
         e.errno = errno("ETIMEDOUT");
         e.op = "connect";
@@ -216,11 +245,21 @@ async function connectSocket(addr: SockAddr, type: number, o: ConnectOptions): P
   }
 }
 
-function sockName(fd: number, peer: boolean, transport: "tcp" | "udp" | "unix" | "unixpacket"): Addr {
+function sockName(
+  fd: number,
+  peer: boolean,
+  transport: "tcp" | "udp" | "unix" | "unixpacket",
+): Addr {
   lenBuf[0] = SOCKADDR_MAX;
-  const rc = peer ? lib().ario_getpeername(fd, saBuf, lenBuf) : lib().ario_getsockname(fd, saBuf, lenBuf);
-  if (rc < 0) fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
-  if (lenBuf[0] <= 2 && transport.startsWith("unix")) return { transport: transport as "unix", path: "" };
+  const rc = peer
+    ? lib().ario_getpeername(fd, saBuf, lenBuf)
+    : lib().ario_getsockname(fd, saBuf, lenBuf);
+  if (rc < 0) {
+    fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
+  }
+  if (lenBuf[0] <= 2 && transport.startsWith("unix")) {
+    return { transport: transport as "unix", path: "" };
+  }
   return decodeAddr(saBuf, lenBuf[0], transport);
 }
 
@@ -281,7 +320,16 @@ export class Async implements AsyncDisposable, Disposable {
   #ref = true;
   #inflight = 0;
   // reused for every op: submitRaw reads them synchronously
-  readonly #rop: RawOp = { op: 0, fd: -1, addr: 0, addr2: 0, len: 0, opFlags: 0, off: 0, ref: true };
+  readonly #rop: RawOp = {
+    op: 0,
+    fd: -1,
+    addr: 0,
+    addr2: 0,
+    len: 0,
+    opFlags: 0,
+    off: 0,
+    ref: true,
+  };
   #readable?: ReadableStream<Uint8Array>;
   #writable?: WritableStream<Uint8Array>;
   #readDone = false;
@@ -298,7 +346,9 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   constructor(fd: number, transport?: Transport, reactor?: Reactor) {
-    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    }
     this.#fd = fd;
     this.#rop.fd = fd;
     this.transport = transport;
@@ -322,14 +372,18 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   static async from(fd: number, options: FromOptions = {}): Promise<Async> {
-    if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    }
     const where = `Cannot wrap fd ${fd}`;
     const rc = lib().ario_set_nonblocking(fd, 1);
     if (rc < 0) fail(rc, "fcntl", where);
     // a socket? then recv/send and its kind
     let transport: Transport | undefined;
     lenBuf[0] = 4;
-    if (lib().ario_getsockopt(fd, constants.SOL_SOCKET, constants.SO_TYPE, intBytes, lenBuf) === 0) {
+    if (
+      lib().ario_getsockopt(fd, constants.SOL_SOCKET, constants.SO_TYPE, intBytes, lenBuf) === 0
+    ) {
       const type = intBuf[0];
       lenBuf[0] = SOCKADDR_MAX;
       const unix = lib().ario_getsockname(fd, saBuf, lenBuf) === 0 && lenBuf[0] >= 2 &&
@@ -338,13 +392,18 @@ export class Async implements AsyncDisposable, Disposable {
       transport = unix ? (stream ? "unix" : "unixpacket") : (stream ? "tcp" : "udp");
     }
     // can the reactor poll it? Registering tells (epoll refuses regular files: EPERM)
-    const [res] = await multi([
-      op.poll(fd, POLL.IN | POLL.OUT, { link: "soft" }),
-      op.linkTimeout(0),
-    ] as const, { reactor: options.reactor });
+    const [res] = await multi(
+      [
+        op.poll(fd, POLL.IN | POLL.OUT, { link: "soft" }),
+        op.linkTimeout(0),
+      ] as const,
+      { reactor: options.reactor },
+    );
     if (res instanceof Error && (res as IoError).code !== "ECANCELED") {
       const e = res as IoError;
-      const why = e.code === "EPERM" ? "it cannot be polled (a regular file or directory?)" : e.code;
+      const why = e.code === "EPERM"
+        ? "it cannot be polled (a regular file or directory?)"
+        : e.code;
       throw errnoError(-e.errno, "poll", `${where}: ${why}`);
     }
     return new Async(fd, transport, options.reactor);
@@ -367,7 +426,10 @@ export class Async implements AsyncDisposable, Disposable {
     const fds = new Int32Array(2);
     const rc = lib().ario_pipe(fds);
     if (rc < 0) fail(rc, "pipe", "Cannot create pipe");
-    return [new Async(fds[0], undefined, options.reactor), new Async(fds[1], undefined, options.reactor)];
+    return [
+      new Async(fds[0], undefined, options.reactor),
+      new Async(fds[1], undefined, options.reactor),
+    ];
   }
 
   /** The descriptor (owned by this object until it is closed). */
@@ -452,10 +514,22 @@ export class Async implements AsyncDisposable, Disposable {
   ready(events: number = POLL.IN, options?: SignalOptions): Promise<number> {
     if (!Number.isInteger(events) || events & ~0x1f || !(events & 0x7)) {
       return Promise.reject(
-        new RangeError(`Cannot wait for readiness: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`),
+        new RangeError(
+          `Cannot wait for readiness: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`,
+        ),
       );
     }
-    return this.#io(OP.POLL, 0, 0, events, 0, undefined, "poll", "wait for readiness", options?.signal);
+    return this.#io(
+      OP.POLL,
+      0,
+      0,
+      events,
+      0,
+      undefined,
+      "poll",
+      "wait for readiness",
+      options?.signal,
+    );
   }
 
   /**
@@ -528,7 +602,12 @@ export class Async implements AsyncDisposable, Disposable {
     return this.#with(fn, POLL.OUT, "write", options);
   }
 
-  async #with(fn: (fd: number) => number, events: number, what: string, options?: SignalOptions): Promise<number> {
+  async #with(
+    fn: (fd: number) => number,
+    events: number,
+    what: string,
+    options?: SignalOptions,
+  ): Promise<number> {
     const eagain = -constants.EAGAIN;
     for (;;) {
       if (this.#closed) throw closedError(what, `${what}With`, false);
@@ -566,8 +645,28 @@ export class Async implements AsyncDisposable, Disposable {
   async read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
     if (buf.length === 0) return 0;
     const n = this.#sock
-      ? await this.#io(OP.RECV, buf, buf.length, options?.flags ?? 0, 0, buf, "recv", "read", options?.signal)
-      : await this.#io(OP.READ, buf, buf.length, 0, OFF_CURRENT, buf, "read", "read", options?.signal);
+      ? await this.#io(
+        OP.RECV,
+        buf,
+        buf.length,
+        options?.flags ?? 0,
+        0,
+        buf,
+        "recv",
+        "read",
+        options?.signal,
+      )
+      : await this.#io(
+        OP.READ,
+        buf,
+        buf.length,
+        0,
+        OFF_CURRENT,
+        buf,
+        "read",
+        "read",
+        options?.signal,
+      );
     return n === 0 ? null : n;
   }
 
@@ -582,7 +681,17 @@ export class Async implements AsyncDisposable, Disposable {
    */
   write(buf: Uint8Array, options?: IoOptions): Promise<number> {
     return this.#sock
-      ? this.#io(OP.SEND, buf, buf.length, options?.flags ?? 0, 0, buf, "send", "write", options?.signal)
+      ? this.#io(
+        OP.SEND,
+        buf,
+        buf.length,
+        options?.flags ?? 0,
+        0,
+        buf,
+        "send",
+        "write",
+        options?.signal,
+      )
       : this.#io(OP.WRITE, buf, buf.length, 0, OFF_CURRENT, buf, "write", "write", options?.signal);
   }
 
@@ -630,7 +739,9 @@ export class Async implements AsyncDisposable, Disposable {
   setOption(level: number, name: number, value: number | boolean | Uint8Array): void {
     this.#open("set socket option", "setsockopt");
     if (level === undefined || name === undefined) {
-      throw new TypeError("Cannot set socket option: level and name must be numbers (this platform may lack the constant)");
+      throw new TypeError(
+        "Cannot set socket option: level and name must be numbers (this platform may lack the constant)",
+      );
     }
     const rc = value instanceof Uint8Array
       ? lib().ario_setsockopt(this.#fd, level, name, value, value.length)
@@ -650,7 +761,9 @@ export class Async implements AsyncDisposable, Disposable {
   getOption(level: number, name: number): number {
     this.#open("get socket option", "getsockopt");
     if (level === undefined || name === undefined) {
-      throw new TypeError("Cannot get socket option: level and name must be numbers (this platform may lack the constant)");
+      throw new TypeError(
+        "Cannot get socket option: level and name must be numbers (this platform may lack the constant)",
+      );
     }
     intBuf[0] = 0;
     lenBuf[0] = 4;
@@ -882,7 +995,9 @@ export class StreamSocket extends Async {
    */
   async shutdown(how: "read" | "write" | "both" = "both", options?: SignalOptions): Promise<void> {
     const n = { read: 0, write: 1, both: 2 }[how];
-    if (n === undefined) throw new TypeError(`Cannot shut down "${how}": expected "read", "write" or "both"`);
+    if (n === undefined) {
+      throw new TypeError(`Cannot shut down "${how}": expected "read", "write" or "both"`);
+    }
     await this.submit(OP.SHUTDOWN, 0, n, 0, 0, undefined, "shutdown", "shut down", options?.signal);
   }
 
@@ -1060,6 +1175,7 @@ function getTtl(a: Async): number {
  * A listening socket's shared part: accept and the `incoming()` iterator.
  */
 export abstract class Listener<S extends StreamSocket> extends Async implements AsyncIterable<S> {
+  /** Wraps an accepted fd. */
   protected abstract wrap(fd: number): S;
 
   /**
@@ -1071,7 +1187,17 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * ```
    */
   async accept(options?: SignalOptions): Promise<S> {
-    const fd = await this.submit(OP.ACCEPT, 0, 0, 0, 0, undefined, "accept", "accept", options?.signal);
+    const fd = await this.submit(
+      OP.ACCEPT,
+      0,
+      0,
+      0,
+      0,
+      undefined,
+      "accept",
+      "accept",
+      options?.signal,
+    );
     return this.wrap(fd);
   }
 
@@ -1157,6 +1283,7 @@ export class TcpListener extends Listener<TcpStream> {
     return new TcpListener(fd, options.reactor);
   }
 
+  /** Wraps an accepted fd. */
   protected wrap(fd: number): TcpStream {
     return new TcpStream(fd, this.reactor);
   }
@@ -1199,13 +1326,24 @@ export class DatagramSocket extends Async {
       "sendto",
       `send to ${fmt(to)}`,
       options?.signal,
+      sa,
     );
   }
 
   /** @internal connect(2) through the reactor. */
   protected async connectAddr(to: SockAddr, options?: SignalOptions): Promise<void> {
     const sa = encodeAddr(to);
-    await this.submit(OP.CONNECT, sa, sa.length, 0, 0, sa, "connect", `connect to ${fmt(to)}`, options?.signal);
+    await this.submit(
+      OP.CONNECT,
+      sa,
+      sa.length,
+      0,
+      0,
+      sa,
+      "connect",
+      `connect to ${fmt(to)}`,
+      options?.signal,
+    );
   }
 
   /**
@@ -1461,7 +1599,12 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   leaveMulticastV6(group: string, ifIndex = 0): void {
-    this.#mreq6(group, ifIndex, constants.IPV6_LEAVE_GROUP ?? constants.IPV6_DROP_MEMBERSHIP, "leave");
+    this.#mreq6(
+      group,
+      ifIndex,
+      constants.IPV6_LEAVE_GROUP ?? constants.IPV6_DROP_MEMBERSHIP,
+      "leave",
+    );
   }
 
   #mreq6(group: string, ifIndex: number, name: number, verb: string): void {
@@ -1508,7 +1651,11 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   setMulticastInterfaceV4(iface: string): void {
-    this.setOption(constants.IPPROTO_IP, constants.IP_MULTICAST_IF, ipBytes(iface, false, "set multicast interface"));
+    this.setOption(
+      constants.IPPROTO_IP,
+      constants.IP_MULTICAST_IF,
+      ipBytes(iface, false, "set multicast interface"),
+    );
   }
 
   /**
@@ -1535,7 +1682,6 @@ export class UdpSocket extends DatagramSocket {
     this.setOption(constants.IPPROTO_IPV6, constants.IPV6_MULTICAST_IF, ifIndex);
   }
 }
-
 
 /** A Unix socket address: a path, or (Linux) an abstract name starting with "\0". */
 export type UnixPath = string | { path: string };
@@ -1653,6 +1799,7 @@ export class UnixListener extends Listener<UnixStream> {
     return new UnixListener(fd, options.reactor);
   }
 
+  /** Wraps an accepted fd. */
   protected wrap(fd: number): UnixStream {
     return new UnixStream(fd, this.reactor);
   }
@@ -1705,7 +1852,13 @@ export class UnixDatagram extends DatagramSocket {
    * ```
    */
   static override bind(path: UnixPath, options: BindOptions = {}): UnixDatagram {
-    const fd = boundSocket(unixOf(path), constants.SOCK_DGRAM, options, false, "bind Unix datagram socket to");
+    const fd = boundSocket(
+      unixOf(path),
+      constants.SOCK_DGRAM,
+      options,
+      false,
+      "bind Unix datagram socket to",
+    );
     return new UnixDatagram(fd, options.reactor);
   }
 
@@ -1720,7 +1873,10 @@ export class UnixDatagram extends DatagramSocket {
    * ```
    */
   static unbound(options: FromOptions = {}): UnixDatagram {
-    return new UnixDatagram(newSocket(constants.AF_UNIX, constants.SOCK_DGRAM, "create Unix datagram socket"), options.reactor);
+    return new UnixDatagram(
+      newSocket(constants.AF_UNIX, constants.SOCK_DGRAM, "create Unix datagram socket"),
+      options.reactor,
+    );
   }
 
   /**

@@ -61,3 +61,13 @@ export {
   type SignalOptions,
   UnixStream,
 } from "./async.ts";
+export {
+  ReactorClock,
+  reactorClock,
+  Timer,
+  type TimerClock,
+  TimerEntry,
+  type TimerOptions,
+  VirtualClock,
+  type WaitOptions,
+} from "./timer.ts";

@@ -1,0 +1,55 @@
+/**
+ * A small netcat: connect to (or listen for one connection on) a TCP
+ * address, copy stdin to the socket and the socket to stdout. When stdin
+ * ends, the write side is shut down; the program exits once the peer has
+ * closed too.
+ *
+ *   deno run --allow-ffi --allow-env --allow-read examples/netcat.ts 127.0.0.1 7000
+ *   deno run --allow-ffi --allow-env --allow-read examples/netcat.ts -l 127.0.0.1 7000
+ *
+ * Flags: -l listen (port 0: any free port; "listening on HOST:PORT" goes to
+ * stderr), -w ms connect timeout (default 5000), -U connect/listen on a
+ * Unix socket path instead (then the only argument is the path).
+ */
+import { parseArgs } from "node:util";
+import { type StreamSocket, TcpListener, TcpStream, UnixListener, UnixStream } from "../mod.ts";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    l: { type: "boolean", default: false },
+    w: { type: "string", default: "5000" },
+    U: { type: "boolean", default: false },
+  },
+});
+
+async function open(): Promise<StreamSocket> {
+  const timeout = Number(values.w);
+  if (values.U) {
+    const path = positionals[0];
+    if (!path) throw new TypeError("Cannot start: expected a socket path");
+    if (!values.l) return await UnixStream.connect(path, { timeout });
+    await using l = UnixListener.bind(path);
+    console.error(`listening on ${path}`);
+    return await l.accept();
+  }
+  const [hostname = "127.0.0.1", port = "0"] = positionals.length === 1
+    ? ["127.0.0.1", positionals[0]]
+    : positionals;
+  if (!values.l) return await TcpStream.connect({ hostname, port: Number(port) }, { timeout });
+  await using l = TcpListener.bind({ hostname, port: Number(port) });
+  console.error(`listening on ${hostname}:${l.localAddr.port}`);
+  return await l.accept();
+}
+
+try {
+  const conn = await open();
+  // stdin to the socket; its end shuts down the write side
+  Deno.stdin.readable.pipeTo(conn.writable).catch((e) => console.error(`send: ${e.message}`));
+  // the socket to stdout, until the peer closes: then we are done
+  await conn.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
+  Deno.exit(0);
+} catch (e) {
+  console.error((e as Error).message);
+  Deno.exit(1);
+}

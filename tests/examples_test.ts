@@ -1,0 +1,289 @@
+// The network-tool examples, each run as its own `deno run` process and
+// driven by real Debian clients (socat, nc, curl) on 127.0.0.1 only. A test
+// whose client is not installed is ignored (scripts/setup-system.sh
+// installs them). Every process is bounded in time.
+import assert from "node:assert/strict";
+
+const DENO = Deno.execPath();
+const RUN = ["run", "--allow-ffi", "--allow-env", "--allow-read"];
+const example = (name: string) => new URL(`../examples/${name}`, import.meta.url).pathname;
+const enc = new TextEncoder();
+const linux = Deno.build.os === "linux";
+
+function has(tool: string): boolean {
+  try {
+    return new Deno.Command("sh", {
+      args: ["-c", `command -v ${tool}`],
+      stdout: "null",
+      stderr: "null",
+    })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+const tools = { socat: has("socat"), nc: has("nc"), curl: has("curl") };
+
+/** Reads a child's stream as text, with waits for a pattern. */
+class Lines {
+  text = "";
+  #done: Promise<void>;
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#done = (async () => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) this.text += chunk;
+    })().catch(() => {});
+  }
+  async until(re: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = this.text.match(re);
+      if (m) return m;
+      if (Date.now() > end) {
+        throw new Error(`timed out waiting for ${re}; got ${JSON.stringify(this.text)}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  done(): Promise<void> {
+    return this.#done;
+  }
+}
+
+interface Proc {
+  child: Deno.ChildProcess;
+  out: Lines;
+  err: Lines;
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+function start(cmd: string, args: string[], stdin: "piped" | "null" = "null"): Proc {
+  const child = new Deno.Command(cmd, { args, stdin, stdout: "piped", stderr: "piped" }).spawn();
+  const out = new Lines(child.stdout), err = new Lines(child.stderr);
+  return {
+    child,
+    out,
+    err,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const s = await child.status;
+      await Promise.all([out.done(), err.done()]);
+      return s;
+    },
+  };
+}
+
+const startExample = (name: string, args: string[], stdin: "piped" | "null" = "null") =>
+  start(DENO, [...RUN, example(name), ...args], stdin);
+
+/** Runs a command to completion with input, within `ms`. */
+async function run(
+  cmd: string,
+  args: string[],
+  input = "",
+  ms = 10_000,
+): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped" })
+    .spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+  const w = child.stdin.getWriter();
+  await w.write(enc.encode(input));
+  await w.close();
+  const o = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
+}
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  ...opts,
+  name: "echo_server.ts echoes to socat and nc, with the read loop and with streams",
+  ignore: !tools.socat || !tools.nc,
+  fn: async () => {
+    for (const mode of [[], ["--streams"]]) {
+      const srv = startExample("echo_server.ts", mode);
+      try {
+        const port = (await srv.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+        const a = await run(
+          "socat",
+          ["-t", "2", "-", `TCP:127.0.0.1:${port}`],
+          "hello via socat\n",
+        );
+        assert.equal(a.out, "hello via socat\n");
+        const b = await run("nc", ["-N", "127.0.0.1", port], "hello via nc\n");
+        assert.equal(b.out, "hello via nc\n");
+        const big = "x".repeat(300_000) + "\n";
+        const c = await run("socat", ["-t", "2", "-", `TCP:127.0.0.1:${port}`], big);
+        assert.equal(c.out.length, big.length);
+      } finally {
+        await srv.stop();
+      }
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "port_scan.ts finds exactly the open 127.0.0.1 ports in a 200-port range",
+  fn: async () => {
+    let base = 0;
+    const listeners: Deno.Listener[] = [];
+    for (let tries = 0; tries < 20 && listeners.length < 3; tries++) {
+      listeners.forEach((l) => l.close());
+      listeners.length = 0;
+      base = 20_000 + Math.floor(Math.random() * 30_000);
+      try {
+        for (const off of [3, 17, 150]) {
+          listeners.push(Deno.listen({ hostname: "127.0.0.1", port: base + off }));
+        }
+      } catch { /* taken: try another range */ }
+    }
+    assert.equal(listeners.length, 3);
+    const r = await run(
+      DENO,
+      [
+        ...RUN,
+        example("port_scan.ts"),
+        "--ports",
+        `${base}-${base + 199}`,
+        "--concurrency",
+        "200",
+        "--timeout",
+        "1000",
+        "--json",
+      ],
+      "",
+      20_000,
+    );
+    listeners.forEach((l) => l.close());
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), [base + 3, base + 17, base + 150]);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "netcat.ts -l talks both ways with nc; connect mode talks with a socat listener",
+  ignore: !tools.socat || !tools.nc,
+  fn: async () => {
+    // listen mode, nc connects
+    const nc = startExample("netcat.ts", ["-l", "127.0.0.1", "0"], "piped");
+    try {
+      const port = (await nc.err.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+      const w = nc.child.stdin.getWriter();
+      await w.write(enc.encode("from-ario\n"));
+      const peer = await run("nc", ["-N", "127.0.0.1", port], "from-nc\n");
+      await nc.out.until(/from-nc\n/);
+      assert.equal(peer.out, "from-ario\n");
+      await w.close();
+      assert.equal((await nc.child.status).code, 0);
+    } finally {
+      await nc.stop();
+    }
+    // connect mode, socat listens
+    const srv = start("socat", ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "STDIO"], "piped");
+    try {
+      const port = (await srv.err.until(/listening on .*127\.0\.0\.1:(\d+)/))[1];
+      const sw = srv.child.stdin.getWriter();
+      await sw.write(enc.encode("from-socat\n"));
+      const r = await run(
+        DENO,
+        [...RUN, example("netcat.ts"), "127.0.0.1", port],
+        "from-ario\n",
+        10_000,
+      );
+      await srv.out.until(/from-ario\n/);
+      assert.equal(r.out, "from-socat\n", r.err);
+      await sw.close().catch(() => {});
+    } finally {
+      await srv.stop();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "udp_ping.ts: client and server report every reply; socat gets its echo",
+  fn: async () => {
+    const srv = startExample("udp_ping.ts", ["--server"]);
+    try {
+      const port = (await srv.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+      const r = await run(DENO, [
+        ...RUN,
+        example("udp_ping.ts"),
+        "--port",
+        port,
+        "--count",
+        "5",
+        "--interval",
+        "2",
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.out.match(/^seq=\d rtt=[\d.]+ ms$/gm)?.length, 5);
+      assert.match(
+        r.out,
+        /5 sent, 5 received, 0% loss, rtt min\/avg\/max\/p50 = [\d.]+\/[\d.]+\/[\d.]+\/[\d.]+ ms/,
+      );
+      if (tools.socat) {
+        const s = await run("socat", ["-t", "1", "-", `UDP:127.0.0.1:${port}`], "ping\n");
+        assert.equal(s.out, "ping\n");
+      }
+    } finally {
+      await srv.stop();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "pty_reader.ts reads lines from one end of a socat pty pair",
+  ignore: !tools.socat || !linux,
+  fn: async () => {
+    const pair = start("socat", ["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"]);
+    try {
+      await pair.err.until(/starting data transfer loop/);
+      const [a, b] = [...pair.err.text.matchAll(/PTY is (\/dev\/pts\/\d+)/g)].map((m) => m[1]);
+      const reader = startExample("pty_reader.ts", [a, "--count", "3", "--timeout", "5000"]);
+      // let the reader open its end, then write lines into the other end
+      await new Promise((r) => setTimeout(r, 300));
+      const dev = await Deno.open(b, { write: true });
+      await dev.write(enc.encode("first line\r\nsecond"));
+      await new Promise((r) => setTimeout(r, 50));
+      await dev.write(enc.encode(" line\nthird line\nnot read\n"));
+      dev.close();
+      const status = await reader.child.status;
+      await reader.stop();
+      assert.equal(status.code, 0, reader.err.text);
+      assert.equal(reader.out.text, "line: first line\nline: second line\nline: third line\n");
+    } finally {
+      await pair.stop();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "http_server.ts serves curl with keep-alive, POST echo and HTTP/1.0 close",
+  ignore: !tools.curl,
+  fn: async () => {
+    const srv = startExample("http_server.ts", []);
+    try {
+      const url = (await srv.out.until(/listening on (http:\/\/127\.0\.0\.1:\d+\/)/))[1];
+      // two requests in one curl run: the second reuses the connection
+      const r = await run("curl", ["-sS", "-w", "|%{num_connects}\n", `${url}a`, `${url}b`]);
+      assert.equal(r.out, "hello from ario: /a\n|1\nhello from ario: /b\n|0\n", r.err);
+      const post = await run("curl", ["-sS", "--data-binary", "@-", `${url}echo`], "posted body");
+      assert.equal(post.out, "posted body");
+      const old = await run("curl", ["-sS", "-0", "-i", url]);
+      assert.match(old.out, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(old.out, /connection: close/);
+      const head = await run("curl", ["-sS", "-I", `${url}xyz`]);
+      assert.match(head.out, /content-length: 22/);
+    } finally {
+      await srv.stop();
+    }
+  },
+});

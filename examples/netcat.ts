@@ -2,7 +2,7 @@
  * A small netcat: connect to (or listen for one connection on) a TCP
  * address, copy stdin to the socket and the socket to stdout. When stdin
  * ends, the write side is shut down; the program exits once the peer has
- * closed too.
+ * closed too (from a terminal: as soon as the peer closes).
  *
  *   deno run --allow-ffi --allow-env --allow-read examples/netcat.ts 127.0.0.1 7000
  *   deno run --allow-ffi --allow-env --allow-read examples/netcat.ts -l 127.0.0.1 7000
@@ -45,9 +45,14 @@ async function open(): Promise<StreamSocket> {
 try {
   const conn = await open();
   // stdin to the socket; its end shuts down the write side
-  Deno.stdin.readable.pipeTo(conn.writable).catch((e) => console.error(`send: ${e.message}`));
-  // the socket to stdout, until the peer closes: then we are done
+  const up = Deno.stdin.readable.pipeTo(conn.writable).catch((e) =>
+    console.error(`send: ${e.message}`)
+  );
+  // the socket to stdout, until the peer closes
   await conn.readable.pipeTo(Deno.stdout.writable, { preventClose: true });
+  // from a terminal, the peer closing ends the session; from a pipe or a
+  // file, what is left of stdin still goes out first
+  if (!Deno.stdin.isTerminal()) await up;
   Deno.exit(0);
 } catch (e) {
   console.error((e as Error).message);

@@ -175,10 +175,10 @@ Deno.test({
       const port = (await nc.err.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
       const w = nc.child.stdin.getWriter();
       await w.write(enc.encode("from-ario\n"));
+      await w.close();
       const peer = await run("nc", ["-N", "127.0.0.1", port], "from-nc\n");
       await nc.out.until(/from-nc\n/);
       assert.equal(peer.out, "from-ario\n");
-      await w.close();
       assert.equal((await nc.child.status).code, 0);
     } finally {
       await nc.stop();

@@ -8,7 +8,7 @@
 #include "ario_internal.h"
 #include "sys.h"
 
-#if defined(ARIO_HOST)
+#if defined(ARIO_HOST) && !defined(_WIN32) /* Windows: no doorbell thread yet (-ENOSYS) */
 #if defined(__linux__)
 #include <sys/prctl.h>
 #endif

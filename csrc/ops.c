@@ -58,6 +58,13 @@ static int32_t transfer(ario__op *op) {
 
 static int32_t rw(ario__op *op) {
   ssize_t n;
+#if defined(_WIN32)
+  /* Windows: descriptors are sockets; READ/WRITE are recv/send */
+  n = op->op == ARIO_OP_READ ? recv((SOCKET)op->fd, (char *)op->addr, (int)op->len, 0)
+                             : send((SOCKET)op->fd, (const char *)op->addr, (int)op->len, 0);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : neg_errno();
+  return (int32_t)n;
+#else
   do {
     void *buf = (void *)op->addr;
     if (op->off == ARIO_OFF_CURRENT)
@@ -69,6 +76,7 @@ static int32_t rw(ario__op *op) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? -EAGAIN : neg_errno();
   return (int32_t)n;
+#endif
 }
 
 static int32_t do_accept(ario__op *op) {
@@ -103,7 +111,7 @@ static int32_t do_connect(ario__op *op, unsigned revents) {
   }
   int err = 0;
   socklen_t sl = sizeof err;
-  if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0) return neg_errno();
+  if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, (void *)&err, &sl) < 0) return neg_errno();
   return err ? -err : 0;
 }
 

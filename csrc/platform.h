@@ -103,7 +103,21 @@
 #define ARIO_SELECT_MAX_FD 0 /* 0: FD_SETSIZE */
 #endif
 
-#if defined(ARIO_HOST)
+#if defined(ARIO_HOST) && defined(_WIN32)
+#include <winsock2.h>
+#include <windows.h>
+typedef struct ario__backend_state {
+  int fd;
+  int wake_rd;        /* loopback UDP socket connected to itself */
+  int wake_wr;
+  WSAPOLLFD *pfd;     /* one entry per fd slot, fd INVALID_SOCKET when unused */
+  CRITICAL_SECTION mu; /* guards pfd against a waiting thread */
+  void *mem;
+} ario__backend_state;
+typedef struct ario__bell_state {
+  int unused; /* no doorbell thread on Windows yet: -ENOSYS */
+} ario__bell_state;
+#elif defined(ARIO_HOST)
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h> /* MSG_WAITALL: a short WAITALL RECV breaks a chain */
@@ -130,7 +144,6 @@ typedef struct ario__bell_state {
 typedef struct ario__backend_state {
   int wake_rd, wake_wr;
   void *sets; /* select: fd_set triple, carved from the loop's memory */
-  void *mem;  /* the backend's block of the loop's memory */
 } ario__backend_state;
 typedef struct ario__bell_state {
   int unused;

@@ -34,7 +34,13 @@ typedef struct sel {
   int maxfd;            /* highest descriptor in the interest sets, or -1 */
 } sel;
 
-static sel *S(ario_loop *l) { return (sel *)l->bs.mem; }
+#if defined(ARIO_HOST)
+#define SELMEM(l) ((l)->bs.mem)
+#else
+#define SELMEM(l) ((l)->bs.sets)
+#endif
+
+static sel *S(ario_loop *l) { return (sel *)SELMEM(l); }
 
 static size_t select_mem_size(uint32_t fd_cap) {
   (void)fd_cap;
@@ -73,7 +79,7 @@ static int open_wake(int *rd, int *wr) {
 
 static int select_init(ario_loop *l, void *mem) {
   sel *t = (sel *)mem;
-  l->bs.mem = t;
+  SELMEM(l) = t;
   FD_ZERO(&t->rd);
   FD_ZERO(&t->wr);
   FD_ZERO(&t->ex);

@@ -29,6 +29,7 @@
  */
 import { OP, TIMEOUT_ABS } from "./ffi/layout.ts";
 import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { load } from "./ffi/load.ts";
 import { constants } from "./errors.ts";
 
 const NS_PER_MS = 1e6;
@@ -85,6 +86,11 @@ export interface TimerClock {
   now(): number;
   /** Current time in integer nanoseconds. */
   nowNs(): number;
+  /**
+   * A recent reading of {@linkcode TimerClock.nowNs} without reading the
+   * clock again: never ahead of the current time (a cheap "is it due yet").
+   */
+  recentNs(): number;
   /** Registers an entry (not registered yet). */
   insert(entry: TimerEntry): void;
   /** Unregisters an entry if it is registered. */
@@ -203,6 +209,8 @@ export class ReactorClock implements TimerClock {
   #armedOn?: Reactor;
   #token = 0;
   #dirty = false;
+  #last = 0;
+  #lib?: ReturnType<typeof load>;
   readonly #rearmTask = () => {
     this.#dirty = false;
     this.#rearm();
@@ -224,7 +232,13 @@ export class ReactorClock implements TimerClock {
 
   /** Current time on the reactor's CLOCK_MONOTONIC, in ns. */
   nowNs(): number {
-    return Number(this.#reactor.now());
+    // the same clock as `reactor.now()`, without going through the reactor
+    return this.#last = Number((this.#lib ??= load()).ario_now());
+  }
+
+  /** The last reading of {@linkcode ReactorClock.nowNs}. */
+  recentNs(): number {
+    return this.#last;
   }
 
   /** Entries waiting. */
@@ -359,6 +373,11 @@ export class VirtualClock implements TimerClock {
 
   /** Current virtual time, ns. */
   nowNs(): number {
+    return this.#now;
+  }
+
+  /** Same as {@linkcode VirtualClock.nowNs}. */
+  recentNs(): number {
     return this.#now;
   }
 
@@ -682,7 +701,13 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const when = this.#when;
-    if (when !== undefined && this.#waiters.length === 0 && when <= this.#clock.nowNs()) {
+    // Due: fire now. One-shots only look at a recent reading (a due one the
+    // reading missed goes through the clock, which fires it at once);
+    // intervals read the clock, so missed ticks come back to back.
+    if (
+      when !== undefined && this.#waiters.length === 0 &&
+      (when <= this.#clock.recentNs() || (this.#period > 0 && when <= this.#clock.nowNs()))
+    ) {
       return Promise.resolve(this.#advance() / NS_PER_MS);
     }
     return new Promise<number>((resolve, reject) => {

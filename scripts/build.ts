@@ -27,6 +27,9 @@ export async function build(debug = false): Promise<string> {
     "cc", "-shared", "-fPIC", "-std=c11", "-D_GNU_SOURCE", "-fvisibility=hidden",
     "-Wall", "-Wextra", "-Werror", debug ? "-O0" : "-O2", "-g",
     "-Icsrc/include", "-Icsrc", ...(await hostSources()), "-o", out, "-lpthread",
+    // Deno unmaps the library on natural exit and on an uncaught exception
+    // while the doorbell thread may still run its code: keep it mapped.
+    ...(Deno.build.os === "linux" ? ["-Wl,-z,nodelete"] : []),
   ];
   const { code, stderr } = await new Deno.Command(zig, { args, cwd: root, stderr: "piped" }).output();
   if (code !== 0) {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { Reactor, type ReactorOptions, reactor, type RawOp, type Completion, addressOf } from "./reactor.ts";
+export { addressOf, type Bytes, type Completion, type RawOp, Reactor, reactor, type ReactorOptions } from "./reactor.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
 export {
   type Addr,
@@ -39,7 +39,7 @@ export {
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";
-export type { BackendName } from "./ffi/layout.ts";
+export { BACKEND, type BackendName } from "./ffi/layout.ts";
 export {
   Async,
   type BindOptions,

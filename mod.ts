@@ -32,6 +32,7 @@ export {
   multi,
   Op,
   op,
+  type OpBuilders,
   POLL,
   type Received,
   type Results,

@@ -137,8 +137,42 @@ export interface TimeoutOptions extends LinkOptions {
   absolute?: boolean;
 }
 
+/** The op builders; see {@linkcode op}. */
+export interface OpBuilders {
+  /** Does nothing; completes at once. */
+  nop(o?: LinkOptions): Op<void>;
+  /** Reads into `buf` from any pollable fd. */
+  read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number>;
+  /** Writes `buf` to any pollable fd. */
+  write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number>;
+  /** Receives from a socket; 0 means the peer closed. */
+  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number>;
+  /** Sends on a connected socket. */
+  send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number>;
+  /** Receives one datagram and its sender. */
+  recvFrom(fd: number, buf: Uint8Array, o?: MsgOptions & { transport?: "udp" | "unix" }): Op<Received>;
+  /** Sends one datagram to `to`. */
+  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number>;
+  /** Accepts a connection; resolves to the new fd. */
+  accept(fd: number, o?: LinkOptions): Op<number>;
+  /** Connects a socket. */
+  connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void>;
+  /** Closes fd after cancelling what waits on it. */
+  close(fd: number, o?: LinkOptions): Op<void>;
+  /** Shuts down reading, writing or both. */
+  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Op<void>;
+  /** Waits for readiness; resolves to the ready mask. */
+  poll(fd: number, events: number, o?: LinkOptions): Op<number>;
+  /** Completes after `ms` ("timeout") or `count` completions ("count"). */
+  timeout(ms: number, o?: TimeoutOptions): Op<"timeout" | "count">;
+  /** Bounds the linked op before it; resolves whether it fired. */
+  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Op<boolean>;
+  /** Cancels a submitted op, or the ops on an fd. */
+  cancel(target: Op<unknown> | { fd: number; all?: boolean }, o?: LinkOptions): Op<number>;
+}
+
 /** Builders of every op. Each returns an {@linkcode Op} to submit once. */
-export const op = {
+export const op: OpBuilders = {
   /**
    * Does nothing; completes at once.
    *

@@ -17,8 +17,8 @@
 // for an explicitly requested target.  See docs/mcu-harness.md.
 
 import { join, relative, resolve } from "./mcu/path.ts";
-import { analyzeStack, parseSu, StackReport } from "./mcu/stack.ts";
-import { readElf, sectionSizes, SHN_UNDEF, Sizes, STB_LOCAL } from "./mcu/elf.ts";
+import { analyzeStack, parseSu, type StackReport } from "./mcu/stack.ts";
+import { readElf, sectionSizes, SHN_UNDEF, type Sizes, STB_LOCAL } from "./mcu/elf.ts";
 import { archive, compile, pool } from "./mcu/build.ts";
 import {
   baseFlags,
@@ -30,9 +30,9 @@ import {
   findTarget,
   ROOT,
   run,
-  Target,
+  type Target,
   TARGETS,
-  Toolchain,
+  type Toolchain,
   which,
 } from "./mcu/targets.ts";
 

@@ -1,6 +1,6 @@
 // Compiling for an MCU target: one object (+ .su) per source, and archiving.
 import { basename, join, relative } from "./path.ts";
-import { ROOT, run, Toolchain } from "./targets.ts";
+import { ROOT, run, type Toolchain } from "./targets.ts";
 
 export interface CompiledObject {
   src: string;

@@ -16,14 +16,14 @@
 
 import {
   EM_ARM,
-  ElfObject,
+  type ElfObject,
   SHN_UNDEF,
   STB_LOCAL,
   STT_FUNC,
   STT_NOTYPE,
   STT_OBJECT,
   STT_SECTION,
-  Sym,
+  type Sym,
 } from "./elf.ts";
 
 export interface SuEntry {

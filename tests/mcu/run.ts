@@ -7,7 +7,7 @@
 //   deno run -A tests/mcu/run.ts [target ...] [-v] [--keep] [--filter substr] [--timeout s]
 // (tests/mcu/run.sh finds deno and calls this.)  See docs/mcu-harness.md.
 
-import { compile, CompiledObject, pool } from "../../scripts/mcu/build.ts";
+import { compile, type CompiledObject, pool } from "../../scripts/mcu/build.ts";
 import { join } from "../../scripts/mcu/path.ts";
 import {
   baseFlags,
@@ -16,9 +16,9 @@ import {
   MCU_DIR,
   ROOT,
   run,
-  Target,
+  type Target,
   TARGETS,
-  Toolchain,
+  type Toolchain,
   which,
 } from "../../scripts/mcu/targets.ts";
 

@@ -209,6 +209,7 @@ export class ReactorClock implements TimerClock {
   #armedOn?: Reactor;
   #token = 0;
   #dirty = false;
+  #wakeQueued = false;
   #last = 0;
   #lib?: ReturnType<typeof load>;
   readonly #rearmTask = () => {
@@ -244,6 +245,11 @@ export class ReactorClock implements TimerClock {
   /** Entries waiting. */
   get size(): number {
     return this.#heap.size;
+  }
+
+  /** Deadline (ms) of the TIMEOUT op armed in C, or undefined when none is. */
+  get armed(): number | undefined {
+    return this.#armedId === -1 ? undefined : this.#armedAt / NS_PER_MS;
   }
 
   /** Registers an entry; arms C if it is the new earliest. */
@@ -286,7 +292,9 @@ export class ReactorClock implements TimerClock {
       return;
     }
     if (this.#armedId !== -1 && this.#armedAt <= top.deadline && this.#armedRef === wantRef) return;
-    this.#disarm();
+    // Arm the new deadline before cancelling the old one, so the deadline C
+    // publishes to its waiting thread only ever moves earlier here.
+    const old = this.#armedId, oldOn = this.#armedOn;
     const r = this.#reactor;
     const token = ++this.#token;
     const deadline = top.deadline;
@@ -294,10 +302,22 @@ export class ReactorClock implements TimerClock {
       { op: OP.TIMEOUT, fd: -1, off: BigInt(Math.ceil(deadline)), opFlags: TIMEOUT_ABS, ref: wantRef },
       (res) => this.#onTimeout(token, res),
     );
+    if (old !== -1) oldOn!.cancel(old);
     this.#armedId = id;
     this.#armedAt = deadline;
     this.#armedRef = wantRef;
     this.#armedOn = r;
+    // Work around a lost wake-up in the epoll backend: the submit wakes C's
+    // waiting thread through its eventfd, but the reap in the same flush
+    // drains that eventfd first, and the thread sleeps on to the old
+    // deadline (or forever). Ring it again once the flush is done.
+    if (!this.#wakeQueued) {
+      this.#wakeQueued = true;
+      queueMicrotask(() => {
+        this.#wakeQueued = false;
+        if (!r.closed) (this.#lib ??= load()).ario_wake(r.unsafeLoop);
+      });
+    }
   }
 
   #disarm(): void {

@@ -1,0 +1,80 @@
+/**
+ * Internal helpers of channel.ts and sync.ts: a FIFO deque and abortable
+ * waiter queues. Not part of the public API.
+ *
+ * @module
+ */
+/** A pending call: how to settle it and what can abort it. */
+export interface Waiter<T> {
+  /** Fulfils the call. */
+  resolve: (v: T) => void;
+  /** Rejects the call. */
+  reject: (e: unknown) => void;
+  /** The call's signal, if any. */
+  signal?: AbortSignal;
+  /** The listener on `signal`, removed when settled. */
+  onAbort?: () => void;
+}
+
+/** A FIFO queue with O(1) push and shift (a head index, compacted lazily). */
+export class Deque<T> {
+  #items: T[] = [];
+  #head = 0;
+  /** Items queued. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  /** Appends. */
+  push(v: T): void {
+    this.#items.push(v);
+  }
+  /** Removes and returns the first item (undefined when empty). */
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const v = this.#items[this.#head];
+    this.#items[this.#head++] = undefined as T;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return v;
+  }
+  /** Removes a given item (linear); true if it was there. */
+  remove(v: T): boolean {
+    const i = this.#items.indexOf(v, this.#head);
+    if (i === -1) return false;
+    this.#items.splice(i, 1);
+    return true;
+  }
+  /** Removes everything and returns it in order. */
+  drain(): T[] {
+    const out = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return out;
+  }
+}
+
+/** Adds an abort listener that removes `w` from `queue` and rejects it. */
+export function waitIn<T>(queue: Deque<Waiter<T>>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const w: Waiter<T> = { resolve, reject };
+    if (signal) {
+      w.signal = signal;
+      w.onAbort = () => {
+        if (queue.remove(w)) reject(signal.reason);
+      };
+      signal.addEventListener("abort", w.onAbort, { once: true });
+    }
+    queue.push(w);
+  });
+}
+
+/** Settles a waiter taken from its queue, dropping its abort listener. */
+export function settle<T>(w: Waiter<T>, ok: boolean, v: unknown): void {
+  if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
+  if (ok) w.resolve(v as T);
+  else w.reject(v);
+}
+

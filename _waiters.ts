@@ -77,4 +77,3 @@ export function settle<T>(w: Waiter<T>, ok: boolean, v: unknown): void {
   if (ok) w.resolve(v as T);
   else w.reject(v);
 }
-

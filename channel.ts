@@ -81,7 +81,11 @@ export class TryRecvError extends Error {
   readonly kind: "empty" | "closed";
   /** An error of this `kind`. */
   constructor(kind: "empty" | "closed") {
-    super(kind === "empty" ? "Cannot receive: the channel is empty" : "Cannot receive: the channel is closed and empty");
+    super(
+      kind === "empty"
+        ? "Cannot receive: the channel is empty"
+        : "Cannot receive: the channel is closed and empty",
+    );
     this.name = "TryRecvError";
     this.kind = kind;
   }

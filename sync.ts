@@ -192,7 +192,9 @@ export class RingBuffer<T> {
   /** A ring of `bound` slots (an integer ≥ 1). */
   constructor(bound: number) {
     if (!Number.isInteger(bound) || bound < 1) {
-      throw new RangeError(`Cannot create ring buffer: bound must be an integer >= 1, got ${bound}`);
+      throw new RangeError(
+        `Cannot create ring buffer: bound must be an integer >= 1, got ${bound}`,
+      );
     }
     this.#slots = new Array(bound);
   }

@@ -153,8 +153,9 @@ export class JoinHandle<T> implements PromiseLike<T> {
 
   #end(failed: boolean, error: unknown): void {
     this.#settled = true;
-    if (this.#scope && !this.#detached) this.#scope.done(this as JoinHandle<unknown>, failed, error);
-    else if (failed && !this.observed) {
+    if (this.#scope && !this.#detached) {
+      this.#scope.done(this as JoinHandle<unknown>, failed, error);
+    } else if (failed && !this.observed) {
       // nobody awaits a failed task outside a runtime: do not lose the error
       setTimeout(() => {
         if (!this.observed) reportError(error);

@@ -299,7 +299,13 @@ export class ReactorClock implements TimerClock {
     const token = ++this.#token;
     const deadline = top.deadline;
     const id = r.rawCallback(
-      { op: OP.TIMEOUT, fd: -1, off: BigInt(Math.ceil(deadline)), opFlags: TIMEOUT_ABS, ref: wantRef },
+      {
+        op: OP.TIMEOUT,
+        fd: -1,
+        off: BigInt(Math.ceil(deadline)),
+        opFlags: TIMEOUT_ABS,
+        ref: wantRef,
+      },
       (res) => this.#onTimeout(token, res),
     );
     if (old !== -1) oldOn!.cancel(old);
@@ -516,7 +522,9 @@ interface Waiter {
 /** A time in ms (number) or exact ns (bigint) on a clock → integer ns. */
 function toNs(time: number | bigint, what: string): number {
   if (typeof time === "bigint") return Number(time);
-  if (!Number.isFinite(time)) throw new RangeError(`Cannot ${what}: time must be finite, got ${time}`);
+  if (!Number.isFinite(time)) {
+    throw new RangeError(`Cannot ${what}: time must be finite, got ${time}`);
+  }
   return Math.ceil(time * NS_PER_MS);
 }
 

@@ -64,7 +64,9 @@ async function latenessTimeout(n: number): Promise<number[]> {
   for (let i = 0; i < n; i++) {
     const d = 1 + Math.random() * 9;
     const due = performance.now() + d;
-    all.push(new Promise<void>((r) => setTimeout(() => (out.push(performance.now() - due), r()), d)));
+    all.push(
+      new Promise<void>((r) => setTimeout(() => (out.push(performance.now() - due), r()), d)),
+    );
   }
   await Promise.all(all);
   return out;
@@ -146,13 +148,38 @@ export async function benchTimers(): Promise<Row[]> {
     await pause();
     wallDirect.push(await manyDirect(100_000));
   }
-  const us = (xs: number[], p: number) => Math.round(percentile([...xs].sort((a, b) => a - b), p) * 1000 * 10) / 10;
+  const us = (xs: number[], p: number) =>
+    Math.round(percentile([...xs].sort((a, b) => a - b), p) * 1000 * 10) / 10;
   const ms = (x: number) => Math.round(x * 10) / 10;
   return [
-    { name: "timer lateness p50 (1k timers, 1–10 ms)", ours: us(ours, 50), anchor: us(anchor, 50), unit: "µs", better: "lower" },
-    { name: "timer lateness p99 (1k timers, 1–10 ms)", ours: us(ours, 99), anchor: us(anchor, 99), unit: "µs", better: "lower" },
-    { name: "timer lateness max (1k timers, 1–10 ms)", ours: us(ours, 100), anchor: us(anchor, 100), unit: "µs", better: "lower" },
-    { name: "schedule+fire 100k timers (0–5 ms)", ours: ms(median(wallOurs)), anchor: ms(median(wallAnchor)), unit: "ms", better: "lower" },
+    {
+      name: "timer lateness p50 (1k timers, 1–10 ms)",
+      ours: us(ours, 50),
+      anchor: us(anchor, 50),
+      unit: "µs",
+      better: "lower",
+    },
+    {
+      name: "timer lateness p99 (1k timers, 1–10 ms)",
+      ours: us(ours, 99),
+      anchor: us(anchor, 99),
+      unit: "µs",
+      better: "lower",
+    },
+    {
+      name: "timer lateness max (1k timers, 1–10 ms)",
+      ours: us(ours, 100),
+      anchor: us(anchor, 100),
+      unit: "µs",
+      better: "lower",
+    },
+    {
+      name: "schedule+fire 100k timers (0–5 ms)",
+      ours: ms(median(wallOurs)),
+      anchor: ms(median(wallAnchor)),
+      unit: "ms",
+      better: "lower",
+    },
     {
       name: "  one C TIMEOUT op per timer: lateness p99",
       ours: us(direct, 99),
@@ -173,13 +200,17 @@ export async function benchTimers(): Promise<Row[]> {
 if (import.meta.main) {
   const rows = await benchTimers();
   const backend = reactor().backend;
-  console.log(`ario Timer (${backend} backend, JS heap + one C TIMEOUT) vs setTimeout, Deno ${Deno.version.deno}`);
+  console.log(
+    `ario Timer (${backend} backend, JS heap + one C TIMEOUT) vs setTimeout, Deno ${Deno.version.deno}`,
+  );
   const pad = (s: string, n: number) => s.padEnd(n);
   console.log(`${pad("workload", 46)} ${pad("ario", 10)} ${pad("setTimeout", 11)} unit  ratio`);
   for (const r of rows) {
     const ratio = r.better === "lower" ? r.anchor / r.ours : r.ours / r.anchor;
     console.log(
-      `${pad(r.name, 46)} ${pad(String(r.ours), 10)} ${pad(String(r.anchor), 11)} ${pad(r.unit, 5)} ${ratio.toFixed(1)}x better`,
+      `${pad(r.name, 46)} ${pad(String(r.ours), 10)} ${pad(String(r.anchor), 11)} ${
+        pad(r.unit, 5)
+      } ${ratio.toFixed(1)}x better`,
     );
   }
   await reactor().close();

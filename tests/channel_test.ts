@@ -8,7 +8,12 @@ Deno.test("values arrive in order; receive waits for a send", async () => {
   for (let i = 0; i < 5; i++) await tx.send(i);
   assert.equal(await first, 0);
   assert.equal(rx.size, 4);
-  assert.deepEqual([await rx.receive(), await rx.receive(), rx.tryReceive(), rx.tryReceive()], [1, 2, 3, 4]);
+  assert.deepEqual([await rx.receive(), await rx.receive(), rx.tryReceive(), rx.tryReceive()], [
+    1,
+    2,
+    3,
+    4,
+  ]);
 });
 
 Deno.test("concurrent receivers are served FIFO", async () => {
@@ -24,11 +29,17 @@ Deno.test("concurrent receivers are served FIFO", async () => {
 
 Deno.test("tryReceive: TryRecvError empty, then closed", () => {
   const [tx, rx] = channel<number>();
-  assert.throws(() => rx.tryReceive(), (e) => e instanceof TryRecvError && e.kind === "empty" && e.isEmpty);
+  assert.throws(
+    () => rx.tryReceive(),
+    (e) => e instanceof TryRecvError && e.kind === "empty" && e.isEmpty,
+  );
   tx.trySend(7);
   tx.close();
   assert.equal(rx.tryReceive(), 7); // queued values survive the senders' close
-  assert.throws(() => rx.tryReceive(), (e) => e instanceof TryRecvError && e.kind === "closed" && e.isClosed);
+  assert.throws(
+    () => rx.tryReceive(),
+    (e) => e instanceof TryRecvError && e.kind === "closed" && e.isClosed,
+  );
   assert.equal(rx.closed, true);
 });
 
@@ -54,7 +65,10 @@ Deno.test("closing the receiver: SendError carries the value back", async () => 
   rx.close();
   assert.equal(tx.closed, true);
   const v = { id: 2 };
-  await assert.rejects(tx.send(v), (e) => e instanceof SendError && e.value === v && e.name === "SendError");
+  await assert.rejects(
+    tx.send(v),
+    (e) => e instanceof SendError && e.value === v && e.name === "SendError",
+  );
   assert.throws(() => tx.trySend(v), SendError);
   await assert.rejects(rx.receive(), RecvError); // queued values were dropped
 });

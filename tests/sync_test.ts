@@ -50,8 +50,7 @@ Deno.test("Mutex: with() serialises read-modify-write across awaits", async () =
       await Promise.resolve();
       const g = v; // value read before the await must still be current
       m.unsafeValue = g + 1;
-    })
-  ));
+    })));
   assert.equal(m.unsafeValue, 50);
 });
 

@@ -36,7 +36,7 @@ Deno.test("abort: the task's signal fires and its waits reject with the reason",
 Deno.test("runtime waits for main and every non-detached task, not detached ones", async () => {
   const events: string[] = [];
   let detachedDone = false;
-  const out = await runtime(async () => {
+  const out = await runtime(() => {
     spawn(async () => {
       await Timer.after(20);
       events.push("child");
@@ -60,15 +60,19 @@ Deno.test("runtime waits for main and every non-detached task, not detached ones
 });
 
 Deno.test("runtime: main's error rejects; unawaited task failures reject with TaskError", async () => {
-  await assert.rejects(runtime(() => {
-    throw new Error("main failed");
-  }), /main failed/);
+  await assert.rejects(
+    runtime(() => {
+      throw new Error("main failed");
+    }),
+    /main failed/,
+  );
   await assert.rejects(
     runtime(() => {
       spawn(() => Promise.reject(new Error("t1")));
-      spawn(async () => 1);
+      spawn(() => 1);
     }),
-    (e) => e instanceof TaskError && e.errors.length === 1 && (e.errors[0] as Error).message === "t1",
+    (e) =>
+      e instanceof TaskError && e.errors.length === 1 && (e.errors[0] as Error).message === "t1",
   );
   // an awaited failure is the awaiter's to handle
   const v = await runtime(async () => {

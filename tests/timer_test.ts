@@ -1,7 +1,7 @@
 // Timer: deadlines in the C reactor (ReactorClock) and a virtual clock.
 // CI runs this file once per backend (ARIO_BACKEND=epoll|poll|...).
 import assert from "node:assert/strict";
-import { Reactor, ReactorClock, reactor, Timer, TimerEntry, VirtualClock } from "../mod.ts";
+import { Reactor, reactor, ReactorClock, Timer, TimerEntry, VirtualClock } from "../mod.ts";
 
 const nowNs = () => Number(reactor().now());
 const NS = 1e6;
@@ -138,13 +138,17 @@ Deno.test("an AbortSignal rejects a wait with its reason and keeps the firing", 
   const iv = Timer.interval(1);
   let n = 0;
   await assert.rejects(async () => {
-    for await (const _ of iv.ticks({ signal: ac2.signal })) if (++n === 2) ac2.abort(new Error("enough"));
+    for await (const _ of iv.ticks({ signal: ac2.signal })) {
+      if (++n === 2) ac2.abort(new Error("enough"));
+    }
   }, /enough/);
   assert.equal(n, 2);
 });
 
 Deno.test("a ReactorClock on its own reactor (per backend)", async () => {
-  const r = new Reactor({ backend: (Deno.env.get("ARIO_BACKEND") as "epoll" | "poll") ?? undefined });
+  const r = new Reactor({
+    backend: (Deno.env.get("ARIO_BACKEND") as "epoll" | "poll") ?? undefined,
+  });
   const clock = new ReactorClock(r);
   const t = Timer.after(2, { clock });
   await t;
@@ -157,7 +161,11 @@ Deno.test("5 000 timers all fire, none early, one op in C at a time", async () =
   const clock = new ReactorClock();
   const ts = Array.from({ length: 5000 }, () => Timer.after(Math.random() * 5, { clock }));
   let early = 0;
-  await Promise.all(ts.map((t) => t.then((at) => { if (nowNs() < Math.ceil(at * NS)) early++; })));
+  await Promise.all(ts.map((t) =>
+    t.then((at) => {
+      if (nowNs() < Math.ceil(at * NS)) early++;
+    })
+  ));
   assert.equal(early, 0);
   assert.equal(clock.size, 0);
 });
@@ -206,7 +214,8 @@ Deno.test("an unref'd timer does not keep the process alive; a ref'd one does", 
 Deno.test("VirtualClock: advance fires due timers in deadline order, resolving in order", async () => {
   const clock = new VirtualClock();
   const order: string[] = [];
-  const mk = (name: string, ms: number) => Timer.after(ms, { clock }).then((at) => order.push(`${name}@${at}`));
+  const mk = (name: string, ms: number) =>
+    Timer.after(ms, { clock }).then((at) => order.push(`${name}@${at}`));
   const all = [mk("c", 30), mk("a", 10), mk("b", 20), mk("b2", 20), mk("d", 40)];
   await Promise.resolve();
   assert.equal(clock.size, 5);

@@ -65,7 +65,7 @@ const current = new AsyncLocalStorage<Scope>();
  * import { spawn, Timer } from "@ario/ario";
  * const h = spawn((signal) => Timer.after(10_000).wait({ signal }));
  * h.abort(new Error("no longer needed"));
- * await h.catch((e) => console.log(e.message)); // "no longer needed"
+ * await h.catch((e) => console.log((e as Error).message)); // "no longer needed"
  * ```
  */
 export class JoinHandle<T> implements PromiseLike<T> {

@@ -171,8 +171,14 @@ function setInt(fd: number, level: number, name: number, v: number): number {
   return lib().ario_setsockopt(fd, level, name, intBytes, 4);
 }
 
-function closeRaw(fd: number): void {
-  lib().ario_close(null, fd);
+/**
+ * Closes fd through `r`'s loop (default the shared one) so the loop forgets
+ * it: a socket the loop has watched must never be closed behind its back,
+ * or a new socket reusing the number would inherit a stale registration.
+ */
+function closeRaw(fd: number, r?: Reactor): void {
+  const loop = r ?? sharedReactor();
+  lib().ario_close(loop.closed ? null : loop.unsafeLoop, fd);
 }
 
 /** Creates a socket bound to `addr`; closes it on failure. */
@@ -210,7 +216,7 @@ function boundSocket(
     if (rc < 0) fail(rc, "bind", `Cannot ${what} ${fmt(addr)}`);
     return fd;
   } catch (e) {
-    closeRaw(fd);
+    closeRaw(fd, o.reactor);
     throw e;
   }
 }
@@ -240,7 +246,7 @@ async function connectSocket(addr: SockAddr, type: number, o: ConnectOptions): P
     }
     return fd;
   } catch (e) {
-    closeRaw(fd);
+    closeRaw(fd, o.reactor);
     throw e;
   }
 }
@@ -921,7 +927,7 @@ export class Async implements AsyncDisposable, Disposable {
     this.#closed = true;
     const r = this.#r;
     if (r.closed) {
-      closeRaw(this.#fd);
+      closeRaw(this.#fd, r);
       this.#closing = Promise.resolve();
     } else if (this.#inflight === 0) {
       lib().ario_close(r.unsafeLoop, this.#fd);
@@ -941,7 +947,7 @@ export class Async implements AsyncDisposable, Disposable {
         try {
           r.rawCallback(this.#rop, () => resolve());
         } catch {
-          closeRaw(this.#fd);
+          closeRaw(this.#fd, r);
           resolve();
         }
       });
@@ -1277,7 +1283,7 @@ export class TcpListener extends Listener<TcpStream> {
     const fd = boundSocket(ip, constants.SOCK_STREAM, options, true, "listen on");
     const rc = lib().ario_listen(fd, options.backlog ?? 511);
     if (rc < 0) {
-      closeRaw(fd);
+      closeRaw(fd, options.reactor);
       fail(rc, "listen", `Cannot listen on ${fmt(ip)}`);
     }
     return new TcpListener(fd, options.reactor);
@@ -1793,7 +1799,7 @@ export class UnixListener extends Listener<UnixStream> {
     const fd = boundSocket(addr, constants.SOCK_STREAM, options, false, "listen on");
     const rc = lib().ario_listen(fd, options.backlog ?? 511);
     if (rc < 0) {
-      closeRaw(fd);
+      closeRaw(fd, options.reactor);
       fail(rc, "listen", `Cannot listen on ${fmt(addr)}`);
     }
     return new UnixListener(fd, options.reactor);

@@ -49,8 +49,16 @@ function openPty(): { master: number; slave: number } {
   return { master, slave: openFd(path, O_RDWR | O_NOCTTY) };
 }
 
+/** Open sockets of this process (Deno's own files come and go, so only sockets count). */
 function openFds(): number {
-  return linux ? [...Deno.readDirSync("/proc/self/fd")].length : 0;
+  if (!linux) return 0;
+  let n = 0;
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      if (Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith("socket:")) n++;
+    } catch { /* closed meanwhile */ }
+  }
+  return n;
 }
 
 async function tcpPair(hostname = "127.0.0.1"): Promise<[TcpStream, TcpStream, TcpListener]> {

@@ -308,3 +308,32 @@ Deno.test("VirtualClock: a raw TimerEntry and ties in insertion order", () => {
   assert.deepEqual(seen, [0, 1, 2, 3, 4]);
   assert.throws(() => clock.advance(-1), RangeError);
 });
+
+Deno.test("re-arming while C's thread waits never loses the wake-up", async () => {
+  // Long timers armed in C, replaced by shorter ones, cancelled, re-armed
+  // (submit + cancel in one flush) while the waiter thread sleeps.
+  // Regression: the epoll backend's reap drained the wake-up meant for that
+  // thread, which then slept to the old deadline, or forever. (A timing
+  // race: this loop is a guard, not a sure reproducer; a spawn/runtime
+  // variant of it hung about one run in three before the workaround.)
+  let stuck = false;
+  for (let i = 0; i < 300 && !stuck; i++) {
+    const round = (async () => {
+      const ac = new AbortController();
+      const long = Timer.after(60_000).wait({ signal: ac.signal }).catch(() => {});
+      await Timer.after(1);
+      ac.abort();
+      await long;
+      await Promise.all([
+        Timer.after(2).then(() => Timer.after(1)),
+        Timer.after(5),
+      ]);
+      await Promise.all(Array.from({ length: 20 }, () => Timer.after(Math.random() * 3)));
+    })();
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((r) => guard = setTimeout(() => (stuck = true, r()), 1000));
+    await Promise.race([round, timeout]);
+    clearTimeout(guard);
+  }
+  assert.equal(stuck, false, "a round of <= 10 ms of timers did not finish in 1 s");
+});

@@ -118,3 +118,30 @@ Deno.test("runtime: a channel pipeline of tasks", async () => {
   });
   assert.equal(sum, 2 * (29 * 30) / 2);
 });
+
+Deno.test("timers inside tasks never stall (re-arm while C's waiter sleeps)", async () => {
+  // The shape that hung about one run in three before timer.ts re-rang C's
+  // waiting thread after a re-arm (a wake-up lost in the epoll backend).
+  let stuck = false;
+  for (let i = 0; i < 200 && !stuck; i++) {
+    const round = (async () => {
+      const h = spawn((signal) => Timer.after(60_000).wait({ signal }));
+      await Timer.after(1);
+      h.abort(new Error("x"));
+      await h.catch(() => {});
+      await runtime(() => {
+        spawn(async () => {
+          await Timer.after(2);
+          spawn(() => Timer.after(1));
+        });
+        spawn(() => Timer.after(5)).detach();
+      });
+      await Promise.all(Array.from({ length: 50 }, () => Timer.after(Math.random() * 3)));
+    })();
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((r) => guard = setTimeout(() => (stuck = true, r()), 1000));
+    await Promise.race([round, timeout]);
+    clearTimeout(guard);
+  }
+  assert.equal(stuck, false, "a round of <= 10 ms of timers did not finish in 1 s");
+});

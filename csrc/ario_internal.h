@@ -128,6 +128,15 @@ _Static_assert(sizeof(ario__idx) == 1, "ARIO_MEM_SIZE counts 1-byte indexes");
 
 /* Core entry points for the backends. */
 void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);
+/* Whether the owner's poll may consume a wake-up. Not while a thread
+ * sleeps in ario_wait(): the wake may be the one telling it of an earlier
+ * deadline, and a drained wake-up is lost to a poll that already started
+ * (it re-checks readiness, finds none and sleeps on with a stale bound).
+ * The waiter's return clears `waiting`; the next owner poll drains. */
+static inline int ario__owner_may_drain(const ario_loop *l) {
+  return !ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST);
+}
+
 /* Pending completions, so a waiter must not sleep. */
 static inline int ario__has_cqe(const ario_loop *l) {
   return ARIO_LOAD(&l->ring_head, __ATOMIC_RELAXED) !=

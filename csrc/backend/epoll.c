@@ -84,7 +84,7 @@ static int epoll_poll(ario_loop *l, int64_t timeout_ns) {
   if (n < 0) return errno == EINTR ? 0 : -errno;
   for (int k = 0; k < n; k++) {
     if (ev[k].data.u32 == WAKE_TAG) {
-      drain(l);
+      if (ario__owner_may_drain(l)) drain(l);
       continue;
     }
     unsigned r = ev[k].events;

@@ -71,7 +71,7 @@ static int poll_poll(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *p = l->bs.pfd;
   int n = poll(p, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
   if (n < 0) return errno == EINTR ? 0 : -errno;
-  if (p[l->fd_cap].revents) drain(l);
+  if (p[l->fd_cap].revents && ario__owner_may_drain(l)) drain(l);
   for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
     unsigned r = (unsigned)p[s].revents;
     if (!r || p[s].fd < 0) continue;

@@ -195,7 +195,7 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
     }
     n = 1;
   }
-  if (FD_ISSET(l->bs.wake_rd, &t->ord)) drain(l);
+  if (FD_ISSET(l->bs.wake_rd, &t->ord) && ario__owner_may_drain(l)) drain(l);
   for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
     int fd = l->fds[s].fd;
     if (fd < 0 || fd >= MAX_FD || !l->fds[s].armed) continue;

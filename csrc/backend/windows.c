@@ -121,7 +121,7 @@ static int win_poll(ario_loop *l, int64_t timeout_ns) {
   WSAPOLLFD *p = l->bs.pfd;
   int n = WSAPoll(p, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
   if (n < 0) return -errno;
-  if (p[l->fd_cap].revents) drain(l);
+  if (p[l->fd_cap].revents && ario__owner_may_drain(l)) drain(l);
   for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
     unsigned r = (unsigned)p[s].revents, out = 0;
     if (!r || p[s].fd == INVALID_SOCKET) continue;

@@ -1,0 +1,37 @@
+/* ario_wait() from another thread sees a deadline set while it sleeps, even
+ * when the owner's own reap runs right after and consumes its wake-up. */
+#include "test.h"
+#include <pthread.h>
+
+static ario_loop *loop;
+static volatile int woke;
+
+static void *waiter(void *arg) {
+  (void)arg;
+  ario_wait(loop, 2000000000LL); /* 2 s bound: the test fails if it is reached */
+  woke = 1;
+  return 0;
+}
+
+int main(void) {
+  loop = test_loop(16);
+  ario_cqe c[4];
+  for (int round = 0; round < 50; round++) {
+    pthread_t t;
+    woke = 0;
+    CHECK(pthread_create(&t, 0, waiter, 0) == 0);
+    usleep(2000); /* let it sleep with no deadline */
+    ario_sqe s = sqe(ARIO_OP_TIMEOUT, -1, 1);
+    s.off = 5000000; /* 5 ms */
+    int64_t t0 = ario_now();
+    CHECK_EQ(ario_submit(loop, &s, 1), 1);
+    CHECK_EQ(ario_reap(loop, c, 4, 0), 0); /* the owner polls at once */
+    pthread_join(t, 0);
+    CHECK(woke);
+    CHECK(ario_now() - t0 < 500000000LL); /* woke for the timer, not the 2 s bound */
+    CHECK_EQ(reap_n(loop, c, 1), 1);
+    CHECK_EQ(c[0].res, -ETIME);
+  }
+  ario_deinit(loop);
+  return 0;
+}

@@ -28,7 +28,7 @@ count_lines "$log/c.txt"
 
 for be in io_uring epoll poll select; do
   section "Deno tests, backend $be"
-  ARIO_BACKEND=$be $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
+  ARIO_BACKEND=$be timeout 600 $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
   rc=$?
   line=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log/deno-$be.txt" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
   p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')

@@ -209,7 +209,6 @@ export class ReactorClock implements TimerClock {
   #armedOn?: Reactor;
   #token = 0;
   #dirty = false;
-  #wakeQueued = false;
   #last = 0;
   #lib?: ReturnType<typeof load>;
   readonly #rearmTask = () => {
@@ -313,17 +312,6 @@ export class ReactorClock implements TimerClock {
     this.#armedAt = deadline;
     this.#armedRef = wantRef;
     this.#armedOn = r;
-    // Work around a lost wake-up in the epoll backend: the submit wakes C's
-    // waiting thread through its eventfd, but the reap in the same flush
-    // drains that eventfd first, and the thread sleeps on to the old
-    // deadline (or forever). Ring it again once the flush is done.
-    if (!this.#wakeQueued) {
-      this.#wakeQueued = true;
-      queueMicrotask(() => {
-        this.#wakeQueued = false;
-        if (!r.closed) (this.#lib ??= load()).ario_wake(r.unsafeLoop);
-      });
-    }
   }
 
   #disarm(): void {

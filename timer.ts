@@ -505,6 +505,8 @@ interface Waiter {
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** Iterations end on clear(); plain waits stay pending (as in async-io). */
+  onClear?: () => void;
 }
 
 /** A time in ms (number) or exact ns (bigint) on a clock → integer ns. */
@@ -688,6 +690,14 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     this.#unregister();
     this.#when = undefined;
     this.#period = 0;
+    if (this.#waiters.some((w) => w.onClear)) {
+      const ending = this.#waiters.filter((w) => w.onClear);
+      this.#waiters = this.#waiters.filter((w) => !w.onClear);
+      for (const w of ending) {
+        if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
+        w.onClear!();
+      }
+    }
     return this;
   }
 
@@ -714,7 +724,10 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    * the next wait.
    */
   wait(options: WaitOptions = {}): Promise<number> {
-    const signal = options.signal;
+    return this.#wait(options.signal, false) as Promise<number>;
+  }
+
+  #wait(signal: AbortSignal | undefined, endOnClear: boolean): Promise<number | undefined> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const when = this.#when;
     // Due: fire now. One-shots only look at a recent reading (a due one the
@@ -726,8 +739,9 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     ) {
       return Promise.resolve(this.#advance() / NS_PER_MS);
     }
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<number | undefined>((resolve, reject) => {
       const w: Waiter = { resolve, reject };
+      if (endOnClear) w.onClear = () => resolve(undefined);
       if (signal) {
         w.signal = signal;
         w.onAbort = () => this.#abort(w);
@@ -748,10 +762,15 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
 
   /**
    * The firings as an async iterable (deadlines in ms); ends when the timer
-   * will not fire again (after a one-shot's firing, or `clear()`).
+   * will not fire again: after a one-shot's firing, or on `clear()` (even
+   * while the iteration waits).
    */
   async *ticks(options: WaitOptions = {}): AsyncGenerator<number, void, undefined> {
-    while (this.willFire()) yield await this.wait(options);
+    while (this.willFire()) {
+      const at = await this.#wait(options.signal, true);
+      if (at === undefined) return; // cleared while waiting
+      yield at;
+    }
   }
 
   /** Same as {@linkcode Timer.ticks} without options. */

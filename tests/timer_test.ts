@@ -337,3 +337,22 @@ Deno.test("re-arming while C's thread waits never loses the wake-up", async () =
   }
   assert.equal(stuck, false, "a round of <= 10 ms of timers did not finish in 1 s");
 });
+
+Deno.test("clear() ends an iteration that is waiting; a plain wait stays pending", async () => {
+  const clock = new VirtualClock();
+  const t = Timer.interval(10, { clock });
+  const got: number[] = [];
+  const loop = (async () => {
+    for await (const at of t) got.push(at);
+  })();
+  await clock.run(25);
+  let plainDone = false;
+  t.wait().then(() => plainDone = true); // waits for tick 30 with the loop
+  t.clear();
+  await loop; // ended, not hung
+  assert.deepEqual(got, [10, 20]);
+  clock.advance(100);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(plainDone, false);
+  assert.equal(clock.size, 0);
+});

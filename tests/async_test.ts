@@ -49,16 +49,48 @@ function openPty(): { master: number; slave: number } {
   return { master, slave: openFd(path, O_RDWR | O_NOCTTY) };
 }
 
-/** Open sockets of this process (Deno's own files come and go, so only sockets count). */
-function openFds(): number {
-  if (!linux) return 0;
-  let n = 0;
+// Leak checks look at this process's fd table (/proc/self/fd). Other test
+// files may run in the same process (--parallel), so they look only at the
+// sockets a test made: by inode, or by the port they connect to.
+
+function ourLinks(): Set<string> {
+  const out = new Set<string>();
+  if (!linux) return out;
   for (const e of Deno.readDirSync("/proc/self/fd")) {
     try {
-      if (Deno.readLinkSync(`/proc/self/fd/${e.name}`).startsWith("socket:")) n++;
+      out.add(Deno.readLinkSync(`/proc/self/fd/${e.name}`));
     } catch { /* closed meanwhile */ }
   }
-  return n;
+  return out;
+}
+
+/** The "socket:[inode]" links of these objects' fds. */
+function linksOf(...objs: { fd: number }[]): string[] {
+  return linux ? objs.map((o) => Deno.readLinkSync(`/proc/self/fd/${o.fd}`)) : [];
+}
+
+/** How many of our fds are TCP sockets whose peer port is `port`. */
+function socketsTo(port: number): number {
+  if (!linux) return 0;
+  const hex = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set<string>();
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of Deno.readTextFileSync(f).split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[2].endsWith(`:${hex}`)) inodes.add(`socket:[${cols[9]}]`);
+    }
+  }
+  return [...ourLinks()].filter((l) => inodes.has(l)).length;
+}
+
+/** Waits (up to 1 s) until none of `links` is open in this process. */
+async function assertClosed(links: string[]): Promise<void> {
+  const open = () => {
+    const now = ourLinks();
+    return links.filter((l) => now.has(l));
+  };
+  for (let i = 0; i < 100 && open().length; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(open(), [], "every socket of the test is closed");
 }
 
 async function tcpPair(hostname = "127.0.0.1"): Promise<[TcpStream, TcpStream, TcpListener]> {
@@ -99,14 +131,13 @@ Deno.test("connect() to a closed port rejects ConnectionRefused naming the addre
   const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
   const port = l.localAddr.port;
   l.close();
-  const before = openFds();
   await assert.rejects(TcpStream.connect({ hostname: "127.0.0.1", port }), (e: Coded) => {
     assert.ok(e instanceof Deno.errors.ConnectionRefused);
     assert.equal(e.code, "ECONNREFUSED");
     assert.match(e.message, new RegExp(`^Cannot connect to 127.0.0.1:${port}: ECONNREFUSED`));
     return true;
   });
-  assert.equal(openFds(), before, "the failed socket is closed");
+  assert.equal(socketsTo(port), 0, "the failed socket is closed");
 });
 
 /** A listener whose accept queue is full: further connects hang. */
@@ -125,7 +156,7 @@ async function fullListener(): Promise<{ l: TcpListener; held: TcpStream[] }> {
 
 Deno.test("connect() with a timeout rejects TimedOut and leaks no fd", async () => {
   const { l, held } = await fullListener();
-  const before = openFds();
+  const before = socketsTo(l.localAddr.port);
   const t0 = performance.now();
   await assert.rejects(TcpStream.connect(l.localAddr, { timeout: 50 }), (e: Coded) => {
     assert.ok(e instanceof Deno.errors.TimedOut);
@@ -134,14 +165,14 @@ Deno.test("connect() with a timeout rejects TimedOut and leaks no fd", async () 
     return true;
   });
   assert.ok(performance.now() - t0 >= 45);
-  assert.equal(openFds(), before);
+  assert.equal(socketsTo(l.localAddr.port), before, "the failed socket is closed");
   held.forEach((h) => h.close());
   l.close();
 });
 
 Deno.test("connect() is cancelled by an AbortSignal", async () => {
   const { l, held } = await fullListener();
-  const before = openFds();
+  const before = socketsTo(l.localAddr.port);
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error("give up")), 20);
   await assert.rejects(TcpStream.connect(l.localAddr, { signal: ac.signal }), /give up/);
@@ -149,7 +180,7 @@ Deno.test("connect() is cancelled by an AbortSignal", async () => {
     TcpStream.connect(l.localAddr, { signal: AbortSignal.abort(new Error("early")) }),
     /early/,
   );
-  assert.equal(openFds(), before);
+  assert.equal(socketsTo(l.localAddr.port), before, "the failed socket is closed");
   held.forEach((h) => h.close());
   l.close();
 });
@@ -482,8 +513,8 @@ Deno.test("an AbortSignal cancels any wait; the object stays usable", async () =
 });
 
 Deno.test("close() with ops in flight completes them with BadResource (ECANCELED), leaks nothing", async () => {
-  const before = openFds();
   const [c, s, l] = await tcpPair();
+  const links = linksOf(c, s, l);
   // in C already
   const reads = [s.read(new Uint8Array(4)), s.waitReadable(), s.waitPriority()];
   const accept = l.accept();
@@ -501,6 +532,7 @@ Deno.test("close() with ops in flight completes them with BadResource (ECANCELED
   c.close();
   // still staged in JS when closed: closed in order behind them
   const [c2, s2, l2] = await tcpPair();
+  links.push(...linksOf(c2, s2));
   l2.close();
   const staged = c2.read(new Uint8Array(4));
   c2.close();
@@ -508,24 +540,23 @@ Deno.test("close() with ops in flight completes them with BadResource (ECANCELED
   s2.close();
   await assert.rejects(c.write(text("x")), code("EBADF"));
   assert.throws(() => c.localAddr, code("EBADF"));
-  await reactor().timeout(1_000_000);
-  assert.equal(openFds(), before);
+  await assertClosed(links);
 });
 
 Deno.test("using / await using close the fd", async () => {
-  const before = openFds();
+  const links: string[] = [];
   {
     await using l = TcpListener.bind({ port: 0 });
-    using _u = UdpSocket.bind({ port: 0 });
+    using u = UdpSocket.bind({ port: 0 });
     await using c = await TcpStream.connect(l.localAddr);
-    assert.ok(c.fd >= 0);
+    links.push(...linksOf(l, u, c));
   }
-  assert.equal(openFds(), before);
+  await assertClosed(links);
 });
 
 Deno.test("streams: readable/writable pipe an echo and close the fd when both are done", async () => {
-  const before = openFds();
   const [c, s, l] = await tcpPair();
+  const links = linksOf(c, s);
   l.close();
   const echo = s.readable.pipeTo(s.writable);
   const data = new Uint8Array(1 << 20).map((_, i) => i * 7);
@@ -545,7 +576,7 @@ Deno.test("streams: readable/writable pipe an echo and close the fd when both ar
   assert.deepEqual(got, data);
   await reactor().timeout(1_000_000);
   assert.ok(s.closed && c.closed, "both ends closed once both streams finished");
-  assert.equal(openFds(), before);
+  await assertClosed(links);
 });
 
 Deno.test("streams: BYOB reads, backpressure on the writable, pipe writable closes the fd", async () => {

@@ -72,6 +72,14 @@ export {
   VirtualClock,
   type WaitOptions,
 } from "./timer.ts";
-export { channel, type ReceiveOptions, Receiver, RecvError, SendError, Sender, TryRecvError } from "./channel.ts";
+export {
+  channel,
+  type ReceiveOptions,
+  Receiver,
+  RecvError,
+  Sender,
+  SendError,
+  TryRecvError,
+} from "./channel.ts";
 export { type LockOptions, Mutex, MutexGuard, RingBuffer, RingBufferClosedError } from "./sync.ts";
 export { JoinHandle, runtime, spawn, TaskError, type TaskFn } from "./task.ts";

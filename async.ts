@@ -1617,7 +1617,6 @@ export class UdpSocket extends DatagramSocket {
     const what = `${verb} multicast group ${group}`;
     const m = new Uint8Array(20);
     m.set(ipBytes(group, true, what), 0);
-    new DataView(m.buffer).setUint32(16, ifIndex, true);
     new Uint32Array(m.buffer, 16, 1)[0] = ifIndex; // host byte order
     this.checkOpen(what, "setsockopt");
     const rc = lib().ario_setsockopt(this.fd, constants.IPPROTO_IPV6, name, m, 20);

@@ -602,3 +602,37 @@ Deno.test("streams: BYOB reads, backpressure on the writable, pipe writable clos
   await readAll;
   assert.equal(total, big.length);
 });
+
+Deno.test("an unref'd listener waiting in accept() does not keep the process alive", async () => {
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const script = `import { TcpListener } from "${mod}";
+    const l = TcpListener.bind({ port: 0 });
+    l.unref();
+    l.accept().catch(() => {});
+    console.log("waiting");`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(15_000),
+  }).output();
+  assert.equal(
+    new TextDecoder().decode(out.stdout),
+    "waiting\n",
+    new TextDecoder().decode(out.stderr),
+  );
+  assert.equal(out.code, 0);
+});
+
+Deno.test("Async.from() on a socket fd finds its kind and uses recv/send", async () => {
+  const [a, b] = UnixStream.pair();
+  const wrapped = await Async.from(a.fd);
+  await wrapped.write(text("hi"), { flags: constants.MSG_NOSIGNAL });
+  assert.equal(str(await readN(b, 2)), "hi");
+  await b.writeAll(text("yo"));
+  const buf = new Uint8Array(2);
+  assert.equal(await wrapped.read(buf, { flags: constants.MSG_PEEK }), 2);
+  assert.equal(str(await readN(wrapped, 2)), "yo");
+  wrapped.close(); // owns a's fd now
+  b.close();
+});

@@ -4,7 +4,14 @@
  *
  * @module
  */
-/** A pending call: how to settle it and what can abort it. */
+/**
+ * A pending call: how to settle it and what can abort it.
+ *
+ * @example
+ * ```ts ignore
+ * const w: Waiter<number> = { resolve: console.log, reject: console.error };
+ * ```
+ */
 export interface Waiter<T> {
   /** Fulfils the call. */
   resolve: (v: T) => void;
@@ -16,7 +23,16 @@ export interface Waiter<T> {
   onAbort?: () => void;
 }
 
-/** A FIFO queue with O(1) push and shift (a head index, compacted lazily). */
+/**
+ * A FIFO queue with O(1) push and shift (a head index, compacted lazily).
+ *
+ * @example
+ * ```ts ignore
+ * const q = new Deque<number>();
+ * q.push(1);
+ * q.shift(); // 1
+ * ```
+ */
 export class Deque<T> {
   #items: T[] = [];
   #head = 0;
@@ -55,7 +71,17 @@ export class Deque<T> {
   }
 }
 
-/** Adds an abort listener that removes `w` from `queue` and rejects it. */
+/**
+ * Queues a new waiter in `queue` and returns its promise; aborting `signal`
+ * removes it from the queue and rejects it with the signal's reason.
+ *
+ * @example
+ * ```ts ignore
+ * const q = new Deque<Waiter<string>>();
+ * const p = waitIn(q, AbortSignal.timeout(5));
+ * settle(q.shift()!, true, "hi"); // p resolves with "hi"
+ * ```
+ */
 export function waitIn<T>(queue: Deque<Waiter<T>>, signal: AbortSignal | undefined): Promise<T> {
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
@@ -71,7 +97,16 @@ export function waitIn<T>(queue: Deque<Waiter<T>>, signal: AbortSignal | undefin
   });
 }
 
-/** Settles a waiter taken from its queue, dropping its abort listener. */
+/**
+ * Settles a waiter taken from its queue (fulfils it with `v` when `ok`,
+ * else rejects it with `v`), dropping its abort listener.
+ *
+ * @example
+ * ```ts ignore
+ * const w = q.shift();
+ * if (w) settle(w, false, new Error("closed"));
+ * ```
+ */
 export function settle<T>(w: Waiter<T>, ok: boolean, v: unknown): void {
   if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
   if (ok) w.resolve(v as T);

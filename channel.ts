@@ -99,7 +99,16 @@ export class TryRecvError extends Error {
   }
 }
 
-/** Options of waiting calls. */
+/**
+ * Options of {@linkcode Receiver.receive} and {@linkcode Receiver.values}.
+ *
+ * @example
+ * ```ts
+ * import { channel } from "@ario/ario";
+ * const [_tx, rx] = channel<number>();
+ * await rx.receive({ signal: AbortSignal.timeout(5) }).catch((e) => console.log(e.name)); // "TimeoutError"
+ * ```
+ */
 export interface ReceiveOptions {
   /** Stops waiting: the call rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -20,7 +20,17 @@
  */
 import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
 
-/** Options of waiting calls. */
+/**
+ * Options of the waiting calls of {@linkcode Mutex} and {@linkcode RingBuffer}.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from "@ario/ario";
+ * const m = new Mutex(0);
+ * using _held = await m.lock();
+ * await m.lock({ signal: AbortSignal.timeout(5) }).catch((e) => console.log(e.name)); // "TimeoutError"
+ * ```
+ */
 export interface LockOptions {
   /** Stops waiting: the call rejects with the signal's reason. */
   signal?: AbortSignal;

@@ -25,7 +25,16 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
-/** A task body: gets the task's abort signal, returns its result. */
+/**
+ * A task body: gets the task's abort signal, returns its result.
+ *
+ * @example
+ * ```ts
+ * import { spawn, type TaskFn, Timer } from "@ario/ario";
+ * const tick: TaskFn<number> = (signal) => Timer.after(1).wait({ signal });
+ * console.log(typeof await spawn(tick)); // "number"
+ * ```
+ */
 export type TaskFn<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 class Scope {

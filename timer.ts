@@ -486,7 +486,16 @@ export function reactorClock(): ReactorClock {
   return defaultClock ??= new ReactorClock();
 }
 
-/** Options of the {@linkcode Timer} constructors. */
+/**
+ * Options of the {@linkcode Timer} constructors.
+ *
+ * @example An unref'd timer on a virtual clock
+ * ```ts
+ * import { Timer, type TimerOptions, VirtualClock } from "@ario/ario";
+ * const options: TimerOptions = { clock: new VirtualClock(), ref: false };
+ * console.log(Timer.after(5, options).refed); // false
+ * ```
+ */
 export interface TimerOptions {
   /** Clock to run on (default {@linkcode reactorClock}()). */
   clock?: TimerClock;
@@ -494,7 +503,15 @@ export interface TimerOptions {
   ref?: boolean;
 }
 
-/** Options of {@linkcode Timer.wait} and {@linkcode Timer.ticks}. */
+/**
+ * Options of {@linkcode Timer.wait} and {@linkcode Timer.ticks}.
+ *
+ * @example Give up waiting after 10 ms
+ * ```ts
+ * import { Timer } from "@ario/ario";
+ * await Timer.after(60_000).wait({ signal: AbortSignal.timeout(10) }).catch((e) => console.log(e.name));
+ * ```
+ */
 export interface WaitOptions {
   /** Stops waiting: the wait rejects with the signal's reason. */
   signal?: AbortSignal;

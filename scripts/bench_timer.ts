@@ -20,7 +20,14 @@
 import { ReactorClock, Timer } from "../timer.ts";
 import { reactor } from "../reactor.ts";
 
-/** One line of the comparison table. */
+/**
+ * One line of the comparison table.
+ *
+ * @example
+ * ```ts ignore
+ * const row: Row = { name: "lateness p99", ours: 100, anchor: 2600, unit: "µs", better: "lower" };
+ * ```
+ */
 export interface Row {
   /** What was measured. */
   name: string;

@@ -469,6 +469,7 @@ export class Async implements AsyncDisposable, Disposable {
     what: string,
     signal: AbortSignal | undefined,
     addr2: Bytes | number = 0,
+    eofNull = false,
   ): Promise<number> {
     if (this.#closed) return Promise.reject(closedError(what, name, false));
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -485,7 +486,8 @@ export class Async implements AsyncDisposable, Disposable {
       const done = (res: number) => {
         this.#inflight--;
         if (onAbort) signal!.removeEventListener("abort", onAbort);
-        if (res >= 0) return resolve(res);
+        // reads resolve null at end of stream (typed number here; read() says so)
+        if (res >= 0) return resolve(res === 0 && eofNull ? null as unknown as number : res);
         if (res === -constants.ECANCELED) {
           if (signal?.aborted) return reject(signal.reason);
           if (this.#closed) return reject(closedError(what, name, true));
@@ -648,10 +650,11 @@ export class Async implements AsyncDisposable, Disposable {
    * if (n === null) console.log("peer closed");
    * ```
    */
-  async read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
-    if (buf.length === 0) return 0;
-    const n = this.#sock
-      ? await this.#io(
+  read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
+    if (buf.length === 0) return Promise.resolve(0);
+    // straight to the reactor: one promise per call, null at end of stream
+    return this.#sock
+      ? this.#io(
         OP.RECV,
         buf,
         buf.length,
@@ -661,8 +664,10 @@ export class Async implements AsyncDisposable, Disposable {
         "recv",
         "read",
         options?.signal,
+        0,
+        true,
       )
-      : await this.#io(
+      : this.#io(
         OP.READ,
         buf,
         buf.length,
@@ -672,8 +677,9 @@ export class Async implements AsyncDisposable, Disposable {
         "read",
         "read",
         options?.signal,
+        0,
+        true,
       );
-    return n === 0 ? null : n;
   }
 
   /**

@@ -30,7 +30,7 @@ for be in io_uring epoll poll select; do
   section "Deno tests, backend $be"
   ARIO_BACKEND=$be timeout 600 $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
   rc=$?
-  line=$(grep -E '(ok|FAILED) \| [0-9]+ passed' "$log/deno-$be.txt" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+  line=$(sed 's/\x1b\[[0-9;]*m//g' "$log/deno-$be.txt" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
   p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
   p=${p:-0}; f=${f:-0}
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi

@@ -88,7 +88,13 @@ static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   pthread_mutex_lock(&l->bs.mu);
   memcpy(c, l->bs.pfd, (l->fd_cap + 1) * sizeof *c);
   pthread_mutex_unlock(&l->bs.mu);
+#if defined(__linux__)
+  /* the doorbell thread sleeps to timer deadlines: wait to the nanosecond */
+  struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+  int n = ppoll(c, l->fd_cap + 1, timeout_ns < 0 ? 0 : &ts, 0);
+#else
   int n = poll(c, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
+#endif
   if (n < 0) return errno == EINTR ? 1 : -errno;
   if (n == 1 && c[l->fd_cap].revents) drain(l); /* a bare wake: re-copy next time */
   return n > 0;

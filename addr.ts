@@ -58,15 +58,27 @@ export function encodeAddr(a: SockAddr): Uint8Array {
   if (isUnix(a)) {
     const path = enc.encode(a.path);
     n = lib.ario_sockaddr_unix(out, out.length, path, path.length);
-    if (n < 0) throw new RangeError(`Cannot use unix address "${a.path}": ${n === -constants.ENAMETOOLONG ? "path too long" : "invalid"}`);
+    if (n < 0) {
+      throw new RangeError(
+        `Cannot use unix address "${a.path}": ${
+          n === -constants.ENAMETOOLONG ? "path too long" : "invalid"
+        }`,
+      );
+    }
   } else {
-    if (typeof a?.hostname !== "string") throw new TypeError("Cannot use address: expected { hostname, port } or { path }");
+    if (typeof a?.hostname !== "string") {
+      throw new TypeError("Cannot use address: expected { hostname, port } or { path }");
+    }
     if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) {
       throw new RangeError(`Cannot use port ${a.port}: expected an integer 0..65535`);
     }
-    const host = a.hostname.startsWith("[") && a.hostname.endsWith("]") ? a.hostname.slice(1, -1) : a.hostname;
+    const host = a.hostname.startsWith("[") && a.hostname.endsWith("]")
+      ? a.hostname.slice(1, -1)
+      : a.hostname;
     n = lib.ario_sockaddr_ip(out, out.length, enc.encode(host + "\0"), a.port, a.scopeId ?? 0);
-    if (n < 0) throw new TypeError(`Cannot use address "${a.hostname}": not a numeric IPv4 or IPv6 address`);
+    if (n < 0) {
+      throw new TypeError(`Cannot use address "${a.hostname}": not a numeric IPv4 or IPv6 address`);
+    }
   }
   return out.subarray(0, n);
 }
@@ -88,7 +100,10 @@ export function decodeAddr(
   const fam = load().ario_sockaddr_decode(sa, len, text, text.length, port);
   if (fam < 0) throw errnoError(fam, "decode address");
   if (fam === constants.AF_UNIX) {
-    return { transport: transport === "unixpacket" ? "unixpacket" : "unix", path: dec.decode(text.subarray(0, port[0])) };
+    return {
+      transport: transport === "unixpacket" ? "unixpacket" : "unix",
+      path: dec.decode(text.subarray(0, port[0])),
+    };
   }
   const end = text.indexOf(0);
   return {

@@ -85,4 +85,3 @@ export function errnoError(res: number, op: string, context?: string): IoError {
   e.op = op;
   return e;
 }
-

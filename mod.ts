@@ -11,7 +11,15 @@
  *
  * @module
  */
-export { addressOf, type Bytes, type Completion, type RawOp, Reactor, reactor, type ReactorOptions } from "./reactor.ts";
+export {
+  addressOf,
+  type Bytes,
+  type Completion,
+  type RawOp,
+  Reactor,
+  reactor,
+  type ReactorOptions,
+} from "./reactor.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
 export {
   type Addr,
@@ -20,8 +28,8 @@ export {
   familyOf,
   type IpAddr,
   isUnix,
-  SOCKADDR_MAX,
   type SockAddr,
+  SOCKADDR_MAX,
   type UnixAddr,
 } from "./addr.ts";
 export {
@@ -51,6 +59,7 @@ export {
   type KeepAliveOptions,
   Listener,
   type ListenOptions,
+  type SignalOptions,
   StreamSocket,
   type TcpAddr,
   TcpListener,
@@ -59,7 +68,6 @@ export {
   UnixDatagram,
   UnixListener,
   type UnixPath,
-  type SignalOptions,
   UnixStream,
 } from "./async.ts";
 export {

@@ -139,7 +139,9 @@ export class Reactor {
     params[PARAMS.entries / 4] = entries;
     params[PARAMS.backend / 4] = backend;
     const size = Number(this.#lib.ario_mem_size(params));
-    if (size === 0) throw new Error(`Cannot create reactor: backend "${options.backend}" is not built in`);
+    if (size === 0) {
+      throw new Error(`Cannot create reactor: backend "${options.backend}" is not built in`);
+    }
     // 16-byte alignment: a Float64Array's buffer is at least 8-aligned; take 16 more and align.
     const raw = new Uint8Array(size + 16);
     const shift = (16 - (addressOf(raw) % 16)) % 16;
@@ -172,7 +174,9 @@ export class Reactor {
   /** Name of the backend the C loop runs. */
   get backend(): BackendName {
     const id = this.#lib.ario_backend(this.#loop);
-    return (Object.keys(BACKEND) as (keyof typeof BACKEND)[]).find((k) => BACKEND[k] === id) as BackendName;
+    return (Object.keys(BACKEND) as (keyof typeof BACKEND)[]).find((k) =>
+      BACKEND[k] === id
+    ) as BackendName;
   }
 
   /** Ops submitted and not yet completed (staged in JS or in C). */
@@ -242,9 +246,13 @@ export class Reactor {
   #reserve(n: number): number {
     if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
     if (n > this.#entries) {
-      throw new RangeError(`Cannot submit: a chain of ${n} ops exceeds the reactor's ${this.#entries} entries`);
+      throw new RangeError(
+        `Cannot submit: a chain of ${n} ops exceeds the reactor's ${this.#entries} entries`,
+      );
     }
-    return this.#overflow.length === 0 && this.#sqLen + n <= this.#entries ? this.#sqLen * SQE_WORDS : -1;
+    return this.#overflow.length === 0 && this.#sqLen + n <= this.#entries
+      ? this.#sqLen * SQE_WORDS
+      : -1;
   }
 
   /**
@@ -252,7 +260,10 @@ export class Reactor {
    * `abs`) in the C loop; resolves with the raw result (-ETIME when it
    * fired). Unref'd timeouts do not keep the process alive.
    */
-  timeout(ns: number | bigint, options: { abs?: boolean; ref?: boolean; count?: number } = {}): Promise<number> {
+  timeout(
+    ns: number | bigint,
+    options: { abs?: boolean; ref?: boolean; count?: number } = {},
+  ): Promise<number> {
     return this.raw({
       op: OP.TIMEOUT,
       fd: -1,

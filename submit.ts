@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type Addr, decodeAddr, encodeAddr, SOCKADDR_MAX, type SockAddr } from "./addr.ts";
+import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, OP, POLL, SQE_FLAG, TIMEOUT_ABS } from "./ffi/layout.ts";
 import { addressOf, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
@@ -88,7 +88,9 @@ function linkFlag(o?: LinkOptions): number {
 }
 
 function checkFd(fd: number, what: string): number {
-  if (!Number.isInteger(fd)) throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
+  if (!Number.isInteger(fd)) {
+    throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
+  }
   return fd;
 }
 
@@ -99,7 +101,9 @@ function checkBuffer(buf: Uint8Array, what: string): Uint8Array {
 
 function msToNs(ms: number, what: string): bigint {
   if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
-    throw new RangeError(`Cannot ${what}: expected a finite number of milliseconds >= 0, got ${ms}`);
+    throw new RangeError(
+      `Cannot ${what}: expected a finite number of milliseconds >= 0, got ${ms}`,
+    );
   }
   return BigInt(Math.round(ms * 1e6));
 }
@@ -150,7 +154,11 @@ export interface OpBuilders {
   /** Sends on a connected socket. */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number>;
   /** Receives one datagram and its sender. */
-  recvFrom(fd: number, buf: Uint8Array, o?: MsgOptions & { transport?: "udp" | "unix" }): Op<Received>;
+  recvFrom(
+    fd: number,
+    buf: Uint8Array,
+    o?: MsgOptions & { transport?: "udp" | "unix" },
+  ): Op<Received>;
   /** Sends one datagram to `to`. */
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number>;
   /** Accepts a connection; resolves to the new fd. */
@@ -196,14 +204,19 @@ export const op: OpBuilders = {
    */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
     checkBuffer(buf, "read");
-    return new Op("read", {
-      op: OP.READ,
-      fd: checkFd(fd, "read"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-    }, bytes, buf);
+    return new Op(
+      "read",
+      {
+        op: OP.READ,
+        fd: checkFd(fd, "read"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+      },
+      bytes,
+      buf,
+    );
   },
 
   /**
@@ -216,14 +229,19 @@ export const op: OpBuilders = {
    */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
     checkBuffer(buf, "write");
-    return new Op("write", {
-      op: OP.WRITE,
-      fd: checkFd(fd, "write"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-    }, bytes, buf);
+    return new Op(
+      "write",
+      {
+        op: OP.WRITE,
+        fd: checkFd(fd, "write"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+      },
+      bytes,
+      buf,
+    );
   },
 
   /**
@@ -236,14 +254,19 @@ export const op: OpBuilders = {
    */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
     checkBuffer(buf, "recv");
-    return new Op("recv", {
-      op: OP.RECV,
-      fd: checkFd(fd, "recv"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
-    }, bytes, buf);
+    return new Op(
+      "recv",
+      {
+        op: OP.RECV,
+        fd: checkFd(fd, "recv"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
+      },
+      bytes,
+      buf,
+    );
   },
 
   /**
@@ -256,14 +279,19 @@ export const op: OpBuilders = {
    */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
     checkBuffer(buf, "send");
-    return new Op("send", {
-      op: OP.SEND,
-      fd: checkFd(fd, "send"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
-    }, bytes, buf);
+    return new Op(
+      "send",
+      {
+        op: OP.SEND,
+        fd: checkFd(fd, "send"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
+      },
+      bytes,
+      buf,
+    );
   },
 
   /**
@@ -274,21 +302,30 @@ export const op: OpBuilders = {
    * const { n, addr } = await single(op.recvFrom(fd, buf));
    * ```
    */
-  recvFrom(fd: number, buf: Uint8Array, o?: MsgOptions & { transport?: "udp" | "unix" }): Op<Received> {
+  recvFrom(
+    fd: number,
+    buf: Uint8Array,
+    o?: MsgOptions & { transport?: "udp" | "unix" },
+  ): Op<Received> {
     checkBuffer(buf, "recvFrom");
     const sa = new Uint8Array(SOCKADDR_MAX);
     const len = new Uint32Array([SOCKADDR_MAX]);
     const transport = o?.transport ?? "udp";
-    return new Op("recvFrom", {
-      op: OP.RECVFROM,
-      fd: checkFd(fd, "recvFrom"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      addr2: sa,
-      off: addressOf(len),
-      opFlags: o?.flags ?? 0,
-    }, (res) => ({ n: res, addr: decodeAddr(sa, len[0], transport) }), [buf, sa, len]);
+    return new Op(
+      "recvFrom",
+      {
+        op: OP.RECVFROM,
+        fd: checkFd(fd, "recvFrom"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        addr2: sa,
+        off: addressOf(len),
+        opFlags: o?.flags ?? 0,
+      },
+      (res) => ({ n: res, addr: decodeAddr(sa, len[0], transport) }),
+      [buf, sa, len],
+    );
   },
 
   /**
@@ -302,16 +339,21 @@ export const op: OpBuilders = {
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number> {
     checkBuffer(buf, "sendTo");
     const sa = encodeAddr(to);
-    return new Op("sendTo", {
-      op: OP.SENDTO,
-      fd: checkFd(fd, "sendTo"),
-      flags: linkFlag(o),
-      addr: buf,
-      len: buf.length,
-      addr2: sa,
-      off: sa.length,
-      opFlags: o?.flags ?? 0,
-    }, bytes, [buf, sa]);
+    return new Op(
+      "sendTo",
+      {
+        op: OP.SENDTO,
+        fd: checkFd(fd, "sendTo"),
+        flags: linkFlag(o),
+        addr: buf,
+        len: buf.length,
+        addr2: sa,
+        off: sa.length,
+        opFlags: o?.flags ?? 0,
+      },
+      bytes,
+      [buf, sa],
+    );
   },
 
   /**
@@ -323,7 +365,11 @@ export const op: OpBuilders = {
    * ```
    */
   accept(fd: number, o?: LinkOptions): Op<number> {
-    return new Op("accept", { op: OP.ACCEPT, fd: checkFd(fd, "accept"), flags: linkFlag(o) }, bytes);
+    return new Op(
+      "accept",
+      { op: OP.ACCEPT, fd: checkFd(fd, "accept"), flags: linkFlag(o) },
+      bytes,
+    );
   },
 
   /**
@@ -336,13 +382,18 @@ export const op: OpBuilders = {
    */
   connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void> {
     const sa = encodeAddr(to);
-    return new Op("connect", {
-      op: OP.CONNECT,
-      fd: checkFd(fd, "connect"),
-      flags: linkFlag(o),
-      addr: sa,
-      len: sa.length,
-    }, none, sa);
+    return new Op(
+      "connect",
+      {
+        op: OP.CONNECT,
+        fd: checkFd(fd, "connect"),
+        flags: linkFlag(o),
+        addr: sa,
+        len: sa.length,
+      },
+      none,
+      sa,
+    );
   },
 
   /**
@@ -367,8 +418,15 @@ export const op: OpBuilders = {
    */
   shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Op<void> {
     const n = { read: 0, write: 1, both: 2 }[how];
-    if (n === undefined) throw new TypeError(`Cannot shutdown "${how}": expected "read", "write" or "both"`);
-    return new Op("shutdown", { op: OP.SHUTDOWN, fd: checkFd(fd, "shutdown"), flags: linkFlag(o), len: n }, none);
+    if (n === undefined) {
+      throw new TypeError(`Cannot shutdown "${how}": expected "read", "write" or "both"`);
+    }
+    return new Op("shutdown", {
+      op: OP.SHUTDOWN,
+      fd: checkFd(fd, "shutdown"),
+      flags: linkFlag(o),
+      len: n,
+    }, none);
   },
 
   /**
@@ -383,9 +441,16 @@ export const op: OpBuilders = {
    */
   poll(fd: number, events: number, o?: LinkOptions): Op<number> {
     if (!Number.isInteger(events) || events & ~0x1f || !(events & 0x7)) {
-      throw new RangeError(`Cannot poll: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`);
+      throw new RangeError(
+        `Cannot poll: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`,
+      );
     }
-    return new Op("poll", { op: OP.POLL, fd: checkFd(fd, "poll"), flags: linkFlag(o), opFlags: events }, bytes);
+    return new Op("poll", {
+      op: OP.POLL,
+      fd: checkFd(fd, "poll"),
+      flags: linkFlag(o),
+      opFlags: events,
+    }, bytes);
   },
 
   /**
@@ -455,7 +520,9 @@ export const op: OpBuilders = {
    */
   cancel(target: Op<unknown> | { fd: number; all?: boolean }, o?: LinkOptions): Op<number> {
     if (target instanceof Op) {
-      if (target.id < 0) throw new TypeError(`Cannot cancel op "${target.name}": it was not submitted`);
+      if (target.id < 0) {
+        throw new TypeError(`Cannot cancel op "${target.name}": it was not submitted`);
+      }
       return new Op("cancel", {
         op: OP.CANCEL,
         fd: -1,
@@ -526,7 +593,9 @@ export function multi<const Ops extends readonly Op<unknown>[]>(
     return Promise.reject(new TypeError("Cannot submit: expected a non-empty array of ops"));
   }
   for (const o of ops) {
-    if (!(o instanceof Op)) return Promise.reject(new TypeError("Cannot submit: every element must be an op"));
+    if (!(o instanceof Op)) {
+      return Promise.reject(new TypeError("Cannot submit: every element must be an op"));
+    }
   }
   const r = options?.reactor ?? sharedReactor();
   return new Promise((resolve, reject) => {

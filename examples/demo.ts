@@ -11,12 +11,15 @@ import { constants, decodeAddr, encodeAddr, multi, op, reactor, single } from ".
 
 const lib = load();
 const enc = new TextEncoder(), dec = new TextDecoder();
-const show = (r: unknown) => r instanceof Error ? `${(r as Error & { code: string }).code}` : JSON.stringify(r);
+const show = (r: unknown) =>
+  r instanceof Error ? `${(r as Error & { code: string }).code}` : JSON.stringify(r);
 
 function listen(): { fd: number; port: number } {
   const fd = lib.ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
   const sa = encodeAddr({ hostname: "127.0.0.1", port: 0 });
-  if (lib.ario_bind(fd, sa, sa.length) < 0 || lib.ario_listen(fd, 16) < 0) throw new Error("cannot listen");
+  if (lib.ario_bind(fd, sa, sa.length) < 0 || lib.ario_listen(fd, 16) < 0) {
+    throw new Error("cannot listen");
+  }
   const out = new Uint8Array(128), len = new Uint32Array([128]);
   lib.ario_getsockname(fd, out, len);
   return { fd, port: (decodeAddr(out, len[0], "tcp") as Deno.NetAddr).port };

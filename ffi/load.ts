@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { symbols, type Symbols } from "./symbols.ts";
+import { type Symbols, symbols } from "./symbols.ts";
 
 /** File name of the shared library on this OS. */
 export function libraryFileName(os: typeof Deno.build.os = Deno.build.os): string {
@@ -37,7 +37,9 @@ export function load(): Symbols {
   } catch (cause) {
     const where = override ? `ARIO_LIB=${override}` : local.pathname;
     throw new Error(
-      `Cannot load libario from ${where}: ${(cause as Error).message}. Build it with "deno task build", or set ARIO_LIB to its path`,
+      `Cannot load libario from ${where}: ${
+        (cause as Error).message
+      }. Build it with "deno task build", or set ARIO_LIB to its path`,
       { cause },
     );
   }

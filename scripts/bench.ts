@@ -5,7 +5,7 @@
  */
 import { OP } from "../ffi/layout.ts";
 import { load } from "../ffi/load.ts";
-import { constants, encodeAddr, decodeAddr, multi, op, Reactor, reactor } from "../mod.ts";
+import { constants, decodeAddr, encodeAddr, multi, op, Reactor, reactor } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
 const root = new URL("..", import.meta.url).pathname;
@@ -113,7 +113,10 @@ async function echoOurs(C: number, N: number, S: number): Promise<number> {
   const pairs: [number, number][] = [];
   for (let i = 0; i < C; i++) {
     const c = lib().ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
-    const [s] = await multi([op.accept(l.fd), op.connect(c, { hostname: "127.0.0.1", port: l.port })]);
+    const [s] = await multi([
+      op.accept(l.fd),
+      op.connect(c, { hostname: "127.0.0.1", port: l.port }),
+    ]);
     nodelay(c);
     nodelay(s as number);
     pairs.push([c, s as number]);
@@ -179,7 +182,11 @@ async function cAnchor(): Promise<string | undefined> {
 
 function table(rows: Row[]): string {
   const fmt = (v: number | undefined, unit: string) =>
-    v === undefined ? "—" : unit.endsWith("/s") ? `${(v / 1e6 >= 1 ? (v / 1e6).toFixed(2) + " M" : (v / 1e3).toFixed(1) + " k")}` : v.toFixed(1);
+    v === undefined
+      ? "—"
+      : unit.endsWith("/s")
+      ? `${(v / 1e6 >= 1 ? (v / 1e6).toFixed(2) + " M" : (v / 1e3).toFixed(1) + " k")}`
+      : v.toFixed(1);
   const lines = [
     "| workload | ario | anchor | anchor value | ratio (ario/anchor) | target |",
     "| --- | ---: | --- | ---: | ---: | --- |",
@@ -187,7 +194,9 @@ function table(rows: Row[]): string {
   for (const r of rows) {
     const ratio = r.anchor ? (r.ours / r.anchor).toFixed(2) + "×" : "—";
     lines.push(
-      `| ${r.name} (${r.unit}) | ${fmt(r.ours, r.unit)} | ${r.anchorName ?? "—"} | ${fmt(r.anchor, r.unit)} | ${ratio} | ${r.target ?? ""} |`,
+      `| ${r.name} (${r.unit}) | ${fmt(r.ours, r.unit)} | ${r.anchorName ?? "—"} | ${
+        fmt(r.anchor, r.unit)
+      } | ${ratio} | ${r.target ?? ""} |`,
     );
   }
   return lines.join("\n");
@@ -203,14 +212,34 @@ if (import.meta.main) {
   for (const backend of [reactor().backend, "epoll"] as const) {
     const r = backend === reactor().backend ? reactor() : new Reactor({ backend });
     for (const b of [1, 64, 1024]) {
-      rows.push({ name: `NOP ops/s, batch ${b}, ${backend}`, ours: await nopRate(b, r), unit: "ops/s", better: "higher", target: b > 1 ? "≥ 10 M" : "" });
+      rows.push({
+        name: `NOP ops/s, batch ${b}, ${backend}`,
+        ours: await nopRate(b, r),
+        unit: "ops/s",
+        better: "higher",
+        target: b > 1 ? "≥ 10 M" : "",
+      });
     }
     if (r !== reactor()) await r.close();
   }
   const n = quick ? 300 : 3000;
   const bell = await wakeDoorbell(n), nb = await wakeNonblocking(n);
-  rows.push({ name: "wake C→JS p50, doorbell vs nonblocking call", ours: pct(bell, 0.5), anchor: pct(nb, 0.5), anchorName: "nonblocking wait", unit: "µs", better: "lower" });
-  rows.push({ name: "wake C→JS p99, doorbell vs nonblocking call", ours: pct(bell, 0.99), anchor: pct(nb, 0.99), anchorName: "nonblocking wait", unit: "µs", better: "lower" });
+  rows.push({
+    name: "wake C→JS p50, doorbell vs nonblocking call",
+    ours: pct(bell, 0.5),
+    anchor: pct(nb, 0.5),
+    anchorName: "nonblocking wait",
+    unit: "µs",
+    better: "lower",
+  });
+  rows.push({
+    name: "wake C→JS p99, doorbell vs nonblocking call",
+    ours: pct(bell, 0.99),
+    anchor: pct(nb, 0.99),
+    anchorName: "nonblocking wait",
+    unit: "µs",
+    better: "lower",
+  });
 
   const N1 = quick ? 2000 : 20000, N100 = quick ? 200 : 2000;
   const c = await cAnchor();
@@ -221,13 +250,61 @@ if (import.meta.main) {
     const cEpoll = c ? await anchor(c, [String(C), String(N), "16"]) : undefined;
     if (C === 1) {
       const rtt = (x: number) => 1e6 / x;
-      rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(denoNative), anchorName: "Deno.connect/listen", unit: "µs", better: "lower", target: "≤ 1.0× Deno" });
-      rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(nodeNet), anchorName: "node:net", unit: "µs", better: "lower" });
-      if (cEpoll) rows.push({ name: "1-conn 16 B ping-pong RTT", ours: rtt(ours), anchor: rtt(cEpoll), anchorName: "C epoll", unit: "µs", better: "lower" });
+      rows.push({
+        name: "1-conn 16 B ping-pong RTT",
+        ours: rtt(ours),
+        anchor: rtt(denoNative),
+        anchorName: "Deno.connect/listen",
+        unit: "µs",
+        better: "lower",
+        target: "≤ 1.0× Deno",
+      });
+      rows.push({
+        name: "1-conn 16 B ping-pong RTT",
+        ours: rtt(ours),
+        anchor: rtt(nodeNet),
+        anchorName: "node:net",
+        unit: "µs",
+        better: "lower",
+      });
+      if (cEpoll) {
+        rows.push({
+          name: "1-conn 16 B ping-pong RTT",
+          ours: rtt(ours),
+          anchor: rtt(cEpoll),
+          anchorName: "C epoll",
+          unit: "µs",
+          better: "lower",
+        });
+      }
     } else {
-      rows.push({ name: "100-conn 16 B echo", ours, anchor: denoNative, anchorName: "Deno.connect/listen", unit: "msgs/s", better: "higher", target: "≥ 1.5× Deno" });
-      rows.push({ name: "100-conn 16 B echo", ours, anchor: nodeNet, anchorName: "node:net", unit: "msgs/s", better: "higher" });
-      if (cEpoll) rows.push({ name: "100-conn 16 B echo", ours, anchor: cEpoll, anchorName: "C epoll (1 thread)", unit: "msgs/s", better: "higher" });
+      rows.push({
+        name: "100-conn 16 B echo",
+        ours,
+        anchor: denoNative,
+        anchorName: "Deno.connect/listen",
+        unit: "msgs/s",
+        better: "higher",
+        target: "≥ 1.5× Deno",
+      });
+      rows.push({
+        name: "100-conn 16 B echo",
+        ours,
+        anchor: nodeNet,
+        anchorName: "node:net",
+        unit: "msgs/s",
+        better: "higher",
+      });
+      if (cEpoll) {
+        rows.push({
+          name: "100-conn 16 B echo",
+          ours,
+          anchor: cEpoll,
+          anchorName: "C epoll (1 thread)",
+          unit: "msgs/s",
+          better: "higher",
+        });
+      }
     }
   }
   console.log(table(rows));

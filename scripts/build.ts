@@ -24,14 +24,29 @@ export async function build(debug = false): Promise<string> {
   await Deno.mkdir(dir, { recursive: true });
   const out = `${dir}/${libraryFileName()}`;
   const args = [
-    "cc", "-shared", "-fPIC", "-std=c11", "-D_GNU_SOURCE", "-fvisibility=hidden",
-    "-Wall", "-Wextra", "-Werror", debug ? "-O0" : "-O2", "-g",
-    "-Icsrc/include", "-Icsrc", ...(await hostSources()), "-o", out, "-lpthread",
+    "cc",
+    "-shared",
+    "-fPIC",
+    "-std=c11",
+    "-D_GNU_SOURCE",
+    "-fvisibility=hidden",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    debug ? "-O0" : "-O2",
+    "-g",
+    "-Icsrc/include",
+    "-Icsrc",
+    ...(await hostSources()),
+    "-o",
+    out,
+    "-lpthread",
     // Deno unmaps the library on natural exit and on an uncaught exception
     // while the doorbell thread may still run its code: keep it mapped.
     ...(Deno.build.os === "linux" ? ["-Wl,-z,nodelete"] : []),
   ];
-  const { code, stderr } = await new Deno.Command(zig, { args, cwd: root, stderr: "piped" }).output();
+  const { code, stderr } = await new Deno.Command(zig, { args, cwd: root, stderr: "piped" })
+    .output();
   if (code !== 0) {
     throw new Error(`zig cc failed:\n${new TextDecoder().decode(stderr)}`);
   }

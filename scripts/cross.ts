@@ -24,10 +24,10 @@ import {
   baseFlags,
   CORE_WARN,
   defaultSources,
-  MCU_DIR,
-  PROFILES,
   exists,
   findTarget,
+  MCU_DIR,
+  PROFILES,
   ROOT,
   run,
   type Target,
@@ -37,9 +37,28 @@ import {
 } from "./mcu/targets.ts";
 
 const HEAP_SYMBOLS = [
-  "malloc", "calloc", "realloc", "free", "reallocarray", "aligned_alloc", "memalign",
-  "posix_memalign", "valloc", "pvalloc", "strdup", "strndup", "sbrk", "_sbrk", "_sbrk_r",
-  "_malloc_r", "_calloc_r", "_realloc_r", "_free_r", "pvPortMalloc", "vPortFree", "os_malloc",
+  "malloc",
+  "calloc",
+  "realloc",
+  "free",
+  "reallocarray",
+  "aligned_alloc",
+  "memalign",
+  "posix_memalign",
+  "valloc",
+  "pvalloc",
+  "strdup",
+  "strndup",
+  "sbrk",
+  "_sbrk",
+  "_sbrk_r",
+  "_malloc_r",
+  "_calloc_r",
+  "_realloc_r",
+  "_free_r",
+  "pvPortMalloc",
+  "vPortFree",
+  "os_malloc",
   "heap_caps_malloc",
 ];
 
@@ -68,7 +87,19 @@ function usage(): string {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { list: false, targets: [], out: null, srcs: [], includes: [], defines: [], cflags: [], placeholder: false, help: false, profile: "bare", entries: 16 };
+  const a: Args = {
+    list: false,
+    targets: [],
+    out: null,
+    srcs: [],
+    includes: [],
+    defines: [],
+    cflags: [],
+    placeholder: false,
+    help: false,
+    profile: "bare",
+    entries: 16,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith("--") && arg.includes("=")
@@ -81,21 +112,51 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     switch (flag) {
-      case "--list": a.list = true; break;
-      case "--target": case "-t": a.targets.push(...val().split(",").filter(Boolean)); break;
-      case "--out": case "-o": a.out = val(); break;
-      case "--src": a.srcs.push(val()); break;
-      case "--include": case "-I": a.includes.push(val()); break;
-      case "--define": case "-D": a.defines.push(val()); break;
-      case "--cflag": a.cflags.push(val()); break;
-      case "--placeholder": a.placeholder = true; break;
-      case "--profile": a.profile = val(); if (!PROFILES[a.profile]) throw new Error(`unknown profile ${a.profile}`); break;
-      case "--entries": a.entries = Number(val()); if (!(a.entries >= 1 && a.entries <= 128)) throw new Error("--entries must be 1..128"); break;
-      case "--help": case "-h": a.help = true; break;
+      case "--list":
+        a.list = true;
+        break;
+      case "--target":
+      case "-t":
+        a.targets.push(...val().split(",").filter(Boolean));
+        break;
+      case "--out":
+      case "-o":
+        a.out = val();
+        break;
+      case "--src":
+        a.srcs.push(val());
+        break;
+      case "--include":
+      case "-I":
+        a.includes.push(val());
+        break;
+      case "--define":
+      case "-D":
+        a.defines.push(val());
+        break;
+      case "--cflag":
+        a.cflags.push(val());
+        break;
+      case "--placeholder":
+        a.placeholder = true;
+        break;
+      case "--profile":
+        a.profile = val();
+        if (!PROFILES[a.profile]) throw new Error(`unknown profile ${a.profile}`);
+        break;
+      case "--entries":
+        a.entries = Number(val());
+        if (!(a.entries >= 1 && a.entries <= 128)) throw new Error("--entries must be 1..128");
+        break;
+      case "--help":
+      case "-h":
+        a.help = true;
+        break;
       default:
         // bare .c files after --src are accepted too: --src a.c b.c
-        if (!arg.startsWith("-") && a.srcs.length > 0 && argv[i - 1] !== undefined) a.srcs.push(arg);
-        else throw new Error(`unknown argument: ${arg}`);
+        if (!arg.startsWith("-") && a.srcs.length > 0 && argv[i - 1] !== undefined) {
+          a.srcs.push(arg);
+        } else throw new Error(`unknown argument: ${arg}`);
     }
   }
   return a;
@@ -111,7 +172,11 @@ async function list(): Promise<void> {
         : `tests: SKIP, ${t.emulator.bin} missing (apt-get install ${t.emulator.pkg})`)
       : `tests: SKIP, ${t.noEmulatorReason}`;
     console.log(`  ${t.name.padEnd(16)} ${t.description}`);
-    console.log(`  ${"".padEnd(16)} ${tc ? `toolchain: ${tc.label}` : `toolchain: MISSING, install ${t.install}`}`);
+    console.log(
+      `  ${"".padEnd(16)} ${
+        tc ? `toolchain: ${tc.label}` : `toolchain: MISSING, install ${t.install}`
+      }`,
+    );
     console.log(`  ${"".padEnd(16)} ${emu}`);
   }
 }
@@ -119,7 +184,11 @@ async function list(): Promise<void> {
 function fmtTable(rows: string[][], right: number[] = []): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   return rows
-    .map((r) => "  " + r.map((cell, c) => (right.includes(c) ? cell.padStart(w[c]) : cell.padEnd(w[c]))).join("  ").trimEnd())
+    .map((r) =>
+      "  " +
+      r.map((cell, c) => (right.includes(c) ? cell.padStart(w[c]) : cell.padEnd(w[c]))).join("  ")
+        .trimEnd()
+    )
     .join("\n");
 }
 
@@ -162,7 +231,9 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   // --out names the directory for a single target; with several targets
   // (or `all`) each gets <out>/<target>.  Default: dist/mcu/<target>.
   const single = args.targets.length === 1 && args.targets[0] !== "all";
-  const out = args.out ? (single ? resolve(args.out) : join(resolve(args.out), t.name)) : join(ROOT, "dist", "mcu", t.name);
+  const out = args.out
+    ? (single ? resolve(args.out) : join(resolve(args.out), t.name))
+    : join(ROOT, "dist", "mcu", t.name);
   const objDir = join(out, "obj");
   await Deno.mkdir(objDir, { recursive: true });
   for (const s of srcs) {
@@ -186,19 +257,34 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   console.log(`== ${t.name}: ${t.description}`);
   console.log(`   toolchain: ${tc.label}`);
   if (def.placeholder && !args.srcs.length) {
-    console.log(`   sources: ${args.placeholder ? "--placeholder" : "csrc/ not found"}: building scripts/mcu/placeholder`);
+    console.log(
+      `   sources: ${
+        args.placeholder ? "--placeholder" : "csrc/ not found"
+      }: building scripts/mcu/placeholder`,
+    );
   }
   // The static loop memory firmware would declare: measured, not archived.
   const staticLoop = core && !def.placeholder ? join(MCU_DIR, "bare", "static_loop.c") : null;
   const all = staticLoop ? [...srcs, staticLoop] : srcs;
-  const results = await pool(all, navigator.hardwareConcurrency || 2, (s) =>
-    compile(tc, s, objDir, s === staticLoop ? [...flags, `-DARIO_MCU_ENTRIES=${args.entries}`] : flags));
+  const results = await pool(
+    all,
+    navigator.hardwareConcurrency || 2,
+    (s) =>
+      compile(
+        tc,
+        s,
+        objDir,
+        s === staticLoop ? [...flags, `-DARIO_MCU_ENTRIES=${args.entries}`] : flags,
+      ),
+  );
   let ok = true;
   for (const r of results) {
     if (r.log) console.error(r.log.split("\n").map((l) => `   ${l}`).join("\n"));
     if (!r.ok) {
       ok = false;
-      console.error(`cross: ${t.name}: compile failed: ${relative(ROOT, r.obj.src)}\n   ${r.cmd.join(" ")}`);
+      console.error(
+        `cross: ${t.name}: compile failed: ${relative(ROOT, r.obj.src)}\n   ${r.cmd.join(" ")}`,
+      );
     }
   }
   if (!ok) return false;
@@ -237,7 +323,11 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   const tool = await toolSize(tc, lib);
   const loopObj = staticLoop ? perObj[relative(ROOT, staticLoop)] : null;
   const libTotal: Sizes = { ...total };
-  if (loopObj) for (const k of Object.keys(libTotal) as (keyof Sizes)[]) libTotal[k] -= loopObj[k];
+  if (loopObj) {
+    for (const k of Object.keys(libTotal) as (keyof Sizes)[]) {
+      libTotal[k] -= loopObj[k];
+    }
+  }
 
   const report: BuildReport = {
     target: t.name,
@@ -248,7 +338,13 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
     sources: srcs.map((s) => relative(ROOT, s)),
     library: relative(ROOT, lib),
     headers: copied,
-    size: { total, objects: perObj, tool, library: libTotal, staticLoop: loopObj ? { entries: args.entries, bytes: loopObj.data + loopObj.bss } : null },
+    size: {
+      total,
+      objects: perObj,
+      tool,
+      library: libTotal,
+      staticLoop: loopObj ? { entries: args.entries, bytes: loopObj.data + loopObj.bss } : null,
+    },
     profile: args.profile,
     externals,
     zeroHeap: { ok: heap.length === 0, heapSymbols: heap },
@@ -260,19 +356,45 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   for (const [name, s] of Object.entries(perObj)) {
     rows.push([name, `${s.text}`, `${s.code}`, `${s.rodata}`, `${s.data}`, `${s.bss}`]);
   }
-  rows.push(["TOTAL", `${total.text}`, `${total.code}`, `${total.rodata}`, `${total.data}`, `${total.bss}`]);
+  rows.push([
+    "TOTAL",
+    `${total.text}`,
+    `${total.code}`,
+    `${total.rodata}`,
+    `${total.data}`,
+    `${total.bss}`,
+  ]);
   console.log(`   library: ${relative(ROOT, lib)}  (+ ${copied.length} header(s), size.json)`);
   console.log(fmtTable(rows, [1, 2, 3, 4, 5]));
   if (tool) {
-    const agree = tool.text === libTotal.text && tool.data === libTotal.data && tool.bss === libTotal.bss;
-    console.log(`   cross-check ${tool.name.split("/").pop()} -B -t: text=${tool.text} data=${tool.data} bss=${tool.bss}${agree ? " (agrees)" : " (differs: see docs/mcu-harness.md)"}`);
+    const agree = tool.text === libTotal.text && tool.data === libTotal.data &&
+      tool.bss === libTotal.bss;
+    console.log(
+      `   cross-check ${
+        tool.name.split("/").pop()
+      } -B -t: text=${tool.text} data=${tool.data} bss=${tool.bss}${
+        agree ? " (agrees)" : " (differs: see docs/mcu-harness.md)"
+      }`,
+    );
   }
   if (loopObj) {
-    console.log(`   static state: ${libTotal.data + libTotal.bss} B in the library + ${loopObj.data + loopObj.bss} B loop memory for ${args.entries} entries (ARIO_LOOP_STATIC) = ${total.data + total.bss} B .data+.bss`);
+    console.log(
+      `   static state: ${libTotal.data + libTotal.bss} B in the library + ${
+        loopObj.data + loopObj.bss
+      } B loop memory for ${args.entries} entries (ARIO_LOOP_STATIC) = ${
+        total.data + total.bss
+      } B .data+.bss`,
+    );
   }
   console.log(`   external symbols: ${externals.length ? externals.join(", ") : "(none)"}`);
-  console.log(heap.length ? `   zero-heap: FAIL, references ${heap.join(", ")}` : "   zero-heap: OK (no malloc/calloc/realloc/free)");
-  console.log("   stack, worst case in bytes (own frame + deepest static call chain; externals count 0):");
+  console.log(
+    heap.length
+      ? `   zero-heap: FAIL, references ${heap.join(", ")}`
+      : "   zero-heap: OK (no malloc/calloc/realloc/free)",
+  );
+  console.log(
+    "   stack, worst case in bytes (own frame + deepest static call chain; externals count 0):",
+  );
   const srows = [["function", "frame", "worst", "deepest path", "notes"]];
   for (const f of stack.functions) {
     const notes = [
@@ -281,10 +403,20 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
       ...f.notes.filter((n) => !n.startsWith("no stack-usage")),
       f.frame === null ? "no .su entry" : "",
     ].filter(Boolean).join("; ");
-    srows.push([f.name, f.frame === null ? "?" : `${f.frame}`, `${f.worst}`, f.path.join(" > "), notes]);
+    srows.push([
+      f.name,
+      f.frame === null ? "?" : `${f.frame}`,
+      `${f.worst}`,
+      f.path.join(" > "),
+      notes,
+    ]);
   }
   if (srows.length > 1) console.log(fmtTable(srows, [1, 2]));
-  if (stack.maxPublic) console.log(`   max over public functions: ${stack.maxPublic.worst} bytes (${stack.maxPublic.name})`);
+  if (stack.maxPublic) {
+    console.log(
+      `   max over public functions: ${stack.maxPublic.worst} bytes (${stack.maxPublic.name})`,
+    );
+  }
   if (heap.length) {
     console.error(`cross: ${t.name}: the library references heap functions: ${heap.join(", ")}`);
     return false;

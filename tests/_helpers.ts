@@ -1,6 +1,15 @@
 // Shared by the Deno tests: real sockets and pipes through the C plain calls.
 import { load } from "../ffi/load.ts";
-import { constants, decodeAddr, encodeAddr, errnoError, multi, op, reactor, single } from "../mod.ts";
+import {
+  constants,
+  decodeAddr,
+  encodeAddr,
+  errnoError,
+  multi,
+  op,
+  reactor,
+  single,
+} from "../mod.ts";
 
 const lib = () => load();
 
@@ -28,7 +37,10 @@ export function listenTcp(hostname = "127.0.0.1"): { fd: number; port: number } 
 export async function tcpPair(): Promise<[number, number]> {
   const l = listenTcp();
   const c = tcpSocket();
-  const [server, connected] = await multi([op.accept(l.fd), op.connect(c, { hostname: "127.0.0.1", port: l.port })]);
+  const [server, connected] = await multi([
+    op.accept(l.fd),
+    op.connect(c, { hostname: "127.0.0.1", port: l.port }),
+  ]);
   if (server instanceof Error) throw server;
   if (connected instanceof Error) throw connected;
   closeFd(l.fd);

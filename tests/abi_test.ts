@@ -8,7 +8,8 @@ const root = new URL("..", import.meta.url).pathname;
 const header = Deno.readTextFileSync(`${root}csrc/include/ario.h`);
 
 Deno.test("every ARIO_API prototype has a symbol, and every symbol a prototype", () => {
-  const declared = [...header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(/gm)].map((m) => m[1]).sort();
+  const declared = [...header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(/gm)].map((m) => m[1])
+    .sort();
   assert.deepEqual(Object.keys(symbols).sort(), declared);
 });
 
@@ -62,9 +63,13 @@ Deno.test("struct sizes and offsets match what the C compiler lays out", async (
   }).output();
   assert.equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
   const out = new TextDecoder().decode((await new Deno.Command(`${dir}/layout`).output()).stdout);
-  const seen = Object.fromEntries(out.trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]));
+  const seen = Object.fromEntries(
+    out.trim().split("\n").map((l) => l.split("=")).map(([k, v]) => [k, Number(v)]),
+  );
   for (const [struct, layout] of Object.entries(fields)) {
-    for (const [field, value] of Object.entries(layout)) assert.equal(seen[`${struct}.${field}`], value, `${struct}.${field}`);
+    for (const [field, value] of Object.entries(layout)) {
+      assert.equal(seen[`${struct}.${field}`], value, `${struct}.${field}`);
+    }
   }
   Deno.removeSync(dir, { recursive: true });
 });

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 const mod = new URL("../mod.ts", import.meta.url).href;
 const helpers = new URL("./_helpers.ts", import.meta.url).href;
 
-async function run(code: string, timeoutMs = 10_000): Promise<{ code: number; signal: string | null; out: string }> {
+async function run(
+  code: string,
+  timeoutMs = 10_000,
+): Promise<{ code: number; signal: string | null; out: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "-"],
     stdin: "piped",
@@ -14,7 +17,11 @@ async function run(code: string, timeoutMs = 10_000): Promise<{ code: number; si
     stderr: "piped",
   }).spawn();
   const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(`import * as ario from "${mod}";\nimport * as h from "${helpers}";\n${code}`));
+  await w.write(
+    new TextEncoder().encode(
+      `import * as ario from "${mod}";\nimport * as h from "${helpers}";\n${code}`,
+    ),
+  );
   await w.close();
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const r = await child.output();
@@ -25,7 +32,9 @@ async function run(code: string, timeoutMs = 10_000): Promise<{ code: number; si
 
 Deno.test("a program with nothing in flight exits by itself", async () => {
   const t0 = performance.now();
-  const r = await run(`await ario.single(ario.op.nop()); await ario.single(ario.op.timeout(5)); console.log("end");`);
+  const r = await run(
+    `await ario.single(ario.op.nop()); await ario.single(ario.op.timeout(5)); console.log("end");`,
+  );
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /end/);
   assert.ok(performance.now() - t0 < 8000);
@@ -45,7 +54,9 @@ Deno.test("ops in flight keep the process alive until they complete", async () =
 
 Deno.test("an unref'd timeout does not keep the process alive", async () => {
   const t0 = performance.now();
-  const r = await run(`ario.reactor().timeout(60_000_000_000, { ref: false }).then(() => console.log("fired"));`);
+  const r = await run(
+    `ario.reactor().timeout(60_000_000_000, { ref: false }).then(() => console.log("fired"));`,
+  );
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /fired/);
   assert.ok(performance.now() - t0 < 8000);

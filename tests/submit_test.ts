@@ -58,7 +58,11 @@ Deno.test("a short read breaks a soft chain", async () => {
 Deno.test("a link timeout fires: the op is cancelled, the chain broken", async () => {
   const [c, s] = await tcpPair();
   const t0 = performance.now();
-  const r = await multi([op.recv(s, new Uint8Array(8), { link: "soft" }), op.linkTimeout(20, { link: "soft" }), op.nop()]);
+  const r = await multi([
+    op.recv(s, new Uint8Array(8), { link: "soft" }),
+    op.linkTimeout(20, { link: "soft" }),
+    op.nop(),
+  ]);
   assert.ok(performance.now() - t0 >= 19.5);
   assert.equal((r[0] as Error & { code: string }).code, "ECANCELED");
   assert.equal(r[1], true);
@@ -69,7 +73,11 @@ Deno.test("a link timeout fires: the op is cancelled, the chain broken", async (
 
 Deno.test("a link timeout that does not fire lets the chain go on", async () => {
   const [c, s] = await tcpPair();
-  const p = multi([op.recv(s, new Uint8Array(8), { link: "soft" }), op.linkTimeout(2000, { link: "soft" }), op.nop()]);
+  const p = multi([
+    op.recv(s, new Uint8Array(8), { link: "soft" }),
+    op.linkTimeout(2000, { link: "soft" }),
+    op.nop(),
+  ]);
   await single(op.timeout(5));
   await single(op.send(c, text("late")));
   assert.deepEqual(await p, [4, false, undefined]);
@@ -87,7 +95,10 @@ Deno.test("an AbortSignal cancels a pending op and rejects with its reason", asy
   const buf = new Uint8Array(2);
   const [, n] = await multi([op.send(c, text("ok")), op.recv(s, buf, { waitAll: true })]);
   assert.equal(n, 2);
-  await assert.rejects(single(op.nop(), { signal: AbortSignal.abort(new Error("early")) }), /early/);
+  await assert.rejects(
+    single(op.nop(), { signal: AbortSignal.abort(new Error("early")) }),
+    /early/,
+  );
   closeFd(c);
   closeFd(s);
 });
@@ -102,7 +113,9 @@ Deno.test("op.cancel() cancels by op and by fd; ENOENT when nothing matches", as
   await single(op.nop());
   assert.equal(await single(op.cancel({ fd: s, all: true })), 2);
   const r = await p2;
-  assert.ok(r.every((x) => x instanceof Error && (x as Error & { code: string }).code === "ECANCELED"));
+  assert.ok(
+    r.every((x) => x instanceof Error && (x as Error & { code: string }).code === "ECANCELED"),
+  );
   await assert.rejects(single(op.cancel(r1)), (e: Error & { code: string }) => e.code === "ENOENT");
   closeFd(c);
   closeFd(s);
@@ -175,13 +188,18 @@ Deno.test("more ops than the C table holds wait in JS and all complete", async (
   const r = new Reactor({ entries: 8 });
   try {
     const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => single<unknown>(i % 2 ? op.nop() : op.timeout(1), { reactor: r })),
+      Array.from(
+        { length: 200 },
+        (_, i) => single<unknown>(i % 2 ? op.nop() : op.timeout(1), { reactor: r }),
+      ),
     );
     assert.equal(results.length, 200);
     assert.equal(r.pending, 0);
     // a chain longer than the table can never fit: refused at once
     await assert.rejects(
-      multi(Array.from({ length: 9 }, (_, i) => op.nop(i < 8 ? { link: "soft" } : undefined)), { reactor: r }),
+      multi(Array.from({ length: 9 }, (_, i) => op.nop(i < 8 ? { link: "soft" } : undefined)), {
+        reactor: r,
+      }),
       RangeError,
     );
   } finally {
@@ -202,7 +220,10 @@ Deno.test("bad input throws TypeError or RangeError, never crashes", async () =>
   await assert.rejects(multi([]), TypeError);
   await assert.rejects(multi([{}] as never), TypeError);
   // a negative fd reaches C and completes with EBADF
-  await assert.rejects(single(op.recv(-1, new Uint8Array(1))), (e: Error & { code: string }) => e.code === "EBADF");
+  await assert.rejects(
+    single(op.recv(-1, new Uint8Array(1))),
+    (e: Error & { code: string }) => e.code === "EBADF",
+  );
   // an op cannot be submitted twice
   const o = op.nop();
   await single(o);

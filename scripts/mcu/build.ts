@@ -38,7 +38,11 @@ export async function archive(tc: Toolchain, lib: string, objs: string[]): Promi
 }
 
 /** Runs up to `limit` async jobs at once, keeping result order. */
-export async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

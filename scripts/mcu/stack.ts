@@ -15,8 +15,8 @@
 //    unknown: flagged `unbounded`.
 
 import {
-  EM_ARM,
   type ElfObject,
+  EM_ARM,
   SHN_UNDEF,
   STB_LOCAL,
   STT_FUNC,
@@ -121,8 +121,7 @@ export function analyzeStack(
     const mask = elf.machine === EM_ARM ? ~1 : ~0;
     const inSection = (shndx: number, off: number) =>
       list.filter((f) => f.shndx === shndx && off >= f.start && off < f.end);
-    const resolveLocalOrGlobal = (s: Sym) =>
-      s.bind === STB_LOCAL ? `${oi}:${s.name}` : s.name;
+    const resolveLocalOrGlobal = (s: Sym) => s.bind === STB_LOCAL ? `${oi}:${s.name}` : s.name;
     for (const r of elf.relocs) {
       if (r.sym === 0) continue;
       let callers = inSection(r.section, r.offset);
@@ -214,7 +213,8 @@ export function analyzeStack(
     return res;
   };
   const all = [...fns.keys()].map(visit);
-  const byWorst = (a: StackResult, b: StackResult) => b.worst - a.worst || a.name.localeCompare(b.name);
+  const byWorst = (a: StackResult, b: StackResult) =>
+    b.worst - a.worst || a.name.localeCompare(b.name);
   const functions = all.filter((r) => r.global).sort(byWorst);
   const locals = all.filter((r) => !r.global).sort(byWorst);
   return {

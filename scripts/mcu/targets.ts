@@ -79,7 +79,12 @@ export async function run(
   const out = await child.output();
   if (timer !== undefined) clearTimeout(timer);
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr), timedOut };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    timedOut,
+  };
 }
 
 async function firstLine(cmd: string[]): Promise<string> {
@@ -186,14 +191,29 @@ export const TARGETS: Target[] = [
       const v = await firstLine([gcc, "--version"]);
       // ESP8266 SDKs build with -mlongcalls -mtext-section-literals (code in
       // flash at 0x40200000 calls IRAM at 0x40100000): measure the same.
-      return gccToolchain("xtensa-lx106-elf-", ["-mlongcalls", "-mtext-section-literals"], `${v} (${gcc})`);
+      return gccToolchain(
+        "xtensa-lx106-elf-",
+        ["-mlongcalls", "-mtext-section-literals"],
+        `${v} (${gcc})`,
+      );
     },
     emulator: {
       bin: "qemu-system-xtensa",
       pkg: "qemu-system-misc",
       args: (elf) => [
-        "-M", "sim", "-cpu", "lx106", "-semihosting", "-display", "none", "-monitor", "none",
-        "-serial", "stdio", "-device", `loader,file=${elf},cpu-num=0`,
+        "-M",
+        "sim",
+        "-cpu",
+        "lx106",
+        "-semihosting",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
+        "-device",
+        `loader,file=${elf},cpu-num=0`,
       ],
     },
   },
@@ -230,8 +250,18 @@ export const TARGETS: Target[] = [
       bin: "qemu-system-riscv32",
       pkg: "qemu-system-misc",
       args: (elf) => [
-        "-M", "virt", "-bios", "none", "-kernel", elf, "-display", "none", "-monitor", "none",
-        "-serial", "stdio",
+        "-M",
+        "virt",
+        "-bios",
+        "none",
+        "-kernel",
+        elf,
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "stdio",
       ],
     },
   },
@@ -246,8 +276,20 @@ export const TARGETS: Target[] = [
       bin: "qemu-system-arm",
       pkg: "qemu-system-arm",
       args: (elf) => [
-        "-M", "mps2-an386", "-cpu", "cortex-m4", "-display", "none", "-monitor", "none",
-        "-serial", "none", "-semihosting-config", "enable=on,target=native", "-kernel", elf,
+        "-M",
+        "mps2-an386",
+        "-cpu",
+        "cortex-m4",
+        "-display",
+        "none",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        elf,
       ],
     },
   },
@@ -291,7 +333,10 @@ export const PROFILES: Record<string, { defines: string[]; sources: string[] }> 
 export const CORE_WARN = ["-Wextra", "-Werror"];
 
 /** Default library sources: the profile's core sources, or the placeholder. */
-export function defaultSources(placeholderOnly = false, profile = "bare"): { sources: string[]; includes: string[]; headers: string[]; placeholder: boolean } {
+export function defaultSources(
+  placeholderOnly = false,
+  profile = "bare",
+): { sources: string[]; includes: string[]; headers: string[]; placeholder: boolean } {
   const csrc = join(ROOT, "csrc");
   const list = (dir: string, ext: string) => {
     try {
@@ -303,7 +348,9 @@ export function defaultSources(placeholderOnly = false, profile = "bare"): { sou
       return [];
     }
   };
-  const sources = placeholderOnly ? [] : (PROFILES[profile]?.sources ?? []).map((s) => join(ROOT, s)).filter(exists);
+  const sources = placeholderOnly
+    ? []
+    : (PROFILES[profile]?.sources ?? []).map((s) => join(ROOT, s)).filter(exists);
   if (sources.length > 0) {
     const inc = join(csrc, "include");
     return { sources, includes: [inc], headers: list(inc, ".h"), placeholder: false };

@@ -68,8 +68,21 @@ function readTests(filter: string | null): TestSpec[] {
     if (filter && !name.includes(filter)) continue;
     const path = join(TEST_DIR, f);
     const text = Deno.readTextFileSync(path);
-    const spec: TestSpec = { name, path, core: true, srcs: [], cflags: [], targets: null, timeoutS: 30, expectExit: 0 };
-    for (const m of text.matchAll(/\bmcu:\s*(no-core|src|cflags|targets|timeout|expect-exit)\b([^\n]*)/g)) {
+    const spec: TestSpec = {
+      name,
+      path,
+      core: true,
+      srcs: [],
+      cflags: [],
+      targets: null,
+      timeoutS: 30,
+      expectExit: 0,
+    };
+    for (
+      const m of text.matchAll(
+        /\bmcu:\s*(no-core|src|cflags|targets|timeout|expect-exit)\b([^\n]*)/g,
+      )
+    ) {
       const rest = m[2].replace(/\*\/.*$/, "").trim().split(/\s+/).filter(Boolean);
       if (m[1] === "no-core") spec.core = false;
       else if (m[1] === "src") spec.srcs.push(...rest.map((s) => join(ROOT, s)));
@@ -104,8 +117,10 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
       "-g",
       `-DMCU_TARGET="${t.name}"`,
       "-DARIO_BARE=1", // the core's bare profile: the tests bring the I/O
-      "-I", TEST_DIR,
-      "-I", join(MCU_DIR, "rt"),
+      "-I",
+      TEST_DIR,
+      "-I",
+      join(MCU_DIR, "rt"),
     ];
     const jobs = navigator.hardwareConcurrency || 2;
     const build = async (srcs: string[], flags: string[], sub: string) => {
@@ -113,7 +128,9 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
       await Deno.mkdir(out, { recursive: true });
       const rs = await pool(srcs, jobs, (s) => compile(tc, s, out, flags));
       const bad = rs.filter((r) => !r.ok);
-      const log = rs.filter((r) => r.log || !r.ok).map((r) => `${r.cmd.join(" ")}\n${r.log}`).join("\n");
+      const log = rs.filter((r) => r.log || !r.ok).map((r) => `${r.cmd.join(" ")}\n${r.log}`).join(
+        "\n",
+      );
       return { ok: bad.length === 0, objs: rs.map((r) => r.obj), log };
     };
 
@@ -121,7 +138,11 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
     let rt: { ok: boolean; objs: CompiledObject[]; log: string } | null = null;
     if (t.arch) {
       const a = await build(
-        [join(MCU_DIR, t.arch, "start.S"), join(MCU_DIR, t.arch, "port.c"), join(MCU_DIR, "rt", "mcu_rt.c")],
+        [
+          join(MCU_DIR, t.arch, "start.S"),
+          join(MCU_DIR, t.arch, "port.c"),
+          join(MCU_DIR, "rt", "mcu_rt.c"),
+        ],
         common,
         "rt",
       );
@@ -134,39 +155,58 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
     }
 
     // The core (csrc/), compiled once, only if some test wants it.
-    let core: { ok: boolean; objs: CompiledObject[]; log: string } = { ok: true, objs: [], log: "" };
+    let core: { ok: boolean; objs: CompiledObject[]; log: string } = {
+      ok: true,
+      objs: [],
+      log: "",
+    };
     const def = defaultSources();
     if (tests.some((x) => x.core) && !def.placeholder) {
-      core = await build(def.sources, [...common, ...CORE_WARN, ...def.includes.flatMap((d) => ["-I", d])], "core");
+      core = await build(def.sources, [
+        ...common,
+        ...CORE_WARN,
+        ...def.includes.flatMap((d) => ["-I", d]),
+      ], "core");
     }
 
     return await pool(tests, jobs, async (test): Promise<Result> => {
       if (test.targets && !test.targets.includes(t.name)) {
         return { status: "SKIP", reason: "not for this target (mcu: targets)" };
       }
-      if (test.core && !core.ok) return { status: "FAIL", log: `core (csrc/) does not compile:\n${core.log}` };
+      if (test.core && !core.ok) {
+        return { status: "FAIL", log: `core (csrc/) does not compile:\n${core.log}` };
+      }
       if (rt && !rt.ok) return { status: "FAIL", log: `runtime does not compile:\n${rt.log}` };
       const incl = test.core ? def.includes.flatMap((d) => ["-I", d]) : [];
-      const b = await build([test.path, ...test.srcs], [...common, ...incl, ...test.cflags], `t-${test.name}`);
+      const b = await build(
+        [test.path, ...test.srcs],
+        [...common, ...incl, ...test.cflags],
+        `t-${test.name}`,
+      );
       if (!b.ok) return { status: "FAIL", log: b.log };
       if (!t.arch || !rt) {
         return { status: "SKIP", reason: `compiled only: ${t.noEmulatorReason ?? "no emulator"}` };
       }
       if (!emu) {
-        return { status: "SKIP", reason: `${t.emulator!.bin} not installed: apt-get install ${t.emulator!.pkg}` };
+        return {
+          status: "SKIP",
+          reason: `${t.emulator!.bin} not installed: apt-get install ${t.emulator!.pkg}`,
+        };
       }
       const elf = join(dir, `${test.name}.elf`);
       const link = [
         ...tc.cc,
         ...baseFlags(tc, t),
         "-nostdlib",
-        "-T", join(MCU_DIR, t.arch, "link.ld"),
+        "-T",
+        join(MCU_DIR, t.arch, "link.ld"),
         "-Wl,--gc-sections",
         ...rt.objs.map((o) => o.obj),
         ...b.objs.map((o) => o.obj),
         ...(test.core ? core.objs.map((o) => o.obj) : []),
         ...tc.linkLibs,
-        "-o", elf,
+        "-o",
+        elf,
       ];
       const l = await run(link, { cwd: ROOT });
       if (l.code !== 0) return { status: "FAIL", log: `${link.join(" ")}\n${l.stdout}${l.stderr}` };
@@ -174,11 +214,14 @@ async function runTarget(t: Target, tests: TestSpec[], opts: Opts): Promise<Resu
       const cmd = [emu.bin, ...emu.args(elf)];
       const r = await run(cmd, { cwd: dir, timeoutMs: timeoutS * 1000 });
       const out = r.stdout + r.stderr;
-      const log = `$ ${cmd.join(" ")}\n${out}${r.timedOut ? `\n(timeout after ${timeoutS}s)` : ""}\n(exit ${r.code})`;
+      const log = `$ ${cmd.join(" ")}\n${out}${
+        r.timedOut ? `\n(timeout after ${timeoutS}s)` : ""
+      }\n(exit ${r.code})`;
       // Both channels must agree: the emulator's exit status and the line
       // mcu_exit() printed (guards against an emulator that stops early).
       const want = test.expectExit;
-      const pass = !r.timedOut && r.code === want && new RegExp(`^mcu: exit ${want}$`, "m").test(out);
+      const pass = !r.timedOut && r.code === want &&
+        new RegExp(`^mcu: exit ${want}$`, "m").test(out);
       return { status: pass ? "PASS" : "FAIL", log };
     });
   } finally {

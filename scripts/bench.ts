@@ -4,6 +4,7 @@
  * Ratios matter, not absolute figures. `--quick` shortens every workload.
  */
 import { OP } from "../ffi/layout.ts";
+import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
 import { constants, decodeAddr, encodeAddr, multi, op, Reactor, reactor } from "../mod.ts";
 
@@ -306,6 +307,14 @@ if (import.meta.main) {
         });
       }
     }
+  }
+  for (const t of await benchTimers()) {
+    const target = t.name.includes("p99")
+      ? "≤ 0.2× setTimeout"
+      : t.name.includes("100")
+      ? "≤ 1.0× setTimeout"
+      : "";
+    rows.push({ ...t, anchorName: "setTimeout", target });
   }
   console.log(table(rows));
   Deno.exit(0);

@@ -115,6 +115,9 @@ struct ario_loop {
   uint32_t counted_timeouts;
   int64_t deadline;         /* earliest timer, INT64_MAX if none; read by waiters */
   int waiting;              /* a thread sleeps in ario_wait() */
+  ario__idx run_head;        /* ops whose turn came while one was starting */
+  ario__idx run_tail;
+  uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the backend's own state (platform.h) */
   ario__bell_state bell;    /* doorbell thread (platform.h) */
 };

@@ -35,6 +35,7 @@
  * try { await tx.send("lost"); } catch (e) { if (e instanceof SendError) console.log(e.value); }
  * ```
  */
+import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
 export class SendError<T> extends Error {
   /** The value that could not be sent. */
   readonly value: T;
@@ -114,11 +115,9 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
 }
 
-import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
-
 class State<T> {
-  readonly queue = new Deque<T>();
-  readonly receivers = new Deque<Waiter<T>>();
+  readonly queue: Deque<T> = new Deque<T>();
+  readonly receivers: Deque<Waiter<T>> = new Deque<Waiter<T>>();
   senders = 1;
   receiverClosed = false;
   get sendersClosed(): boolean {

@@ -38,7 +38,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export type TaskFn<T> = (signal: AbortSignal) => T | PromiseLike<T>;
 
 class Scope {
-  readonly tasks = new Set<JoinHandle<unknown>>();
+  readonly tasks: Set<JoinHandle<unknown>> = new Set<JoinHandle<unknown>>();
   readonly errors: unknown[] = [];
   #onEmpty: (() => void) | undefined;
 

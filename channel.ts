@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
 
 /**
  * Sending failed because the receiver closed; `value` is the value that was
@@ -35,7 +36,6 @@
  * try { await tx.send("lost"); } catch (e) { if (e instanceof SendError) console.log(e.value); }
  * ```
  */
-import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
 export class SendError<T> extends Error {
   /** The value that could not be sent. */
   readonly value: T;

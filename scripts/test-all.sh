@@ -21,6 +21,13 @@ bash scripts/setup-system.sh
 section "build"
 if ! $deno task build; then echo "FAIL build"; fail=$((fail + 1)); fi
 
+section "static checks (fmt, lint, types, doc lint, publish dry run)"
+for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc --lint mod.ts" "publish --dry-run --allow-dirty"; do
+  if $deno $check >"$log/check.txt" 2>&1; then echo "PASS check/${check%% *}" | tee -a "$log/checks.txt"
+  else echo "FAIL check/${check%% *}" | tee -a "$log/checks.txt"; sed 's/\x1b\[[0-9;]*m//g' "$log/check.txt" | tail -15; fi
+done
+count_lines "$log/checks.txt"
+
 section "C tests"
 bash scripts/test-c.sh >"$log/c.txt" 2>&1
 grep -E '^(FAIL|SKIP)' -A12 "$log/c.txt" | head -80

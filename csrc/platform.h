@@ -125,7 +125,7 @@ typedef struct ario__backend_state {
   int fd;          /* epoll instance (epoll) */
   int wake_rd;     /* eventfd or pipe read end: ario_wake() */
   int wake_wr;
-  struct pollfd *pfd; /* poll: one entry per fd slot, fd -1 when unused */
+  struct pollfd *pfd; /* poll: the dense array of watched fds (backend/poll.c) */
   pthread_mutex_t mu; /* poll, select: guards interest against a waiter */
   void *mem;          /* the backend's block of the loop's memory */
 } ario__backend_state;

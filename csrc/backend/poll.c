@@ -1,35 +1,54 @@
 /*
- * backend/poll.c: readiness through poll(2), for any POSIX host. One
- * pollfd per fd-table slot (fd -1 when unused) plus the wake pipe at the
- * end. A waiting thread polls its own copy, taken under the mutex, so the
- * owner can change interest while it sleeps (and wakes it to re-copy).
+ * backend/poll.c: readiness through poll(2), for any POSIX host. A dense
+ * pollfd array holds the wake pipe and the watched fds only. A waiting
+ * thread polls its own copy, taken under the mutex, so the owner can change
+ * interest while it sleeps (and wakes it to re-copy).
  */
 #include "../ario_internal.h"
 #include "../sys.h"
 
 #if defined(ARIO_HAVE_POLL)
 
+/* The backend's block: a dense pollfd array (entry 0 the wake pipe, then one
+ * per watched slot) so poll(2) scans only what is watched, the waiter's copy
+ * of it, the two maps between slots and dense entries, and a scratch list of
+ * ready slots (dispatching may change the array, so it is read first). */
+typedef struct poll_mem {
+  uint32_t n; /* dense entries in use, the wake pipe included */
+  uint32_t pad;
+} poll_mem;
+
+typedef struct ready_slot {
+  uint32_t slot, revents;
+} ready_slot;
+
+#define PM(l) ((poll_mem *)(l)->bs.mem)
+
 static size_t poll_mem_size(uint32_t fd_cap) {
-  return 2 * (fd_cap + 1) * sizeof(struct pollfd);
+  return sizeof(poll_mem) + 2 * (fd_cap + 1) * sizeof(struct pollfd) +
+         (fd_cap + 1) * sizeof(uint32_t) + fd_cap * sizeof(uint32_t) +
+         fd_cap * sizeof(ready_slot);
 }
 
 static struct pollfd *waiter_copy(ario_loop *l) { return l->bs.pfd + l->fd_cap + 1; }
+static uint32_t *dense_slot(ario_loop *l) { return (uint32_t *)(waiter_copy(l) + l->fd_cap + 1); }
+static uint32_t *slot_dense(ario_loop *l) { return dense_slot(l) + l->fd_cap + 1; }
+static ready_slot *ready_list(ario_loop *l) { return (ready_slot *)(slot_dense(l) + l->fd_cap); }
 
 static int poll_init(ario_loop *l, void *mem) {
   ario__backend_state *b = &l->bs;
   int p[2];
-  b->pfd = (struct pollfd *)mem;
-  for (uint32_t i = 0; i < l->fd_cap; i++) {
-    b->pfd[i].fd = -1;
-    b->pfd[i].events = 0;
-  }
+  b->mem = mem;
+  b->pfd = (struct pollfd *)((char *)mem + sizeof(poll_mem));
+  memset(slot_dense(l), 0, l->fd_cap * sizeof(uint32_t)); /* 0: not watched */
   if (pipe(p) < 0) return -errno;
   ario__sys_prepare_fd(p[0]);
   ario__sys_prepare_fd(p[1]);
   b->wake_rd = p[0];
   b->wake_wr = p[1];
-  b->pfd[l->fd_cap].fd = p[0];
-  b->pfd[l->fd_cap].events = POLLIN;
+  b->pfd[0].fd = p[0];
+  b->pfd[0].events = POLLIN;
+  PM(l)->n = 1;
   pthread_mutex_init(&b->mu, 0);
   return 0;
 }
@@ -46,20 +65,37 @@ static void poll_wake(ario_loop *l) {
   (void)r; /* a full pipe already wakes */
 }
 
-static void set_slot(ario_loop *l, uint32_t slot, int fd, short events) {
+static int poll_watch(ario_loop *l, uint32_t slot, unsigned want) {
+  uint32_t *sd = slot_dense(l);
   pthread_mutex_lock(&l->bs.mu);
-  l->bs.pfd[slot].fd = fd;
-  l->bs.pfd[slot].events = events;
+  uint32_t d = sd[slot];
+  if (!d) {
+    d = PM(l)->n++;
+    sd[slot] = d;
+    dense_slot(l)[d] = slot;
+  }
+  l->bs.pfd[d].fd = l->fds[slot].fd;
+  l->bs.pfd[d].events = (short)want;
+  l->bs.pfd[d].revents = 0;
   pthread_mutex_unlock(&l->bs.mu);
   if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) poll_wake(l);
-}
-
-static int poll_watch(ario_loop *l, uint32_t slot, unsigned want) {
-  set_slot(l, slot, l->fds[slot].fd, (short)want);
   return 0;
 }
 
-static void poll_forget(ario_loop *l, uint32_t slot) { set_slot(l, slot, -1, 0); }
+static void poll_forget(ario_loop *l, uint32_t slot) {
+  uint32_t *sd = slot_dense(l), *ds = dense_slot(l);
+  pthread_mutex_lock(&l->bs.mu);
+  uint32_t d = sd[slot];
+  if (d) {
+    uint32_t last = --PM(l)->n; /* move the last entry into the hole */
+    l->bs.pfd[d] = l->bs.pfd[last];
+    ds[d] = ds[last];
+    sd[ds[d]] = d;
+    sd[slot] = 0;
+  }
+  pthread_mutex_unlock(&l->bs.mu);
+  if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) poll_wake(l);
+}
 
 static void drain(ario_loop *l) {
   char buf[64];
@@ -69,34 +105,40 @@ static void drain(ario_loop *l) {
 
 static int poll_poll(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *p = l->bs.pfd;
-  int n = poll(p, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
+  uint32_t n_fds = PM(l)->n;
+  int n = poll(p, n_fds, ario__ns_to_ms(timeout_ns));
   if (n < 0) return errno == EINTR ? 0 : -errno;
-  if (p[l->fd_cap].revents && ario__owner_may_drain(l)) drain(l);
-  for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
-    unsigned r = (unsigned)p[s].revents;
-    if (!r || p[s].fd < 0) continue;
-    p[s].revents = 0;
+  if (p[0].revents && ario__owner_may_drain(l)) drain(l);
+  ready_slot *ready = ready_list(l);
+  uint32_t k = 0;
+  for (uint32_t d = 1; d < n_fds; d++) {
+    unsigned r = (unsigned)p[d].revents;
+    if (!r) continue;
+    p[d].revents = 0;
     if (r & POLLNVAL) r = ARIO_POLL_ERR;
-    ario__fd_ready(l, s, r & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
-                              ARIO_POLL_ERR | ARIO_POLL_HUP));
+    ready[k].slot = dense_slot(l)[d];
+    ready[k++].revents = r & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR |
+                              ARIO_POLL_HUP);
   }
+  for (uint32_t j = 0; j < k; j++) ario__fd_ready(l, ready[j].slot, ready[j].revents);
   return n;
 }
 
 static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *c = waiter_copy(l);
   pthread_mutex_lock(&l->bs.mu);
-  memcpy(c, l->bs.pfd, (l->fd_cap + 1) * sizeof *c);
+  uint32_t n_fds = PM(l)->n;
+  memcpy(c, l->bs.pfd, n_fds * sizeof *c);
   pthread_mutex_unlock(&l->bs.mu);
 #if defined(__linux__)
   /* the doorbell thread sleeps to timer deadlines: wait to the nanosecond */
   struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
-  int n = ppoll(c, l->fd_cap + 1, timeout_ns < 0 ? 0 : &ts, 0);
+  int n = ppoll(c, n_fds, timeout_ns < 0 ? 0 : &ts, 0);
 #else
-  int n = poll(c, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
+  int n = poll(c, n_fds, ario__ns_to_ms(timeout_ns));
 #endif
   if (n < 0) return errno == EINTR ? 1 : -errno;
-  if (n == 1 && c[l->fd_cap].revents) drain(l); /* a bare wake: re-copy next time */
+  if (n == 1 && c[0].revents) drain(l); /* a bare wake: re-copy next time */
   return n > 0;
 }
 

@@ -169,6 +169,7 @@ export class Reactor {
       throw errnoError(started, "bell_start", "Cannot create reactor");
     }
     globalThis.addEventListener("unload", this.#unload);
+    watchFatalErrors(this.#lib);
   }
 
   /** Name of the backend the C loop runs. */
@@ -462,6 +463,32 @@ export class Reactor {
 }
 
 function noop(): void {}
+
+let fatalWatched = false;
+
+/**
+ * An uncaught error ends the process without `unload`. If the doorbell
+ * thread is blocked in a callback JS will never run, Deno's teardown would
+ * crash under it; then the error is reported as Deno would and the process
+ * leaves through `Deno.exit(1)`, which is safe with the thread there. C is
+ * also told the status, for an exit path that gets past this listener.
+ */
+function watchFatalErrors(lib: Symbols): void {
+  if (fatalWatched) return;
+  fatalWatched = true;
+  const onFatal = (e: Event) => {
+    if (e.defaultPrevented) return;
+    if (lib.ario_bell_exiting(1) > 0) {
+      const rejected = e instanceof PromiseRejectionEvent;
+      const err = rejected ? e.reason : (e as ErrorEvent).error;
+      console.error(`error: Uncaught ${rejected ? "(in promise) " : ""}${err?.stack ?? err}`);
+      Deno.exit(1);
+    }
+    setTimeout(() => lib.ario_bell_exiting(-1), 0); // only runs if the process survived
+  };
+  globalThis.addEventListener("error", onFatal);
+  globalThis.addEventListener("unhandledrejection", onFatal);
+}
 
 /** Writes every field of one entry except user_data (little-endian hosts). */
 function encode(w: Uint32Array, at: number, op: RawOp): void {

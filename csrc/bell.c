@@ -13,6 +13,29 @@
 #include <sys/prctl.h>
 #endif
 
+/* Threads inside bell() right now, and the exit status an uncaught error is
+ * about to end the process with (-1: none), for the exit hook below. */
+static int ringing;
+static int exit_hint = -1;
+static pthread_once_t exit_hook_once = PTHREAD_ONCE_INIT;
+
+/* At exit, a thread blocked inside a bell() its owner will never run
+ * (Deno's thread-safe callbacks block until JS runs them) would wake into
+ * a runtime being torn down and crash the process. When the owner said the
+ * process is dying of an uncaught error, end it here with that status. */
+static void exit_hook(void) {
+  if (__atomic_load_n(&exit_hint, __ATOMIC_SEQ_CST) >= 0 &&
+      __atomic_load_n(&ringing, __ATOMIC_SEQ_CST) > 0)
+    _exit(exit_hint);
+}
+
+static void install_exit_hook(void) { atexit(exit_hook); }
+
+ARIO_API int ario_bell_exiting(int status) {
+  __atomic_store_n(&exit_hint, status, __ATOMIC_SEQ_CST);
+  return __atomic_load_n(&ringing, __ATOMIC_SEQ_CST);
+}
+
 static void *bell_main(void *arg) {
   ario_loop *l = (ario_loop *)arg;
   ario__bell_state *b = &l->bell;
@@ -31,7 +54,9 @@ static void *bell_main(void *arg) {
     b->armed = 0;
     b->in_bell = 1;
     pthread_mutex_unlock(&b->mu);
+    __atomic_add_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
     b->bell();
+    __atomic_sub_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&b->mu);
     b->in_bell = 0;
     pthread_cond_broadcast(&b->cv);
@@ -48,6 +73,7 @@ ARIO_API int ario_bell_start(ario_loop *l, void (*bell)(void)) {
   pthread_cond_init(&b->cv, 0);
   b->bell = bell;
   b->armed = b->stopping = b->in_bell = 0;
+  pthread_once(&exit_hook_once, install_exit_hook);
   int rc = pthread_create(&b->thread, 0, bell_main, l);
   if (rc) return -rc;
   b->running = 1;
@@ -100,6 +126,10 @@ ARIO_API int ario_bell_start(ario_loop *l, void (*bell)(void)) {
   return -ENOSYS;
 }
 ARIO_API void ario_bell_arm(ario_loop *l) { (void)l; }
+ARIO_API int ario_bell_exiting(int status) {
+  (void)status;
+  return 0;
+}
 ARIO_API int ario_bell_stop(ario_loop *l) {
   (void)l;
   return 0;

@@ -33,6 +33,8 @@ export const symbols = {
   ario_bell_arm: { parameters: ["pointer"], result: "void" },
   // int ario_bell_stop(ario_loop *loop)
   ario_bell_stop: { parameters: ["pointer"], result: "i32" },
+  // int ario_bell_exiting(int status)
+  ario_bell_exiting: { parameters: ["i32"], result: "i32" },
   // int ario_socket(int domain, int type, int protocol)
   ario_socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   // int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])

@@ -88,6 +88,20 @@ Deno.test("Deno.exit() while the doorbell is ringing exits cleanly", async () =>
   }
 });
 
+Deno.test("an uncaught error while the doorbell is ringing exits with status 1, not a crash", async () => {
+  for (let i = 0; i < 5; i++) {
+    const r = await run(`
+      await ario.single(ario.op.timeout(2));
+      ario.single(ario.op.timeout(1));
+      const t = performance.now(); while (performance.now() - t < 10) {} // the bell rings meanwhile
+      throw new Error("boom");
+    `);
+    assert.equal(r.signal, null, r.out);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /Uncaught.*boom/);
+  }
+});
+
 Deno.test("close() with ops in flight, then exit, never crashes", async () => {
   const r = await run(`
     const rx = new ario.Reactor({ entries: 32 });

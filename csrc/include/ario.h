@@ -252,6 +252,13 @@ ARIO_API void ario_bell_arm(ario_loop *loop);
  * (its owner has not run it: let the owner run, then call again). */
 ARIO_API int ario_bell_stop(ario_loop *loop);
 
+/* The process is about to exit with `status` because of an uncaught error
+ * (the owner cannot run bell() any more; -1 withdraws). If a doorbell thread
+ * is then blocked inside bell(), the process ends at exit with
+ * _exit(status) instead of tearing down under it. Returns how many doorbell
+ * threads are inside bell() now. */
+ARIO_API int ario_bell_exiting(int status);
+
 /* ------------------------------------------------------- plain calls -- */
 /* Thin wrappers over the platform's sockets API so a binding needs no libc
  * of its own. Each returns the result or -errno. */

@@ -109,6 +109,31 @@ function msToNs(ms: number, what: string): bigint {
 }
 
 const bytes = (res: number) => res;
+
+function msgFlags(o?: MsgOptions): number {
+  return (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0);
+}
+
+/** READ, WRITE, RECV and SEND: one buffer, its length, the byte count back. */
+function transferOp(
+  name: string,
+  code: number,
+  fd: number,
+  buf: Uint8Array,
+  o: LinkOptions | undefined,
+  extra: Partial<RawOp>,
+): Op<number> {
+  checkBuffer(buf, name);
+  const raw: RawOp = {
+    op: code,
+    fd: checkFd(fd, name),
+    flags: linkFlag(o),
+    addr: buf,
+    len: buf.length,
+    ...extra,
+  };
+  return new Op(name, raw, bytes, buf);
+}
 const none = (_res: number) => undefined;
 
 /** Options of read/write. */
@@ -203,20 +228,9 @@ export const op: OpBuilders = {
    * ```
    */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    checkBuffer(buf, "read");
-    return new Op(
-      "read",
-      {
-        op: OP.READ,
-        fd: checkFd(fd, "read"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-      },
-      bytes,
-      buf,
-    );
+    return transferOp("read", OP.READ, fd, buf, o, {
+      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+    });
   },
 
   /**
@@ -228,20 +242,9 @@ export const op: OpBuilders = {
    * ```
    */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    checkBuffer(buf, "write");
-    return new Op(
-      "write",
-      {
-        op: OP.WRITE,
-        fd: checkFd(fd, "write"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-      },
-      bytes,
-      buf,
-    );
+    return transferOp("write", OP.WRITE, fd, buf, o, {
+      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
+    });
   },
 
   /**
@@ -253,20 +256,7 @@ export const op: OpBuilders = {
    * ```
    */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    checkBuffer(buf, "recv");
-    return new Op(
-      "recv",
-      {
-        op: OP.RECV,
-        fd: checkFd(fd, "recv"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
-      },
-      bytes,
-      buf,
-    );
+    return transferOp("recv", OP.RECV, fd, buf, o, { opFlags: msgFlags(o) });
   },
 
   /**
@@ -278,20 +268,7 @@ export const op: OpBuilders = {
    * ```
    */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    checkBuffer(buf, "send");
-    return new Op(
-      "send",
-      {
-        op: OP.SEND,
-        fd: checkFd(fd, "send"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        opFlags: (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0),
-      },
-      bytes,
-      buf,
-    );
+    return transferOp("send", OP.SEND, fd, buf, o, { opFlags: msgFlags(o) });
   },
 
   /**

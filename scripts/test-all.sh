@@ -17,6 +17,17 @@ count_lines() { # file: PASS/FAIL/SKIP lines
 
 section() { echo; echo "== $*"; }
 
+count_deno() { # log-file exit-code: adds deno test's own summary line to the totals
+  local line p f
+  line=$(sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  p=${p:-0}; f=${f:-0}
+  if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  [ "$f" -ne 0 ] && sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -E 'FAILED|error|Error' | head -40
+  echo "   $p passed, $f failed"
+  pass=$((pass + p)); fail=$((fail + f))
+}
+
 bash scripts/setup-system.sh
 section "build"
 if ! $deno task build; then echo "FAIL build"; fail=$((fail + 1)); fi
@@ -28,6 +39,10 @@ for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc 
 done
 count_lines "$log/checks.txt"
 
+section "JSDoc examples (deno test --doc)"
+ARIO_BACKEND= timeout 300 $deno test --doc -A mod.ts ./*.ts >"$log/doc.txt" 2>&1
+count_deno "$log/doc.txt" $?
+
 section "C tests"
 bash scripts/test-c.sh >"$log/c.txt" 2>&1
 grep -E '^(FAIL|SKIP)' -A12 "$log/c.txt" | head -80
@@ -36,14 +51,7 @@ count_lines "$log/c.txt"
 for be in io_uring epoll poll select; do
   section "Deno tests, backend $be"
   ARIO_BACKEND=$be timeout 600 $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
-  rc=$?
-  line=$(sed 's/\x1b\[[0-9;]*m//g' "$log/deno-$be.txt" | grep -E '(ok|FAILED) \| [0-9]+ passed' | tail -1)
-  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-  p=${p:-0}; f=${f:-0}
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  [ "$f" -ne 0 ] && sed 's/\x1b\[[0-9;]*m//g' "$log/deno-$be.txt" | grep -E 'FAILED|error|Error' | head -40
-  echo "   $p passed, $f failed"
-  pass=$((pass + p)); fail=$((fail + f))
+  count_deno "$log/deno-$be.txt" $?
 done
 
 if [ -x tests/mcu/run.sh ]; then

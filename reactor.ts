@@ -99,7 +99,6 @@ export class Reactor {
   // staging: encoded entries not yet consumed by C
   readonly #sq: Uint8Array;
   readonly #sqU32: Uint32Array;
-  readonly #sqI32: Int32Array;
   #sqLen = 0;
   readonly #overflow: Uint32Array[] = [];
   readonly #cq: Uint8Array;
@@ -152,7 +151,6 @@ export class Reactor {
     this.#entries = entries;
     this.#sq = new Uint8Array(entries * SQE.size);
     this.#sqU32 = new Uint32Array(this.#sq.buffer);
-    this.#sqI32 = new Int32Array(this.#sq.buffer);
     this.#cq = new Uint8Array(Math.min(entries, 1024) * CQE.size);
     this.#cqU32 = new Uint32Array(this.#cq.buffer);
     this.#cqI32 = new Int32Array(this.#cq.buffer);

@@ -16,7 +16,7 @@ static uint32_t rnd(uint32_t n) {
 static unsigned char seen[MAXUD];
 
 int main(void) {
-  ario_loop *l = test_loop(64);
+  ario_loop *l = test_loop(256);
   int p[2], s[2];
   CHECK(pipe(p) == 0);
   CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
@@ -87,7 +87,12 @@ int main(void) {
       seen[c[i].user_data] = 1;
     }
     reaped += (uint64_t)r;
-    /* keep the pipes from filling or draining for good */
+    /* keep the pipes from filling or draining for good: feed the readers,
+     * now and then empty what the writers left */
+    if (rnd(2) == 0) {
+      ssize_t w = write(p[1], "data", 4) + write(s[0], "data", 4) + write(s[1], "data", 4);
+      (void)w;
+    }
     if (rnd(8) == 0) {
       char tmp[512];
       while (read(p[0], tmp, sizeof tmp) > 0) {
@@ -111,6 +116,7 @@ int main(void) {
   }
   CHECK_EQ(ario_inflight(l), 0);
   CHECK_EQ(reaped, consumed);
+  if (getenv("ARIO_TEST_VERBOSE")) fprintf(stderr, "consumed %llu\n", (unsigned long long)consumed);
   ario_deinit(l);
   return 0;
 }

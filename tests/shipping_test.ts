@@ -37,6 +37,7 @@ Deno.test("imported over HTTP, the package loads its embedded library from a cac
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
+        "--no-lock", // a user's project, not this checkout: leave its deno.json and lockfile alone
         `--allow-import=127.0.0.1:${server.addr.port}`,
         "--allow-ffi",
         "--allow-env",
@@ -44,6 +45,7 @@ Deno.test("imported over HTTP, the package loads its embedded library from a cac
         `--allow-write=${tmp}/cache`,
         "-",
       ],
+      cwd: tmp,
       clearEnv: true,
       env: {
         PATH: Deno.env.get("PATH") ?? "",

@@ -240,8 +240,10 @@ Deno.test("a closed reactor rejects new work and completes old work", async () =
   const [c, s] = await tcpPair();
   const p = single(op.recv(s, new Uint8Array(4)), { reactor: r });
   await single(op.nop(), { reactor: r });
+  // watch p before closing: it rejects during close(), which may wait a macrotask
+  const cancelled = assert.rejects(p, (e: Error & { code: string }) => e.code === "ECANCELED");
   await r.close();
-  await assert.rejects(p, (e: Error & { code: string }) => e.code === "ECANCELED");
+  await cancelled;
   await assert.rejects(single(op.nop(), { reactor: r }), /closed/);
   await r.close(); // twice is fine
   closeFd(c);

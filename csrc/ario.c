@@ -252,10 +252,7 @@ static uint32_t fd_insert(ario_loop *l, int32_t fd) {
   if (l->fd_used + 1 > l->fd_cap / 2 + l->fd_cap / 4) fd_evict_idle(l);
   l->fd_used++;
   s = fd_hash(l, fd);
-  while (l->fds[s].fd >= 0) {
-    if (l->fds[s].fd == fd) return s;
-    s = (s + 1) & (l->fd_cap - 1);
-  }
+  while (l->fds[s].fd >= 0) s = (s + 1) & (l->fd_cap - 1);
   l->fds[s].fd = fd;
   l->fds[s].head = l->fds[s].tail = ARIO_NIL;
   l->fds[s].want = l->fds[s].armed = l->fds[s].known = 0;

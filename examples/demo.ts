@@ -7,26 +7,15 @@
  *   deno task demo
  */
 import { load } from "../ffi/load.ts";
-import { constants, decodeAddr, encodeAddr, multi, op, reactor, single } from "../mod.ts";
+import { constants, multi, op, reactor, single, TcpListener } from "../mod.ts";
 
 const lib = load();
 const enc = new TextEncoder(), dec = new TextDecoder();
 const show = (r: unknown) =>
   r instanceof Error ? `${(r as Error & { code: string }).code}` : JSON.stringify(r);
 
-function listen(): { fd: number; port: number } {
-  const fd = lib.ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
-  const sa = encodeAddr({ hostname: "127.0.0.1", port: 0 });
-  if (lib.ario_bind(fd, sa, sa.length) < 0 || lib.ario_listen(fd, 16) < 0) {
-    throw new Error("cannot listen");
-  }
-  const out = new Uint8Array(128), len = new Uint32Array([128]);
-  lib.ario_getsockname(fd, out, len);
-  return { fd, port: (decodeAddr(out, len[0], "tcp") as Deno.NetAddr).port };
-}
-
-const server = listen();
-console.log(`backend: ${reactor().backend}; echo server on 127.0.0.1:${server.port}`);
+const server = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+console.log(`backend: ${reactor().backend}; echo server on 127.0.0.1:${server.localAddr.port}`);
 
 // The server: accept, then echo each connection until EOF.
 let serving = true;
@@ -67,15 +56,15 @@ async function client(name: string, message: string, port: number, deadlineMs: n
 }
 
 await Promise.all([
-  client("client 1", "hello, reactor", server.port, 1000),
-  client("client 2", "links and timeouts", server.port, 1000),
+  client("client 1", "hello, reactor", server.localAddr.port, 1000),
+  client("client 2", "links and timeouts", server.localAddr.port, 1000),
 ]);
 
 // A listener that never accepts nor answers: the linked timeout fires.
-const silent = listen();
-await client("client 3 (silent peer)", "anyone there?", silent.port, 50);
+const silent = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+await client("client 3 (silent peer)", "anyone there?", silent.localAddr.port, 50);
 
 serving = false;
-lib.ario_close(reactor().unsafeLoop, server.fd);
-lib.ario_close(reactor().unsafeLoop, silent.fd);
+server.close();
+silent.close();
 console.log("done");

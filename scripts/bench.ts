@@ -6,7 +6,7 @@
 import { OP } from "../ffi/layout.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
-import { constants, decodeAddr, encodeAddr, multi, op, Reactor, reactor } from "../mod.ts";
+import { constants, multi, op, Reactor, reactor, TcpListener } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
 const root = new URL("..", import.meta.url).pathname;
@@ -93,29 +93,19 @@ async function wakeNonblocking(n: number): Promise<number[]> {
 // ------------------------------------------------------------- echo workload
 const lib = () => load();
 
-function listen(): { fd: number; port: number } {
-  const fd = lib().ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
-  const sa = encodeAddr({ hostname: "127.0.0.1", port: 0 });
-  lib().ario_bind(fd, sa, sa.length);
-  lib().ario_listen(fd, 1024);
-  const out = new Uint8Array(128), len = new Uint32Array([128]);
-  lib().ario_getsockname(fd, out, len);
-  return { fd, port: (decodeAddr(out, len[0], "tcp") as Deno.NetAddr).port };
-}
-
 function nodelay(fd: number) {
   lib().ario_setsockopt(fd, constants.IPPROTO_TCP, constants.TCP_NODELAY, new Int32Array([1]), 4);
 }
 
 /** Ours: C connections, each N ping-pongs of S bytes (the anchors' workload). */
 async function echoOurs(r: Reactor, C: number, N: number, S: number): Promise<number> {
-  const l = listen();
+  const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 }, { backlog: 1024, reactor: r });
   const pairs: [number, number][] = [];
   for (let i = 0; i < C; i++) {
     const c = lib().ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
     const [s] = await multi([
       op.accept(l.fd),
-      op.connect(c, { hostname: "127.0.0.1", port: l.port }),
+      op.connect(c, l.localAddr),
     ], { reactor: r });
     nodelay(c);
     nodelay(s as number);
@@ -155,7 +145,7 @@ async function echoOurs(r: Reactor, C: number, N: number, S: number): Promise<nu
     lib().ario_close(r.unsafeLoop, s);
   }
   await Promise.all(servers);
-  lib().ario_close(r.unsafeLoop, l.fd);
+  l.close();
   return (C * N) / dt;
 }
 

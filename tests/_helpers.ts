@@ -9,6 +9,7 @@ import {
   op,
   reactor,
   single,
+  TcpListener,
 } from "../mod.ts";
 
 const lib = () => load();
@@ -19,31 +20,17 @@ export function check(rc: number, what: string): number {
   return rc;
 }
 
-/** A listening TCP socket on 127.0.0.1 (or ::1) with an ephemeral port. */
-export function listenTcp(hostname = "127.0.0.1"): { fd: number; port: number } {
-  const fam = hostname.includes(":") ? constants.AF_INET6 : constants.AF_INET;
-  const fd = check(lib().ario_socket(fam, constants.SOCK_STREAM, 0), "socket");
-  const sa = encodeAddr({ hostname, port: 0 });
-  check(lib().ario_bind(fd, sa, sa.length), "bind");
-  check(lib().ario_listen(fd, 128), "listen");
-  const out = new Uint8Array(128);
-  const len = new Uint32Array([128]);
-  check(lib().ario_getsockname(fd, out, len), "getsockname");
-  const addr = decodeAddr(out, len[0], "tcp") as Deno.NetAddr;
-  return { fd, port: addr.port };
-}
-
 /** A connected TCP pair [client, server] on loopback. */
 export async function tcpPair(): Promise<[number, number]> {
-  const l = listenTcp();
+  const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
   const c = tcpSocket();
   const [server, connected] = await multi([
     op.accept(l.fd),
-    op.connect(c, { hostname: "127.0.0.1", port: l.port }),
+    op.connect(c, l.localAddr),
   ]);
   if (server instanceof Error) throw server;
   if (connected instanceof Error) throw connected;
-  closeFd(l.fd);
+  l.close();
   return [c, server];
 }
 

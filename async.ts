@@ -1249,6 +1249,17 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
   }
 }
 
+/** A bound, listening stream socket's fd (closed again if listen fails). */
+function listening(addr: SockAddr, reuseAddrByDefault: boolean, options: ListenOptions): number {
+  const fd = boundSocket(addr, constants.SOCK_STREAM, options, reuseAddrByDefault, "listen on");
+  const rc = lib().ario_listen(fd, options.backlog ?? 511);
+  if (rc < 0) {
+    closeRaw(fd, options.reactor);
+    fail(rc, "listen", `Cannot listen on ${fmt(addr)}`);
+  }
+  return fd;
+}
+
 /**
  * A TCP listener: async-io's `Async<TcpListener>`, shaped like
  * `Deno.TcpListener` (`accept()`, `for await`, `addr`).
@@ -1285,14 +1296,7 @@ export class TcpListener extends Listener<TcpStream> {
    * ```
    */
   static override bind(addr: TcpAddr, options: ListenOptions = {}): TcpListener {
-    const ip = ipOf(addr);
-    const fd = boundSocket(ip, constants.SOCK_STREAM, options, true, "listen on");
-    const rc = lib().ario_listen(fd, options.backlog ?? 511);
-    if (rc < 0) {
-      closeRaw(fd, options.reactor);
-      fail(rc, "listen", `Cannot listen on ${fmt(ip)}`);
-    }
-    return new TcpListener(fd, options.reactor);
+    return new TcpListener(listening(ipOf(addr), true, options), options.reactor);
   }
 
   /** Wraps an accepted fd. */
@@ -1800,14 +1804,7 @@ export class UnixListener extends Listener<UnixStream> {
    * ```
    */
   static override bind(path: UnixPath, options: ListenOptions = {}): UnixListener {
-    const addr = unixOf(path);
-    const fd = boundSocket(addr, constants.SOCK_STREAM, options, false, "listen on");
-    const rc = lib().ario_listen(fd, options.backlog ?? 511);
-    if (rc < 0) {
-      closeRaw(fd, options.reactor);
-      fail(rc, "listen", `Cannot listen on ${fmt(addr)}`);
-    }
-    return new UnixListener(fd, options.reactor);
+    return new UnixListener(listening(unixOf(path), false, options), options.reactor);
   }
 
   /** Wraps an accepted fd. */

@@ -35,6 +35,10 @@ export const symbols = {
   ario_bell_stop: { parameters: ["pointer"], result: "i32" },
   // int ario_bell_exiting(int status)
   ario_bell_exiting: { parameters: ["i32"], result: "i32" },
+  // void *ario_mem_alloc(size_t size)
+  ario_mem_alloc: { parameters: ["usize"], result: "pointer" },
+  // void ario_mem_free(void *mem)
+  ario_mem_free: { parameters: ["pointer"], result: "void" },
   // int ario_socket(int domain, int type, int protocol)
   ario_socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   // int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])

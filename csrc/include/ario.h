@@ -259,6 +259,15 @@ ARIO_API int ario_bell_stop(ario_loop *loop);
  * threads are inside bell() now. */
 ARIO_API int ario_bell_exiting(int status);
 
+/* ------------------------------------------------------ host memory -- */
+/* Memory a binding hands to C that its own runtime can never free, move or
+ * shrink (a garbage-collected runtime may do all three to its buffers, and
+ * a terminated Worker frees them while the kernel may still write). Hosts
+ * only; the core itself never allocates. ario_mem_alloc returns `size`
+ * zeroed bytes aligned to 64, or NULL; ario_mem_free(NULL) does nothing. */
+ARIO_API void *ario_mem_alloc(size_t size);
+ARIO_API void ario_mem_free(void *mem);
+
 /* ------------------------------------------------------- plain calls -- */
 /* Thin wrappers over the platform's sockets API so a binding needs no libc
  * of its own. Each returns the result or -errno. */

@@ -361,7 +361,7 @@ static void unwait(ario_loop *l, ario__idx i) {
   f->want = (uint8_t)want;
   /* Interest is dropped lazily: an idle registration costs nothing until
    * the fd reports, and the next op on it usually comes right away. */
-  if (!f->head && !f->known) fd_erase(l, s);
+  if (f->head == ARIO_NIL && !f->known) fd_erase(l, s);
 }
 
 /* Stops an op that has not completed (WAITING or TIMER). */
@@ -630,7 +630,7 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
   }
   /* Interest nobody wants any more is dropped when it reports. */
   if (f->armed & ~f->want) {
-    if (!f->head) fd_erase(l, s);
+    if (f->head == ARIO_NIL) fd_erase(l, s);
     else set_interest(l, s, f->want);
   }
 }

@@ -375,12 +375,33 @@ static void detach(ario_loop *l, ario__idx i) {
   }
 }
 
+/* Queues op i's completion. The tail is published with release order: a
+ * thread in ario_wait() reads it (ario__has_cqe). */
+static void push_ring(ario_loop *l, ario__idx i) {
+  uint32_t t = l->ring_tail;
+  l->ring[t & (l->ring_cap - 1)] = i;
+  ARIO_STORE(&l->ring_tail, t + 1, __ATOMIC_RELEASE);
+}
+
+/* After the owner queued completions outside ario_reap() (inside
+ * ario_submit(), ario_close()): a thread already asleep in ario_wait()
+ * (the doorbell) must return, or the owner never hears of them. Dekker
+ * with ario_wait(): it stores `waiting`, fences, loads the ring tail; we
+ * stored the tail, fence, load `waiting`. */
+static void notify_waiter(ario_loop *l, uint32_t tail_before) {
+  if (l->ring_tail == tail_before) return;
+#if defined(ARIO_HOST)
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+  if (ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST)) l->be->wake(l);
+}
+
 void ario__post(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
   op->res = res;
   op->state = ARIO__DONE;
   op->link = ARIO_NIL;
-  l->ring[l->ring_tail++ & (l->ring_cap - 1)] = i;
+  push_ring(l, i);
 }
 
 /* The single place where an op completes. */
@@ -388,7 +409,7 @@ static void complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
   op->res = res;
   op->state = ARIO__DONE;
-  l->ring[l->ring_tail++ & (l->ring_cap - 1)] = i;
+  push_ring(l, i);
   /* Expired timeouts do not count towards counted timeouts (io_uring). */
   if (!(op->op == ARIO_OP_TIMEOUT && res == -ETIME)) l->cq_seq++;
 
@@ -529,17 +550,17 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
     l->be->cancel_fd(l, fd);
     return;
   }
+  uint32_t tail0 = l->ring_tail;
   uint32_t s = fd_find(l, fd);
-  if (s == ARIO_NIL) return;
-  while (l->fds[s].head != ARIO_NIL) {
+  while (s != ARIO_NIL && l->fds[s].head != ARIO_NIL) {
     ario__idx k = l->fds[s].head;
     int32_t r = cancelled_res(&l->ops[k]);
     unwait(l, k);
     complete(l, k, r);
     s = fd_find(l, fd);
-    if (s == ARIO_NIL) return;
   }
-  fd_erase(l, s);
+  if (s != ARIO_NIL) fd_erase(l, s);
+  notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
 
 /* Begins an op whose turn has come (head of a chain, or standalone). */
@@ -731,6 +752,7 @@ static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
 ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
   uint32_t k = 0;
   if (!l || (!sqes && n)) return -EINVAL;
+  uint32_t tail0 = l->ring_tail;
   while (k < n) {
     /* The chain starting at k: entries up to the first without a link flag. */
     uint32_t end = k;
@@ -781,6 +803,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
     k = end + 1;
   }
   if (l->be->flush) l->be->flush(l);
+  notify_waiter(l, tail0);
   return (int)k;
 }
 
@@ -801,7 +824,9 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
 
   uint32_t n = 0;
   while (n < max && ario__has_cqe(l)) {
-    ario__idx i = l->ring[l->ring_head++ & (l->ring_cap - 1)];
+    uint32_t h = l->ring_head;
+    ario__idx i = l->ring[h & (l->ring_cap - 1)];
+    ARIO_STORE(&l->ring_head, h + 1, __ATOMIC_RELAXED); /* read by waiters */
     ario__op *op = &l->ops[i];
     out[n].user_data = op->user_data;
     out[n].res = op->res;
@@ -818,6 +843,9 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
 ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
   int rc = 1;
   ARIO_STORE(&l->waiting, 1, __ATOMIC_SEQ_CST);
+#if defined(ARIO_HOST)
+  __atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with notify_waiter() */
+#endif
   int64_t d = ARIO_LOAD(&l->deadline, __ATOMIC_SEQ_CST);
   if (!ario__has_cqe(l)) {
     int64_t until = d == INT64_MAX ? -1 : d - ario_now();

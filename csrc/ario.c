@@ -41,11 +41,14 @@ static const ario__backend *backend_by_id(uint32_t id) {
 #if defined(ARIO_HAVE_SELECT) || defined(ARIO_BARE)
   case ARIO_BACKEND_SELECT: return &ario__backend_select;
 #endif
+#if defined(ARIO_HAVE_SIM)
+  case ARIO_BACKEND_SIM: return &ario__backend_sim;
+#endif
   default: return 0;
   }
 }
 
-/* ARIO_BACKEND=io_uring|epoll|poll|select|kqueue|windows in the
+/* ARIO_BACKEND=io_uring|epoll|poll|select|kqueue|windows|sim in the
  * environment overrides the default (and, like a named backend in
  * ario_params, disables the silent fallback). */
 static uint32_t backend_from_env(void) {
@@ -58,6 +61,7 @@ static uint32_t backend_from_env(void) {
   if (!strcmp(s, "select")) return ARIO_BACKEND_SELECT;
   if (!strcmp(s, "kqueue")) return ARIO_BACKEND_KQUEUE;
   if (!strcmp(s, "windows")) return ARIO_BACKEND_WINDOWS;
+  if (!strcmp(s, "sim")) return ARIO_BACKEND_SIM;
 #endif
   return ARIO_BACKEND_DEFAULT;
 }
@@ -107,7 +111,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   int rc, named;
   if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
   be = backend_by_id(resolve_backend(p, &named));
-  if (!be) return p && p->backend > ARIO_BACKEND_WINDOWS ? -EINVAL : -ENOSYS;
+  if (!be) return p && p->backend > ARIO_BACKEND_SIM ? -EINVAL : -ENOSYS;
   if ((rc = plan(p, be, &o))) return rc;
   if (mem_len < o.total) return -ENOMEM;
   memset(mem, 0, o.total);
@@ -627,6 +631,9 @@ static void start_one(ario_loop *l, ario__idx i) {
 }
 
 void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
+#if defined(ARIO_HAVE_SIM)
+  if (ARIO__IS_SIM(l) && ario__sim_collect(l, s, revents)) return; /* it dispatches later */
+#endif
   ario__fd *f = &l->fds[s];
   if (f->fd < 0) return;
   int32_t fd = f->fd;
@@ -634,8 +641,8 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
   while (i != ARIO_NIL) {
     ario__op *op = &l->ops[i];
     ario__idx next = op->next;
-    if (revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP)) {
-      int32_t res = ario__try_io(l, op, revents);
+    if (revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP | ARIO__POLL_NVAL)) {
+      int32_t res = revents & ARIO__POLL_NVAL ? -EBADF : ario__try_io(l, op, revents);
       if (res != -EAGAIN) {
         unwait(l, i);
         complete(l, i, res);
@@ -692,20 +699,76 @@ static int needs_buffer(uint8_t op) {
          op == ARIO_OP_SEND || op == ARIO_OP_RECVFROM || op == ARIO_OP_SENDTO;
 }
 
+/* Fields an op reads beyond op, flags, fd and user_data (ario.h's table);
+ * every other field must be 0, or the entry fails with -EINVAL (as the
+ * kernel's io_uring does for most ops), so a mistake is never silently
+ * ignored. The fd of an op that takes none is ignored (-1 by convention). */
+#define U_ADDR 0x01u
+#define U_ADDR2 0x02u
+#define U_LEN 0x04u
+#define U_OFF 0x08u
+#define U_OPF 0x10u
+static const uint8_t op_uses[ARIO_OP_COUNT_] = {
+    [ARIO_OP_NOP] = 0,
+    [ARIO_OP_READ] = U_ADDR | U_LEN | U_OFF,
+    [ARIO_OP_WRITE] = U_ADDR | U_LEN | U_OFF,
+    [ARIO_OP_RECV] = U_ADDR | U_LEN | U_OPF,
+    [ARIO_OP_SEND] = U_ADDR | U_LEN | U_OPF,
+    [ARIO_OP_RECVFROM] = U_ADDR | U_LEN | U_ADDR2 | U_OFF | U_OPF,
+    [ARIO_OP_SENDTO] = U_ADDR | U_LEN | U_ADDR2 | U_OFF | U_OPF,
+    [ARIO_OP_ACCEPT] = U_ADDR | U_ADDR2,
+    [ARIO_OP_CONNECT] = U_ADDR | U_LEN,
+    [ARIO_OP_CLOSE] = 0,
+    [ARIO_OP_SHUTDOWN] = U_LEN,
+    [ARIO_OP_POLL] = U_OPF,
+    [ARIO_OP_TIMEOUT] = U_OFF | U_LEN | U_OPF,
+    [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
+    [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
+};
+
+#define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
+
 /* Validates one entry: 0 or the -errno it completes with. */
 static int32_t validate(const ario_sqe *e, int after_link) {
   if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
+  unsigned uses = op_uses[e->op];
+  if (e->op == ARIO_OP_CANCEL && (e->op_flags & (ARIO_CANCEL_FD | ARIO_CANCEL_ANY)))
+    uses &= ~U_ADDR; /* by fd or any: no key */
+  if ((e->addr && !(uses & U_ADDR)) || (e->addr2 && !(uses & U_ADDR2)) ||
+      (e->len && !(uses & U_LEN)) || (e->off && !(uses & U_OFF)) ||
+      (e->op_flags && !(uses & U_OPF)))
+    return -EINVAL;
   if (needs_fd(e->op) && e->fd < 0) return -EBADF;
 #if defined(ARIO_FD_MAX)
   if (needs_fd(e->op) && e->fd > ARIO_FD_MAX) return -EBADF;
 #endif
-  if (needs_buffer(e->op) && e->len && !e->addr) return -EFAULT;
-  if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32)) return -EFAULT;
+  if (needs_buffer(e->op)) {
+    if (e->len > (uint32_t)INT32_MAX) return -EINVAL; /* res could not say it */
+    if (e->len && !e->addr) return -EFAULT;
+  }
+  if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32 ||
+                                (e->op == ARIO_OP_RECVFROM && e->off >> 32)))
+    return -EFAULT; /* addresses beyond a 32-bit target's reach */
   switch (e->op) {
-  case ARIO_OP_CONNECT: if (!e->addr) return -EFAULT; break;
-  case ARIO_OP_SENDTO: if (!e->addr2) return -EFAULT; break;
+  case ARIO_OP_READ:
+  case ARIO_OP_WRITE:
+    /* a file offset, or the file position; nothing the kernel would see
+     * as a negative offset */
+    if (e->off > (uint64_t)INT64_MAX && e->off != ARIO_OFF_CURRENT) return -EINVAL;
+    break;
+  case ARIO_OP_SENDTO:
+    if (!e->addr2) return -EFAULT;
+    if (e->off > SOCKADDR_MAX) return -EINVAL;
+    break;
+  case ARIO_OP_ACCEPT:
+    if (e->addr && !e->addr2) return -EFAULT; /* the peer would be lost */
+    break;
+  case ARIO_OP_CONNECT:
+    if (!e->addr) return -EFAULT;
+    if (e->len > SOCKADDR_MAX) return -EINVAL;
+    break;
   case ARIO_OP_SHUTDOWN: if (e->len > 2) return -EINVAL; break;
   case ARIO_OP_POLL:
     if (e->op_flags & ~(uint32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
@@ -716,11 +779,15 @@ static int32_t validate(const ario_sqe *e, int after_link) {
   case ARIO_OP_LINK_TIMEOUT:
     if (e->op_flags & ~ARIO_TIMEOUT_ABS) return -EINVAL;
     if (e->op == ARIO_OP_LINK_TIMEOUT && !after_link) return -EINVAL;
+    /* above INT64_MAX ns: -EINVAL; a relative time that passes INT64_MAX
+     * when added to now saturates (a deadline never reached) */
     if (e->off > (uint64_t)INT64_MAX) return -EINVAL;
     break;
   case ARIO_OP_CANCEL:
     if (e->op_flags & ~(uint32_t)(ARIO_CANCEL_ALL | ARIO_CANCEL_FD | ARIO_CANCEL_ANY))
       return -EINVAL;
+    if ((e->op_flags & ARIO_CANCEL_FD) && (e->op_flags & ARIO_CANCEL_ANY))
+      return -EINVAL; /* as the kernel: one key */
     if ((e->op_flags & ARIO_CANCEL_FD) && e->fd < 0) return -EBADF;
     break;
   default: break;
@@ -761,7 +828,11 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
     int open_ended = end == n; /* the batch ended inside a chain */
     if (open_ended) end = n - 1;
     uint32_t len = end - k + 1;
-    if (len > l->entries - l->inflight) break;
+    uint32_t room = l->entries - l->inflight;
+#if defined(ARIO_HAVE_SIM)
+    if (ARIO__IS_SIM(l)) room = ario__sim_room(l, room); /* a seeded full table */
+#endif
+    if (len > room) break;
 
     /* Validate the whole chain; an invalid member fails it all, as io_uring
      * fails a link whose member cannot be prepared. */

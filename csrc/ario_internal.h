@@ -129,7 +129,11 @@ _Static_assert(sizeof(ario__fd) <= ARIO_MEM_FD_BYTES, "raise ARIO_MEM_FD_BYTES")
 _Static_assert(sizeof(ario__idx) == 1, "ARIO_MEM_SIZE counts 1-byte indexes");
 #endif
 
-/* Core entry points for the backends. */
+/* Core entry points for the backends. revents are ARIO_POLL_* bits, or
+ * ARIO__POLL_NVAL alone: the descriptor is not open (poll's POLLNVAL,
+ * select's EBADF), and every op waiting on it completes with -EBADF, as
+ * io_uring and epoll report it. */
+#define ARIO__POLL_NVAL 0x20u
 void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);
 /* Whether the owner's poll may consume a wake-up. Not while a thread
  * sleeps in ario_wait(): the wake may be the one telling it of an earlier
@@ -163,5 +167,23 @@ extern const ario__backend ario__backend_poll;
 extern const ario__backend ario__backend_select;
 extern const ario__backend ario__backend_kqueue;
 extern const ario__backend ario__backend_windows;
+
+/* The simulation backend (backend/sim.c): the poll backend under a seeded
+ * PRNG, host builds only. Its hooks: ario__fd_ready() hands it readiness
+ * first (it reorders, delays, adds); ops.c lets it shape each attempt
+ * (`attempt` is the real one) and asks it whether a syscall is
+ * interrupted; ario_submit() asks it how much room the table offers. */
+#if defined(ARIO_HOST) && defined(ARIO_HAVE_POLL) && !defined(_WIN32)
+#define ARIO_HAVE_SIM 1
+extern const ario__backend ario__backend_sim;
+int ario__sim_collect(ario_loop *l, uint32_t slot, unsigned revents);
+int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
+                         int32_t (*attempt)(ario_loop *, ario__op *, unsigned));
+int ario__sim_eintr(ario_loop *l);
+uint32_t ario__sim_room(ario_loop *l, uint32_t room);
+#define ARIO__IS_SIM(l) ((l)->be->id == ARIO_BACKEND_SIM)
+#else
+#define ARIO__IS_SIM(l) 0
+#endif
 
 #endif

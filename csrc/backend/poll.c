@@ -115,10 +115,10 @@ static int poll_poll(ario_loop *l, int64_t timeout_ns) {
     unsigned r = (unsigned)p[d].revents;
     if (!r) continue;
     p[d].revents = 0;
-    if (r & POLLNVAL) r = ARIO_POLL_ERR;
     ready[k].slot = dense_slot(l)[d];
-    ready[k++].revents = r & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR |
-                              ARIO_POLL_HUP);
+    ready[k++].revents = r & POLLNVAL ? ARIO__POLL_NVAL /* not open: -EBADF */
+                                      : r & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
+                                             ARIO_POLL_ERR | ARIO_POLL_HUP);
   }
   for (uint32_t j = 0; j < k; j++) ario__fd_ready(l, ready[j].slot, ready[j].revents);
   return n;

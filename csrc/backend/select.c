@@ -126,10 +126,18 @@ static void drain(ario_loop *l) {
 #endif
 }
 
+static int fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
+
 static int select_watch(ario_loop *l, uint32_t slot, unsigned want) {
   sel *t = S(l);
   int fd = l->fds[slot].fd;
-  if (fd < 0 || fd >= MAX_FD) return -EINVAL; /* beyond the fixed capacity */
+  /* beyond the fixed capacity of the sets: -EBADF if not open at all (as
+   * elsewhere), else -EMFILE (this backend cannot watch that number) */
+  if (fd < 0 || fd >= MAX_FD) return fd >= 0 && fd_open(fd) ? -EMFILE : -EBADF;
+  /* Linux's select() ignores bits beyond the process's descriptor table
+   * (256 slots at first) instead of failing with EBADF: a closed number
+   * there would never report. Check when interest is added. */
+  if (want && !fd_open(fd)) return -EBADF;
   LOCK(l);
   if (want & ARIO_POLL_IN) FD_SET(fd, &t->rd); else FD_CLR(fd, &t->rd);
   if (want & ARIO_POLL_OUT) FD_SET(fd, &t->wr); else FD_CLR(fd, &t->wr);
@@ -183,17 +191,18 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
   if (n < 0) {
     if (errno == EINTR) return 0;
     if (errno != EBADF) return -errno;
-    /* a watched descriptor was closed behind our back: report it as an
-     * error on each one that fails on its own (as poll's POLLNVAL) */
-    FD_ZERO(&t->ord);
-    FD_ZERO(&t->owr);
-    FD_ZERO(&t->oex);
-    for (uint32_t s = 0; s < l->fd_cap; s++) {
+    /* a watched descriptor is not open (closed before or behind our back):
+     * its waiters fail with -EBADF, as on every other backend (poll's
+     * POLLNVAL). Completing may move a later slot into this one. */
+    for (uint32_t s = 0; s < l->fd_cap;) {
       int fd = l->fds[s].fd;
-      if (fd >= 0 && fd < MAX_FD && l->fds[s].armed && fcntl(fd, F_GETFD) < 0)
-        FD_SET(fd, &t->oex);
+      if (fd >= 0 && fd < MAX_FD && l->fds[s].armed && !fd_open(fd)) {
+        ario__fd_ready(l, s, ARIO__POLL_NVAL);
+        if (l->fds[s].fd != fd) continue; /* look at what moved here */
+      }
+      s++;
     }
-    n = 1;
+    return 0;
   }
   if (FD_ISSET(l->bs.wake_rd, &t->ord) && ario__owner_may_drain(l)) drain(l);
   for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {

@@ -15,17 +15,28 @@
 
 static int32_t neg_errno(void) { return errno ? -errno : -EINVAL; }
 
+/* The sim backend may interrupt a syscall (EINTR), as a signal would: the
+ * loops below must retry. Compiled out where there is no sim. */
+#if defined(ARIO_HAVE_SIM)
+#define SIM_EINTR(l) (ARIO__IS_SIM(l) && ario__sim_eintr(l))
+#else
+#define SIM_EINTR(l) ((void)(l), 0)
+#endif
+
 /* One non-blocking transfer of a RECV/SEND family op. With MSG_WAITALL it
  * keeps going (progress in op->res) until the whole length moved, as
  * io_uring does for stream sockets. */
-static int32_t transfer(ario__op *op) {
+static int32_t transfer(ario_loop *l, ario__op *op) {
   uint32_t done = (uint32_t)op->res;
   char *buf = (char *)op->addr + done;
   size_t want = op->len - done;
   int flags = (int)(op->op_flags & ~(uint32_t)MSG_WAITALL) | MSG_DONTWAIT;
   ssize_t n;
   for (;;) {
-    switch (op->op) {
+    if (SIM_EINTR(l)) {
+      errno = EINTR;
+      n = -1;
+    } else switch (op->op) {
     case ARIO_OP_RECV: n = recv(op->fd, buf, want, flags); break;
     case ARIO_OP_SEND: n = send(op->fd, buf, want, flags | MSG_NOSIGNAL); break;
     case ARIO_OP_RECVFROM: {
@@ -56,10 +67,11 @@ static int32_t transfer(ario__op *op) {
   return (int32_t)done;
 }
 
-static int32_t rw(ario__op *op) {
+static int32_t rw(ario_loop *l, ario__op *op) {
   ssize_t n;
 #if defined(_WIN32)
   /* Windows: descriptors are sockets; READ/WRITE are recv/send */
+  (void)l;
   n = op->op == ARIO_OP_READ ? recv((SOCKET)op->fd, (char *)op->addr, (int)op->len, 0)
                              : send((SOCKET)op->fd, (const char *)op->addr, (int)op->len, 0);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : neg_errno();
@@ -67,7 +79,10 @@ static int32_t rw(ario__op *op) {
 #else
   do {
     void *buf = (void *)op->addr;
-    if (op->off == ARIO_OFF_CURRENT)
+    if (SIM_EINTR(l)) {
+      errno = EINTR;
+      n = -1;
+    } else if (op->off == ARIO_OFF_CURRENT)
       n = op->op == ARIO_OP_READ ? read(op->fd, buf, op->len)
                                  : write(op->fd, buf, op->len);
     else
@@ -79,12 +94,17 @@ static int32_t rw(ario__op *op) {
 #endif
 }
 
-static int32_t do_accept(ario__op *op) {
+static int32_t do_accept(ario_loop *l, ario__op *op) {
   uint32_t *lenp = (uint32_t *)op->addr2;
   socklen_t sl = lenp ? (socklen_t)*lenp : 0;
   struct sockaddr *sa = (struct sockaddr *)op->addr;
   int fd;
   do {
+    if (SIM_EINTR(l)) {
+      errno = EINTR;
+      fd = -1;
+      continue;
+    }
 #if defined(__linux__)
     fd = accept4(op->fd, sa, sa ? &sl : 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
@@ -102,10 +122,11 @@ static int32_t do_accept(ario__op *op) {
   return fd;
 }
 
-static int32_t do_connect(ario__op *op, unsigned revents) {
+static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
   if (!revents) {
+    /* interrupted after it began, connect(2) goes on in the background */
     if (connect(op->fd, (const struct sockaddr *)op->addr, (socklen_t)op->len) == 0)
-      return 0;
+      return SIM_EINTR(l) ? -EAGAIN : 0;
     if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR) return -EAGAIN;
     return neg_errno();
   }
@@ -115,21 +136,27 @@ static int32_t do_connect(ario__op *op, unsigned revents) {
   return err ? -err : 0;
 }
 
-int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents) {
-  (void)l;
+static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   switch (op->op) {
   case ARIO_OP_READ:
-  case ARIO_OP_WRITE: return rw(op);
+  case ARIO_OP_WRITE: return rw(l, op);
   case ARIO_OP_RECV:
   case ARIO_OP_SEND:
   case ARIO_OP_RECVFROM:
-  case ARIO_OP_SENDTO: return transfer(op);
-  case ARIO_OP_ACCEPT: return do_accept(op);
-  case ARIO_OP_CONNECT: return do_connect(op, revents);
+  case ARIO_OP_SENDTO: return transfer(l, op);
+  case ARIO_OP_ACCEPT: return do_accept(l, op);
+  case ARIO_OP_CONNECT: return do_connect(l, op, revents);
   case ARIO_OP_CLOSE: return close(op->fd) == 0 ? 0 : neg_errno();
   case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();
   case ARIO_OP_POLL:
     return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
   default: return -EINVAL;
   }
+}
+
+int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents) {
+#if defined(ARIO_HAVE_SIM)
+  if (ARIO__IS_SIM(l)) return ario__sim_try_io(l, op, revents, attempt);
+#endif
+  return attempt(l, op, revents);
 }

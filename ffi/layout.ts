@@ -83,6 +83,8 @@ export const BACKEND = {
   select: 4,
   kqueue: 5,
   windows: 6,
+  /** Deterministic simulation over poll, driven by `ARIO_SIM_SEED` / `ARIO_SIM_FAULTS` (hosts). */
+  sim: 7,
 } as const;
 
 /** Name of a backend. */

@@ -137,7 +137,8 @@ enum ario_backend_id {
   ARIO_BACKEND_POLL = 3,
   ARIO_BACKEND_SELECT = 4,
   ARIO_BACKEND_KQUEUE = 5,
-  ARIO_BACKEND_WINDOWS = 6
+  ARIO_BACKEND_WINDOWS = 6,
+  ARIO_BACKEND_SIM = 7 /* deterministic simulation over poll (host builds; backend/sim.c) */
 };
 
 /* Loop parameters: 16 bytes. */

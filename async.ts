@@ -37,14 +37,20 @@ import {
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, OP, POLL } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
-import {
-  addressOf,
-  type Bytes,
-  type RawOp,
-  type Reactor,
-  reactor as sharedReactor,
-} from "./reactor.ts";
+import { type Bytes, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
 import { multi, op, type Received } from "./submit.ts";
+import {
+  type BufferLostError,
+  getU32,
+  inPlace,
+  ioAcquire,
+  ioCopyIn,
+  ioCopyOut,
+  type IoRegion,
+  ioRelease,
+  isDetached,
+  setU32,
+} from "./iomem.ts";
 
 /** Options of every wait: an `AbortSignal` that cancels it. */
 export interface SignalOptions {
@@ -109,6 +115,8 @@ export interface FromOptions {
 }
 
 const MAX_CHUNK = 64 * 1024;
+/** C-owned memory one stream read or write takes at most (it returns less). */
+const IO_CHUNK = 256 * 1024;
 const lib = () => load();
 const noop = () => {};
 
@@ -135,6 +143,13 @@ function fmt(a: SockAddr | Addr): string {
   }
   const ip = a as IpAddr;
   return ip.hostname.includes(":") ? `[${ip.hostname}]:${ip.port}` : `${ip.hostname}:${ip.port}`;
+}
+
+/** A TypeError for a buffer C cannot use, or undefined. */
+function badBuffer(buf: Uint8Array, what: string): TypeError | undefined {
+  if (!(buf instanceof Uint8Array)) return new TypeError(`Cannot ${what}: expected a Uint8Array`);
+  if (isDetached(buf)) return new TypeError(`Cannot ${what}: the buffer is detached`);
+  return undefined;
 }
 
 function fail(rc: number, op: string, context: string): never {
@@ -340,6 +355,8 @@ export class Async implements AsyncDisposable, Disposable {
   #writable?: WritableStream<Uint8Array>;
   #readDone = false;
   #writeDone = false;
+  // bytes a read received while its buffer was detached or shrunk: the next reads get them
+  readonly #stash: { bytes: Uint8Array; addr?: Addr }[] = [];
 
   /**
    * Wraps `fd` (taking ownership) without checking that it can be polled;
@@ -352,8 +369,8 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   constructor(fd: number, transport?: Transport, reactor?: Reactor) {
-    if (!Number.isInteger(fd) || fd < 0) {
-      throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    if (!Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1) {
+      throw new TypeError(`Cannot wrap fd ${fd}: fd must be an integer in 0..2^31-1`);
     }
     this.#fd = fd;
     this.#rop.fd = fd;
@@ -378,8 +395,8 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   static async from(fd: number, options: FromOptions = {}): Promise<Async> {
-    if (!Number.isInteger(fd) || fd < 0) {
-      throw new TypeError(`Cannot wrap fd ${fd}: expected an integer >= 0`);
+    if (!Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1) {
+      throw new TypeError(`Cannot wrap fd ${fd}: fd must be an integer in 0..2^31-1`);
     }
     const where = `Cannot wrap fd ${fd}`;
     const rc = lib().ario_set_nonblocking(fd, 1);
@@ -470,9 +487,15 @@ export class Async implements AsyncDisposable, Disposable {
     signal: AbortSignal | undefined,
     addr2: Bytes | number = 0,
     eofNull = false,
+    region?: IoRegion,
+    into?: Uint8Array,
   ): Promise<number> {
-    if (this.#closed) return Promise.reject(closedError(what, name, false));
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    // `region`: C-owned memory `addr` points into, released once C is done with
+    // it; a read's bytes are copied from it into `into` when the op completes
+    if (this.#closed || signal?.aborted) {
+      if (region) ioRelease(region);
+      return Promise.reject(this.#closed ? closedError(what, name, false) : signal!.reason);
+    }
     const o = this.#rop;
     o.op = code;
     o.addr = addr;
@@ -486,6 +509,16 @@ export class Async implements AsyncDisposable, Disposable {
       const done = (res: number) => {
         this.#inflight--;
         if (onAbort) signal!.removeEventListener("abort", onAbort);
+        if (region) {
+          const lost = into && res > 0
+            ? ioCopyOut(region, res, into, what, this.#lostTail(opFlags))
+            : undefined;
+          ioRelease(region);
+          if (lost) {
+            if (!(opFlags & constants.MSG_PEEK)) this.#stash.push({ bytes: lost.received });
+            return reject(lost);
+          }
+        }
         // reads resolve null at end of stream (typed number here; read() says so)
         if (res >= 0) return resolve(res === 0 && eofNull ? null as unknown as number : res);
         if (res === -constants.ECANCELED) {
@@ -498,6 +531,7 @@ export class Async implements AsyncDisposable, Disposable {
       try {
         id = this.#r.rawCallback(o, done, keep);
       } catch (e) {
+        if (region) ioRelease(region);
         return reject(e);
       }
       this.#inflight++;
@@ -643,6 +677,13 @@ export class Async implements AsyncDisposable, Disposable {
    * stream (as `Deno.Conn.read`). Sockets use recv (with `flags`), other
    * fds read.
    *
+   * C receives into memory of its own and the bytes are copied into `buf`
+   * when they arrive, so nothing JS does to `buf` meanwhile can misdirect
+   * them. If `buf` was detached, or shrank below what arrived, the read
+   * rejects with a TypeError (a `BufferLostError`, `received` holds the
+   * bytes) and the next read returns those bytes. A stream read returns at
+   * most 256 KiB; a buffer on a `SharedArrayBuffer` is read into in place.
+   *
    * @example
    * ```ts ignore
    * const buf = new Uint8Array(4096);
@@ -651,40 +692,105 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
+    const bad = badBuffer(buf, "read");
+    if (bad) return Promise.reject(bad);
     if (buf.length === 0) return Promise.resolve(0);
+    const flags = this.#sock ? options?.flags ?? 0 : 0;
+    if (this.#stash.length) return this.#readStash(buf, flags, options);
     // straight to the reactor: one promise per call, null at end of stream
-    return this.#sock
-      ? this.#io(
-        OP.RECV,
+    const code = this.#sock ? OP.RECV : OP.READ;
+    const name = this.#sock ? "recv" : "read";
+    const off = this.#sock ? 0 : OFF_CURRENT;
+    if (inPlace(buf)) {
+      return this.#io(
+        code,
         buf,
         buf.length,
-        options?.flags ?? 0,
-        0,
+        flags,
+        off,
         buf,
-        "recv",
-        "read",
-        options?.signal,
-        0,
-        true,
-      )
-      : this.#io(
-        OP.READ,
-        buf,
-        buf.length,
-        0,
-        OFF_CURRENT,
-        buf,
-        "read",
+        name,
         "read",
         options?.signal,
         0,
         true,
       );
+    }
+    // a stream may return less than asked: one op never holds more than IO_CHUNK of C memory
+    const n = this.#message() ? buf.length : Math.min(buf.length, IO_CHUNK);
+    const region = ioAcquire(n);
+    return this.#io(
+      code,
+      region.addr,
+      n,
+      flags,
+      off,
+      undefined,
+      name,
+      "read",
+      options?.signal,
+      0,
+      true,
+      region,
+      buf,
+    );
+  }
+
+  /** Whether reads and writes keep message boundaries (datagram sockets). */
+  #message(): boolean {
+    return this.transport === "udp" || this.transport === "unixpacket";
+  }
+
+  #lostTail(opFlags: number): string {
+    return opFlags & constants.MSG_PEEK
+      ? "are still queued on the socket"
+      : "are kept: the next read returns them";
+  }
+
+  /** A read served from the stash, copied when it settles as a read from C would be. */
+  async #readStash(buf: Uint8Array, flags: number, options?: IoOptions): Promise<number | null> {
+    await undefined;
+    if (this.#stash.length === 0) return this.read(buf, options); // another read took them
+    const bad = badBuffer(buf, "read");
+    if (bad) throw bad;
+    return this.#fromStash(buf, flags);
+  }
+
+  /** Serves a read from the stash (a peek leaves it there); a datagram is cut to `buf`. */
+  #fromStash(buf: Uint8Array, flags: number): number {
+    const head = this.#stash[0];
+    const n = Math.min(buf.length, head.bytes.length);
+    buf.set(n === head.bytes.length ? head.bytes : head.bytes.subarray(0, n));
+    if (!(flags & constants.MSG_PEEK)) {
+      if (n < head.bytes.length && !this.#message()) head.bytes = head.bytes.subarray(n);
+      else this.#stash.shift();
+    }
+    return n;
+  }
+
+  /** @internal Whether bytes of a read whose buffer went away wait here. */
+  protected hasStash(): boolean {
+    return this.#stash.length > 0;
+  }
+
+  /** @internal The next stashed datagram and its sender (see recvFrom). */
+  protected takeStash(buf: Uint8Array, flags: number): { n: number; addr?: Addr } | undefined {
+    if (this.#stash.length === 0) return undefined;
+    const addr = this.#stash[0].addr;
+    return { n: this.#fromStash(buf, flags), addr };
+  }
+
+  /** @internal Records the sender of a stashed datagram. */
+  protected stashSender(received: Uint8Array, addr: Addr): void {
+    const e = this.#stash.find((s) => s.bytes === received);
+    if (e) e.addr = addr;
   }
 
   /**
    * Writes some of `buf`; resolves with how many bytes went (maybe fewer
-   * than `buf.length`: see {@linkcode Async.writeAll}).
+   * than `buf.length`: see {@linkcode Async.writeAll}). What is sent is what
+   * `buf` held at this call (it is copied to C-owned memory; at most 256 KiB
+   * per call on a stream), so `buf` may be reused or detached at once.
    *
    * @example
    * ```ts ignore
@@ -692,19 +798,32 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   write(buf: Uint8Array, options?: IoOptions): Promise<number> {
-    return this.#sock
-      ? this.#io(
-        OP.SEND,
-        buf,
-        buf.length,
-        options?.flags ?? 0,
-        0,
-        buf,
-        "send",
-        "write",
-        options?.signal,
-      )
-      : this.#io(OP.WRITE, buf, buf.length, 0, OFF_CURRENT, buf, "write", "write", options?.signal);
+    const bad = badBuffer(buf, "write");
+    if (bad) return Promise.reject(bad);
+    const code = this.#sock ? OP.SEND : OP.WRITE;
+    const name = this.#sock ? "send" : "write";
+    const off = this.#sock ? 0 : OFF_CURRENT;
+    const flags = this.#sock ? options?.flags ?? 0 : 0;
+    if (inPlace(buf)) {
+      return this.#io(code, buf, buf.length, flags, off, buf, name, "write", options?.signal);
+    }
+    // copied now: the write sends what `buf` holds at this call, whatever happens to it next
+    const n = this.#message() ? buf.length : Math.min(buf.length, IO_CHUNK);
+    const region = ioCopyIn(buf, n);
+    return this.#io(
+      code,
+      region.addr,
+      n,
+      flags,
+      off,
+      undefined,
+      name,
+      "write",
+      options?.signal,
+      0,
+      false,
+      region,
+    );
   }
 
   /**
@@ -734,8 +853,24 @@ export class Async implements AsyncDisposable, Disposable {
     what: string,
     signal?: AbortSignal,
     addr2?: Bytes | number,
+    region?: IoRegion,
+    into?: Uint8Array,
   ): Promise<number> {
-    return this.#io(code, addr, len, opFlags, off, keep, name, what, signal, addr2);
+    return this.#io(
+      code,
+      addr,
+      len,
+      opFlags,
+      off,
+      keep,
+      name,
+      what,
+      signal,
+      addr2,
+      false,
+      region,
+      into,
+    );
   }
 
   /**
@@ -1327,44 +1462,60 @@ export class TcpListener extends Listener<TcpStream> {
  * ```
  */
 export class DatagramSocket extends Async {
-  readonly #pool: { sa: Uint8Array; len: Uint32Array }[] = [];
-
   /** @internal sendto(2) through the reactor. */
   protected async sendToAddr(buf: Uint8Array, to: SockAddr, options?: IoOptions): Promise<number> {
-    const sa = encodeAddr(to);
-    return await this.submit(
-      OP.SENDTO,
-      buf,
-      buf.length,
-      options?.flags ?? 0,
-      sa.length,
-      [buf, sa],
-      "sendto",
-      `send to ${fmt(to)}`,
-      options?.signal,
-      sa,
-    );
+    const what = `send to ${fmt(to)}`;
+    const bad = badBuffer(buf, what);
+    if (bad) throw bad;
+    const to8 = encodeAddr(to);
+    // both copied now, to C-owned memory (a readiness backend reads them when the fd is ready)
+    const sa = ioCopyIn(to8);
+    try {
+      const data = inPlace(buf) ? undefined : ioCopyIn(buf);
+      return await this.submit(
+        OP.SENDTO,
+        data ? data.addr : buf,
+        buf.length,
+        options?.flags ?? 0,
+        to8.length,
+        data ? undefined : buf,
+        "sendto",
+        what,
+        options?.signal,
+        sa.addr,
+        data,
+      );
+    } finally {
+      ioRelease(sa);
+    }
   }
 
   /** @internal connect(2) through the reactor. */
   protected async connectAddr(to: SockAddr, options?: SignalOptions): Promise<void> {
-    const sa = encodeAddr(to);
+    const to8 = encodeAddr(to);
+    const sa = ioCopyIn(to8);
     await this.submit(
       OP.CONNECT,
-      sa,
-      sa.length,
+      sa.addr,
+      to8.length,
       0,
       0,
-      sa,
+      undefined,
       "connect",
       `connect to ${fmt(to)}`,
       options?.signal,
+      0,
+      sa,
     );
   }
 
   /**
    * Receives one datagram and its sender (async-io's `recv_from`); `n` is
-   * the datagram's length, cut to `buf.length`.
+   * the datagram's length, cut to `buf.length`. The datagram lands in
+   * C-owned memory and is copied into `buf` (see {@linkcode Async.read}):
+   * if `buf` was detached or shrank meanwhile, this rejects with a
+   * TypeError holding `received` and `addr`, and the next receive returns
+   * that datagram.
    *
    * @example
    * ```ts ignore
@@ -1372,28 +1523,64 @@ export class DatagramSocket extends Async {
    * ```
    */
   async recvFrom(buf: Uint8Array, options?: IoOptions): Promise<Received> {
-    const slot = this.#pool.pop() ?? { sa: new Uint8Array(SOCKADDR_MAX), len: new Uint32Array(1) };
-    slot.len[0] = SOCKADDR_MAX;
-    try {
-      const n = await this.submit(
-        OP.RECVFROM,
-        buf,
-        buf.length,
-        options?.flags ?? 0,
-        addressOf(slot.len),
-        [buf, slot],
-        "recvfrom",
-        "receive",
-        options?.signal,
-        slot.sa,
-      );
-      const len = slot.len[0];
-      const addr: Addr = len <= 2 && this.transport === "unixpacket"
+    const bad = badBuffer(buf, "receive");
+    if (bad) throw bad;
+    const flags = options?.flags ?? 0;
+    if (this.hasStash()) {
+      await undefined; // copied when it settles, as a datagram from C would be
+      const bad = badBuffer(buf, "receive");
+      if (bad) throw bad;
+      const stashed = this.takeStash(buf, flags);
+      if (stashed) return { n: stashed.n, addr: stashed.addr ?? this.#peer() };
+    }
+    // the sender's sockaddr and its length word: the kernel writes both
+    const sa = ioAcquire(SOCKADDR_MAX + 4);
+    setU32(sa.view, SOCKADDR_MAX, SOCKADDR_MAX);
+    const decode = (): Addr => {
+      const len = getU32(sa.view, SOCKADDR_MAX);
+      return len <= 2 && this.transport === "unixpacket"
         ? { transport: "unixpacket", path: "" }
-        : decodeAddr(slot.sa, len, this.transport as "udp" | "unixpacket");
-      return { n, addr };
+        : decodeAddr(sa.view, len, this.transport as "udp" | "unixpacket");
+    };
+    try {
+      const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
+      let n: number;
+      try {
+        n = await this.submit(
+          OP.RECVFROM,
+          data ? data.addr : buf,
+          buf.length,
+          flags,
+          sa.addr + SOCKADDR_MAX,
+          data ? undefined : buf,
+          "recvfrom",
+          "receive",
+          options?.signal,
+          sa.addr,
+          data,
+          buf,
+        );
+      } catch (e) {
+        const lost = e as BufferLostError & { addr?: Addr };
+        if (lost instanceof TypeError && lost.received) {
+          lost.addr = decode();
+          if (!(flags & constants.MSG_PEEK)) this.stashSender(lost.received, lost.addr);
+        }
+        throw e;
+      }
+      return { n, addr: decode() };
     } finally {
-      this.#pool.push(slot);
+      ioRelease(sa);
+    }
+  }
+
+  #peer(): Addr {
+    try {
+      return sockName(this.fd, true, this.transport!);
+    } catch {
+      return this.transport === "udp"
+        ? { transport: "udp", hostname: "0.0.0.0", port: 0 }
+        : { transport: "unixpacket", path: "" };
     }
   }
 

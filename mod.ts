@@ -49,6 +49,7 @@ export {
   type TimeoutOptions,
 } from "./submit.ts";
 export { BACKEND, type BackendName } from "./ffi/layout.ts";
+export { type BufferLostError } from "./iomem.ts";
 export {
   Async,
   type BindOptions,

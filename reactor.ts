@@ -10,8 +10,9 @@
  */
 import { load } from "./ffi/load.ts";
 import type { Symbols } from "./ffi/symbols.ts";
-import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE } from "./ffi/layout.ts";
+import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
 import { constants, errnoError } from "./errors.ts";
+import { ioTrim } from "./iomem.ts";
 
 /** Options of {@linkcode Reactor}. */
 export interface ReactorOptions {
@@ -35,7 +36,12 @@ export interface RawOp {
   fd: number;
   /** `ARIO_SQE_*` link flags. */
   flags?: number;
-  /** First address: a buffer or socket address, or its numeric value. */
+  /**
+   * First address: a buffer or socket address, or its numeric value. A JS
+   * buffer here is used in place: it must not be transferred, resized or
+   * detached until the op completes (see {@linkcode addressOf}); the op
+   * builders of submit.ts copy through C-owned memory instead.
+   */
   addr?: Bytes | number;
   /** Second address. */
   addr2?: Bytes | number;
@@ -54,23 +60,45 @@ const SQE_WORDS = SQE.size / 4;
 const CQE_WORDS = CQE.size / 4;
 /** Flushes in a row served from microtasks before yielding to the event loop. */
 const MICROTASK_BUDGET = 64;
+/** In a Worker, the bound on one `ario_wait` call (ns): JS re-arms it while ops are pending. */
+const WORKER_WAIT_NS = 100_000_000n;
+
+/** What the reactor needs of its doorbell: a thread-safe callback, or a stub in a Worker. */
+interface Bell {
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+/** Whether this code runs in a Worker (where `Worker.terminate()` fires no `unload`). */
+function inWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+    .WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
 
 const bases = new WeakMap<ArrayBufferLike, number>();
 
-/** Numeric address of a buffer's first byte (cached per ArrayBuffer). */
+/**
+ * Numeric address of a buffer's first byte, valid only while JS leaves the
+ * buffer alone: a transfer, a detach or a collection frees or moves it. The
+ * base is cached per ArrayBuffer (its memory never moves while it is
+ * attached, resizable ones included); a detached buffer throws a TypeError.
+ * The op builders and `Async` never hand C such an address for memory C
+ * may use after JS runs again: they go through C-owned memory (iomem.ts).
+ */
 export function addressOf(buf: Bytes): number {
-  const ab = ArrayBuffer.isView(buf) ? buf.buffer : buf;
+  const view = ArrayBuffer.isView(buf);
+  const ab = view ? buf.buffer : buf;
+  if ((ab as ArrayBuffer).detached) throw new TypeError("Cannot use buffer: it is detached");
   let base = bases.get(ab);
   if (base === undefined) {
     const p = Deno.UnsafePointer.of(ab as ArrayBuffer);
-    if (p === null) {
-      if (ab.byteLength === 0) return 0;
-      throw new TypeError("Cannot use buffer: it is detached");
-    }
+    if (p === null) return 0; // empty: no memory at all
     base = Number(Deno.UnsafePointer.value(p));
     bases.set(ab, base);
   }
-  return ArrayBuffer.isView(buf) ? base + buf.byteOffset : base;
+  return view ? base + buf.byteOffset : base;
 }
 
 function toAddress(v: Bytes | number | undefined): number {
@@ -93,7 +121,7 @@ function toAddress(v: Bytes | number | undefined): number {
  */
 export class Reactor {
   readonly #lib: Symbols;
-  readonly #mem: Uint8Array;
+  // the loop's memory, from ario_mem_alloc: V8 can never free it under a C thread
   readonly #loop: Deno.PointerObject;
   readonly #entries: number;
   // staging: encoded entries not yet consumed by C
@@ -112,10 +140,33 @@ export class Reactor {
   #free: number[] = [];
   #pending = 0;
   #refs = 0;
-  // the doorbell
-  readonly #bell: Deno.UnsafeCallback<{ parameters: []; result: "void" }>;
+  // Lanes for staged ops that wait for room (in C's table or the staging
+  // area), each a list of chunks of whole chains: cancels and closes that
+  // must get past a full table, new ops in order, and ops taken back from
+  // a full table so that the ones waiting get their turn (see #rotate).
+  readonly #urgent: Uint32Array[] = [];
+  readonly #parked: Uint32Array[] = [];
+  #laneOps = 0; // entries in #overflow and #parked
+  #parkable: boolean[] = []; // a standalone wait that may be taken back and requeued
+  #parking: boolean[] = []; // an internal cancel to take it back is on its way
+  #parkingCount = 0;
+  #cancelled: boolean[] = []; // the user asked to cancel it: never requeue
+  #since: number[] = []; // when C consumed a parkable op (performance.now())
+  #rotation: number[] = []; // tickets of parkable ops in C, oldest first
+  #rotHead = 0;
+  #rotTimer?: number;
+  #shadow = new Uint32Array(0); // each parkable op's entry, to requeue it
+  // The doorbell. On the main thread a C thread rings a thread-safe
+  // callback (fast: a few µs). A Worker can be terminated at any moment,
+  // without `unload`, and a C thread calling a callback of its dead isolate
+  // crashes the process; there JS instead waits with the `nonblocking`
+  // ario_wait (bounded, re-armed by JS), whose late result goes nowhere.
+  readonly #bell: Bell;
+  readonly #inWorker: boolean;
+  #waiting?: Promise<void>; // Worker: the ario_wait call in flight
   #bellRefd = false;
   #armed = false;
+  #kicked = false; // the armed wait was interrupted since it was armed
   #flushQueued = false;
   #idleQueued = false;
   #budget = 0;
@@ -141,13 +192,15 @@ export class Reactor {
     if (size === 0) {
       throw new Error(`Cannot create reactor: backend "${options.backend}" is not built in`);
     }
-    // 16-byte alignment: a Float64Array's buffer is at least 8-aligned; take 16 more and align.
-    const raw = new Uint8Array(size + 16);
-    const shift = (16 - (addressOf(raw) % 16)) % 16;
-    this.#mem = raw.subarray(shift, shift + size);
-    this.#loop = Deno.UnsafePointer.create(BigInt(addressOf(this.#mem)))!;
+    // C-owned (64-aligned): a C thread may still read it after this isolate is gone
+    const mem = this.#lib.ario_mem_alloc(BigInt(size));
+    if (mem === null) throw new Error(`Cannot create reactor: out of memory (${size} bytes)`);
+    this.#loop = mem;
     const rc = this.#lib.ario_init(this.#loop, BigInt(size), params);
-    if (rc < 0) throw errnoError(rc, "init", `Cannot create reactor`);
+    if (rc < 0) {
+      this.#lib.ario_mem_free(mem);
+      throw errnoError(rc, "init", `Cannot create reactor`);
+    }
     this.#entries = entries;
     this.#sq = new Uint8Array(entries * SQE.size);
     this.#sqU32 = new Uint32Array(this.#sq.buffer);
@@ -155,17 +208,25 @@ export class Reactor {
     this.#cqU32 = new Uint32Array(this.#cq.buffer);
     this.#cqI32 = new Int32Array(this.#cq.buffer);
 
-    this.#bell = Deno.UnsafeCallback.threadSafe(
+    this.#inWorker = inWorker();
+    if (this.#inWorker) {
+      // no thread-safe callback: a pending wait keeps a Worker alive anyway
+      this.#bell = { ref() {}, unref() {}, close() {} };
+      return;
+    }
+    const bell = Deno.UnsafeCallback.threadSafe(
       { parameters: [], result: "void" },
       () => this.#onBell(),
     );
-    this.#bell.unref(); // nothing in flight yet: do not keep the process alive
-    const started = this.#lib.ario_bell_start(this.#loop, this.#bell.pointer);
+    bell.unref(); // nothing in flight yet: do not keep the process alive
+    const started = this.#lib.ario_bell_start(this.#loop, bell.pointer);
     if (started < 0) {
-      this.#bell.close();
+      bell.close();
       this.#lib.ario_deinit(this.#loop);
+      this.#lib.ario_mem_free(mem);
       throw errnoError(started, "bell_start", "Cannot create reactor");
     }
+    this.#bell = bell;
     globalThis.addEventListener("unload", this.#unload);
     watchFatalErrors(this.#lib);
   }
@@ -199,25 +260,83 @@ export class Reactor {
   }
 
   /**
-   * Queues a chain of raw ops (linked by their `flags`) and calls `done`
-   * with each op's raw result, in completion order. Returns the user_data
-   * ids (for {@linkcode Reactor.cancel}). Throws if closed.
+   * Queues a batch of raw ops (consecutive ops linked by their `flags`
+   * form a chain; a chain never joins another call's ops) and calls
+   * `done[k]` once with op k's raw result. Returns each op's ticket, for
+   * {@linkcode Reactor.cancel}. A chain left open at the end of the batch
+   * (its last op links to nothing) fails: its ops complete -ECANCELED and
+   * the last -EINVAL, as in C. Ops beyond the table's capacity wait in JS.
+   * Throws if closed, on a malformed field (TypeError/RangeError naming
+   * it), or for a chain longer than the reactor's entries.
    */
-  submitRaw(ops: readonly RawOp[], done: Completion[], keep?: unknown): number[] {
+  submitRaw(ops: readonly RawOp[], done: readonly Completion[], keep?: unknown): number[] {
+    if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
+    if (!Array.isArray(ops)) throw new TypeError("Cannot submit: ops must be an array");
     const n = ops.length;
-    const ids: number[] = new Array(n);
-    const at = this.#reserve(n);
-    const words = at < 0 ? new Uint32Array(n * SQE_WORDS) : this.#sqU32;
-    const base = at < 0 ? 0 : at;
-    // encode first (it may throw on a bad buffer) so nothing half-registers
-    for (let k = 0; k < n; k++) encode(words, base + k * SQE_WORDS, ops[k]);
-    for (let k = 0; k < n; k++) {
-      ids[k] = this.#register(words, base + k * SQE_WORDS, done[k], keep, ops[k].ref !== false);
+    if (n === 1 && Array.isArray(done) && done.length === 1 && !((ops[0]?.flags ?? 0) & LINKS)) {
+      return [this.rawCallback(ops[0], done[0], keep)];
     }
-    if (at < 0) this.#overflow.push(words);
-    else this.#sqLen += n;
-    this.#schedule();
-    return ids;
+    if (!Array.isArray(done) || done.length !== n) {
+      throw new TypeError(
+        `Cannot submit: expected one completion callback per op, got ${
+          Array.isArray(done) ? done.length : typeof done
+        } for ${n} ops`,
+      );
+    }
+    // chains: the longest must fit the table; an open one at the end fails
+    let longest = 0, run = 0;
+    for (let k = 0; k < n; k++) {
+      checkRawOp(ops[k], k);
+      if (typeof done[k] !== "function") {
+        throw new TypeError(`Cannot submit: done[${k}] must be a function`);
+      }
+      run++;
+      if (!((ops[k].flags ?? 0) & LINKS)) {
+        if (run > longest) longest = run;
+        run = 0;
+      }
+    }
+    if (run > longest) longest = run;
+    if (longest > this.#entries) {
+      throw new RangeError(
+        `Cannot submit: a chain of ${longest} ops exceeds the reactor's ${this.#entries} entries`,
+      );
+    }
+    const m = n - run; // entries that go to C; the open tail never does
+    const direct = this.#laneOps === 0 && this.#sqLen + m <= this.#entries;
+    const words = direct ? this.#sqU32 : new Uint32Array(m * SQE_WORDS);
+    const base = direct ? this.#sqLen * SQE_WORDS : 0;
+    // encode first (it may throw on a bad buffer) so nothing half-registers
+    for (let k = 0; k < m; k++) encode(words, base + k * SQE_WORDS, ops[k]);
+    const tickets: number[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const o = ops[k];
+      const at = k < m ? base + k * SQE_WORDS : -1;
+      const standalone = !((o.flags ?? 0) & LINKS) &&
+        (k === 0 || !((ops[k - 1].flags ?? 0) & LINKS));
+      tickets[k] = this.#register(
+        words,
+        at,
+        done[k],
+        keep,
+        o.ref !== false,
+        standalone && isWait(o),
+      );
+    }
+    if (run > 0) { // the open chain: -ECANCELED for its ops, -EINVAL for the last
+      const tail = tickets.slice(m);
+      queueMicrotask(() => {
+        for (let k = 0; k < tail.length; k++) {
+          this.#completeTicket(tail[k], k === tail.length - 1 ? EINVAL : ECANCELED);
+        }
+      });
+    }
+    if (m > 0) {
+      if (direct) this.#sqLen += m;
+      else this.#enqueue(this.#overflow, words);
+      this.#schedule();
+    }
+    return tickets;
   }
 
   /** Queues one raw op; resolves with its raw result (a value or -errno). */
@@ -226,32 +345,143 @@ export class Reactor {
   }
 
   /**
-   * Queues one raw op and calls `done` with its raw result: the fast path
-   * (no promise, no arrays). Returns the op's id.
+   * Queues one raw op and calls `done` once with its raw result: the fast
+   * path (no promise, no arrays). Returns the op's ticket. An op that
+   * links to nothing completes -EINVAL, as in {@linkcode Reactor.submitRaw}.
    */
   rawCallback(op: RawOp, done: Completion, keep?: unknown): number {
-    const at = this.#reserve(1);
-    const words = at < 0 ? new Uint32Array(SQE_WORDS) : this.#sqU32;
-    const base = at < 0 ? 0 : at;
+    if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
+    checkRawOp(op, 0);
+    if (typeof done !== "function") throw new TypeError("Cannot submit: done must be a function");
+    if ((op.flags ?? 0) & LINKS) return this.submitRaw([op], [done], keep)[0];
+    const control = op.op === OP.CANCEL || op.op === OP.CLOSE;
+    if (control && (this.#laneOps > 0 || this.#sqLen === this.#entries)) {
+      return this.#submitControl(op, done);
+    }
+    const direct = this.#laneOps === 0 && this.#sqLen < this.#entries;
+    const words = direct ? this.#sqU32 : new Uint32Array(SQE_WORDS);
+    const base = direct ? this.#sqLen * SQE_WORDS : 0;
     encode(words, base, op);
-    const id = this.#register(words, base, done, keep, op.ref !== false);
-    if (at < 0) this.#overflow.push(words);
-    else this.#sqLen++;
+    const ticket = this.#register(words, base, done, keep, op.ref !== false, isWait(op));
+    if (direct) this.#sqLen++;
+    else this.#enqueue(this.#overflow, words);
     this.#schedule();
-    return id;
+    return ticket;
   }
 
-  /** Word index in the staging area for n entries, or -1 to use the overflow queue. */
-  #reserve(n: number): number {
-    if (this.#closed) throw new Error("Cannot submit: the reactor is closed");
-    if (n > this.#entries) {
-      throw new RangeError(
-        `Cannot submit: a chain of ${n} ops exceeds the reactor's ${this.#entries} entries`,
-      );
+  /**
+   * A CANCEL or CLOSE while ops wait for room: it goes ahead of them (C
+   * keeps room for it). What it targets that is still staged in JS is
+   * completed -ECANCELED here, and the count added to a CANCEL's result.
+   */
+  #submitControl(op: RawOp, done: Completion): number {
+    const words = new Uint32Array(SQE_WORDS);
+    encode(words, 0, op);
+    let local = 0;
+    if (op.op === OP.CLOSE) {
+      local = this.#unstage((w, e) => w[e + 1] === (op.fd >>> 0));
+    } else {
+      const flags = op.opFlags ?? 0;
+      const all = (flags & CANCEL.ALL) !== 0;
+      const lo = words[SQE.addr / 4], hi = words[SQE.addr / 4 + 1];
+      const match = flags & CANCEL.ANY
+        ? () => true
+        : flags & CANCEL.FD
+        ? (w: Uint32Array, e: number) => w[e + 1] === (op.fd >>> 0)
+        : (w: Uint32Array, e: number) =>
+          w[e + SQE.user_data / 4] === lo && w[e + SQE.user_data / 4 + 1] === hi;
+      local = this.#unstage(match, all ? Infinity : 1);
+      if (local > 0 && !all) { // the one it names was still in JS
+        const ticket = this.#register(null, -1, done, undefined, false, false);
+        queueMicrotask(() => this.#completeTicket(ticket, 0));
+        return ticket;
+      }
     }
-    return this.#overflow.length === 0 && this.#sqLen + n <= this.#entries
-      ? this.#sqLen * SQE_WORDS
-      : -1;
+    const count = op.op === OP.CANCEL && local > 0
+      ? (res: number) => done(res === -constants.ENOENT ? local : res >= 0 ? res + local : res)
+      : done;
+    const ticket = this.#register(words, 0, count, undefined, op.ref !== false, false);
+    this.#urgent.push(words);
+    this.#schedule();
+    return ticket;
+  }
+
+  /** Forgets every staged entry (close: their ops are completed by the caller). */
+  #dropStaged(): void {
+    this.#sqLen = 0;
+    this.#overflow.length = 0;
+    this.#parked.length = 0;
+    this.#urgent.length = 0;
+    this.#laneOps = 0;
+    if (this.#rotTimer !== undefined) clearTimeout(this.#rotTimer as unknown as number);
+    this.#rotTimer = undefined;
+  }
+
+  /** Appends entries (whole chains) to a lane, in chunks the staging area can take. */
+  #enqueue(lane: Uint32Array[], words: Uint32Array): void {
+    const n = words.length / SQE_WORDS;
+    this.#laneOps += n;
+    if (n <= this.#entries) {
+      lane.push(words);
+      return;
+    }
+    let from = 0; // split between chains, each chunk at most `entries` long
+    while (from < n) {
+      let to = from, cut = from;
+      while (to < n && to - from < this.#entries) {
+        if (!((words[to * SQE_WORDS] >>> 8) & LINKS)) cut = to + 1;
+        to++;
+      }
+      if (cut === from) cut = to; // unreachable: chains were checked against entries
+      lane.push(words.slice(from * SQE_WORDS, cut * SQE_WORDS));
+      from = cut;
+    }
+  }
+
+  /**
+   * Removes staged entries that `match` (with the rest of their chain),
+   * up to `max` of them, and completes each -ECANCELED; returns how many
+   * matched. They never reached C, so nothing else can complete them.
+   */
+  #unstage(match: (w: Uint32Array, e: number) => boolean, max = Infinity): number {
+    const gone: number[] = [];
+    const cut = (w: Uint32Array, len: number): number => { // returns the new length
+      let e = 0;
+      while (e < len && gone.length < max) {
+        if (!match(w, e * SQE_WORDS)) {
+          e++;
+          continue;
+        }
+        let a = e, b = e; // the chain around it
+        while (a > 0 && ((w[(a - 1) * SQE_WORDS] >>> 8) & LINKS)) a--;
+        while (b < len - 1 && ((w[b * SQE_WORDS] >>> 8) & LINKS)) b++;
+        for (let j = a; j <= b; j++) {
+          const at = j * SQE_WORDS + SQE.user_data / 4;
+          gone.push(w[at] + w[at + 1] * U32);
+        }
+        w.copyWithin(a * SQE_WORDS, (b + 1) * SQE_WORDS, len * SQE_WORDS);
+        len -= b - a + 1;
+        e = a;
+      }
+      return len;
+    };
+    this.#sqLen = cut(this.#sqU32, this.#sqLen);
+    for (const lane of [this.#overflow, this.#parked]) {
+      for (let c = 0; c < lane.length && gone.length < max; c++) {
+        const len = lane[c].length / SQE_WORDS;
+        const left = cut(lane[c], len);
+        if (left === len) continue;
+        this.#laneOps -= len - left;
+        lane[c] = lane[c].subarray(0, left * SQE_WORDS);
+        if (left === 0) lane.splice(c--, 1);
+      }
+    }
+    if (gone.length > 0) {
+      queueMicrotask(() => {
+        for (const t of gone) this.#completeTicket(t, ECANCELED);
+      });
+    }
+    return gone.length;
   }
 
   /**
@@ -263,25 +493,41 @@ export class Reactor {
     ns: number | bigint,
     options: { abs?: boolean; ref?: boolean; count?: number } = {},
   ): Promise<number> {
+    const valid = typeof ns === "bigint"
+      ? ns >= 0n && ns <= INT64_MAX
+      : Number.isSafeInteger(ns) && ns >= 0;
+    if (!valid) {
+      return Promise.reject(
+        new RangeError(`Cannot set timeout: ns must be an integer in 0..2^63-1, got ${ns}`),
+      );
+    }
+    const count = options.count ?? 0;
+    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
+      return Promise.reject(
+        new RangeError(`Cannot set timeout: count must be an integer in 0..2^32-1, got ${count}`),
+      );
+    }
     return this.raw({
       op: OP.TIMEOUT,
       fd: -1,
       off: ns,
       opFlags: options.abs ? 1 : 0,
-      len: options.count ?? 0,
+      len: count,
       ref: options.ref,
     });
   }
 
-  /** The full user_data of a pending op id (its generation in the high half). */
-  userData(id: number): number {
-    return id + this.#gens[id] * U32;
-  }
-
-  /** Asks C to cancel the op with this id, if it is still pending. */
-  cancel(id: number): void {
-    if (this.#closed || id < 0 || this.#handlers[id] === undefined) return;
-    this.submitRaw([{ op: OP.CANCEL, fd: -1, addr: this.userData(id), ref: false }], [noop]);
+  /**
+   * Cancels the op with this ticket if it is still pending: it completes
+   * -ECANCELED (or with its result, if it finished first). The ticket of
+   * an op that already completed names nothing: nothing else is touched.
+   */
+  cancel(ticket: number): void {
+    if (this.#closed || !Number.isSafeInteger(ticket) || ticket < 0) return;
+    const id = ticket % U32;
+    if (this.#gens[id] !== (ticket - id) / U32 || this.#handlers[id] === undefined) return;
+    this.#cancelled[id] = true;
+    this.rawCallback({ op: OP.CANCEL, fd: -1, addr: ticket, ref: false }, noop);
   }
 
   /** Monotonic clock of the C loop, in nanoseconds. */
@@ -308,8 +554,7 @@ export class Reactor {
   async #shutdown(): Promise<void> {
     globalThis.removeEventListener("unload", this.#unload);
     // staged ops never reached C: complete them here
-    this.#sqLen = 0;
-    this.#overflow.length = 0;
+    this.#dropStaged();
     const ecanceled = -(constants.ECANCELED);
     const cancelAll = new Uint32Array(SQE_WORDS);
     encode(cancelAll, 0, { op: OP.CANCEL, fd: -1, opFlags: CANCEL.ANY | CANCEL.ALL });
@@ -322,32 +567,77 @@ export class Reactor {
     for (let id = 0; id < this.#handlers.length; id++) {
       if (this.#handlers[id]) this.#complete(id, ecanceled);
     }
+    if (this.#inWorker) {
+      while (this.#waiting) { // the wait reads the loop: let it return first
+        this.#lib.ario_wake(this.#loop);
+        await this.#waiting;
+      }
+    }
     while (this.#stopBell() === -constants.EBUSY) {
       await new Promise((r) => setTimeout(r, 0)); // let the ringing thread return
     }
     this.#bell.close();
     this.#lib.ario_deinit(this.#loop);
+    this.#lib.ario_mem_free(this.#loop);
+    ioTrim(); // idle I/O memory goes back to C (regions still in use stay theirs)
   }
 
   #stopBell(): number {
     return this.#lib.ario_bell_stop(this.#loop);
   }
 
-  #register(w: Uint32Array, at: number, done: Completion, keep: unknown, ref: boolean): number {
+  /** Takes an id for a new op, writes its ticket into its entry (at >= 0); returns the ticket. */
+  #register(
+    w: Uint32Array | null,
+    at: number,
+    done: Completion,
+    keep: unknown,
+    ref: boolean,
+    parkable: boolean,
+  ): number {
     const id = this.#free.length ? this.#free.pop()! : this.#handlers.length;
     this.#handlers[id] = done;
     this.#keep[id] = keep;
     this.#refd[id] = ref;
-    const gen = ((this.#gens[id] ?? 0) + 1) >>> 0;
+    const gen = (this.#gens[id] ?? 0) % GEN_LIMIT + 1; // ticket = id + gen * 2^32 stays exact
     this.#gens[id] = gen;
-    w[at + SQE.user_data / 4] = id;
-    w[at + SQE.user_data / 4 + 1] = gen;
+    this.#parkable[id] = parkable;
+    if (w !== null && at >= 0) {
+      w[at + SQE.user_data / 4] = id;
+      w[at + SQE.user_data / 4 + 1] = gen;
+      if (parkable) {
+        const need = (id + 1) * SQE_WORDS;
+        if (this.#shadow.length < need) {
+          const grown = new Uint32Array(Math.max(need, this.#shadow.length * 2));
+          grown.set(this.#shadow);
+          this.#shadow = grown;
+        }
+        for (let j = 0; j < SQE_WORDS; j++) this.#shadow[id * SQE_WORDS + j] = w[at + j];
+      }
+    }
     this.#pending++;
     if (ref && this.#refs++ === 0 && !this.#bellRefd) {
       this.#bell.ref();
       this.#bellRefd = true;
     }
-    return id;
+    return id + gen * U32;
+  }
+
+  /** Completes the op with this ticket if it is still the one pending under its id. */
+  #completeTicket(ticket: number, res: number): void {
+    const id = ticket % U32;
+    if (this.#gens[id] === (ticket - id) / U32 && this.#handlers[id] !== undefined) {
+      this.#dispatch(id, res);
+    }
+  }
+
+  /** Completes op `id`; a callback that throws cannot stop the others (it is reported). */
+  #dispatch(id: number, res: number): void {
+    try {
+      this.#complete(id, res);
+    } catch (e) {
+      reportError(e);
+    }
   }
 
   #complete(id: number, res: number): void {
@@ -357,6 +647,11 @@ export class Reactor {
     this.#free.push(id);
     this.#pending--;
     if (this.#refd[id]) this.#refs--;
+    if (this.#parking[id]) {
+      this.#parking[id] = false;
+      this.#parkingCount--;
+    }
+    this.#cancelled[id] = false;
     done(res);
   }
 
@@ -375,9 +670,15 @@ export class Reactor {
 
   #onBell(): void {
     this.#armed = false;
+    this.#kicked = false;
     this.#budget = 0;
     if (!this.#closed) this.#flush(true);
   }
+
+  readonly #onWait = () => {
+    this.#waiting = undefined;
+    this.#onBell();
+  };
 
   /**
    * Submits what is staged and, when `reap`, dispatches what is ready. The
@@ -387,21 +688,32 @@ export class Reactor {
    */
   #flush(reap: boolean): void {
     let activity = false;
-    for (;;) {
-      const full = this.#submitStaged();
-      if (!reap) break;
-      const n = this.#reapAll(0n);
-      if (n > 0) activity = true;
-      if (!full || n === 0) break; // the table had no room: reaping made some
-    }
-    if (this.#refs === 0 && this.#bellRefd) {
-      this.#bell.unref();
-      this.#bellRefd = false;
-    }
-    if (!activity) this.#idle();
-    else if (!this.#idleQueued) {
-      this.#idleQueued = true;
-      queueMicrotask(this.#idleCheck);
+    try {
+      for (;;) {
+        const full = this.#submitStaged();
+        if (!reap) break;
+        const n = this.#reapAll(0n);
+        if (n > 0) activity = true;
+        if (!full || n === 0) break; // the table had no room: reaping made some
+      }
+    } finally { // whatever threw, someone must reap what is left
+      if (this.#refs === 0 && this.#bellRefd) {
+        this.#bell.unref();
+        this.#bellRefd = false;
+      }
+      if (!activity) this.#idle();
+      else if (!this.#idleQueued) {
+        this.#idleQueued = true;
+        queueMicrotask(this.#idleCheck);
+      }
+      // Out of microtask budget: this flush did not reap, and what it just
+      // submitted may have completed already. An armed doorbell may be
+      // blocked in a wait that started before; interrupt it once, so it
+      // looks again and rings (a macrotask turn, then a reaping flush).
+      if (!reap && this.#armed && !this.#kicked) {
+        this.#kicked = true;
+        this.#lib.ario_wake(this.#loop);
+      }
     }
   }
 
@@ -414,30 +726,136 @@ export class Reactor {
   #idle(): void {
     if (this.#pending > 0 && !this.#armed) {
       this.#armed = true;
-      this.#lib.ario_bell_arm(this.#loop);
+      if (!this.#inWorker) this.#lib.ario_bell_arm(this.#loop);
+      else this.#waiting = this.#lib.ario_wait(this.#loop, WORKER_WAIT_NS).then(this.#onWait);
     }
   }
 
   /** Hands staged entries to C; true if C's table filled before all fit. */
   #submitStaged(): boolean {
-    while (this.#sqLen > 0) {
-      const k = this.#lib.ario_submit(this.#loop, this.#sq, this.#sqLen);
-      if (k < this.#sqLen) {
-        this.#sqU32.copyWithin(0, k * SQE_WORDS, this.#sqLen * SQE_WORDS);
-        this.#sqLen -= k;
-        return true;
+    this.#submitUrgent();
+    const full = this.#submitQueued();
+    if (full && this.#rotate()) this.#submitUrgent();
+    return full;
+  }
+
+  /** Cancels and closes that go ahead of everything (C keeps room for them). */
+  #submitUrgent(): void {
+    while (this.#urgent.length > 0) {
+      const words = this.#urgent[0];
+      if (
+        this.#lib.ario_submit(this.#loop, new Uint8Array(words.buffer, words.byteOffset), 1) < 1
+      ) {
+        return;
       }
-      this.#sqLen = 0;
-      while (this.#overflow.length) {
-        const chunk = this.#overflow[0];
-        const n = chunk.length / SQE_WORDS;
-        if (this.#sqLen + n > this.#entries) break;
-        this.#sqU32.set(chunk, this.#sqLen * SQE_WORDS);
-        this.#sqLen += n;
-        this.#overflow.shift();
+      this.#urgent.shift();
+    }
+  }
+
+  /** The staging area, refilled from the lanes; true if C's table filled. */
+  #submitQueued(): boolean {
+    for (;;) {
+      if (this.#sqLen > 0) {
+        const k = this.#lib.ario_submit(this.#loop, this.#sq, this.#sqLen);
+        this.#consumed(k);
+        if (k < this.#sqLen) {
+          this.#sqU32.copyWithin(0, k * SQE_WORDS, this.#sqLen * SQE_WORDS);
+          this.#sqLen -= k;
+          return true;
+        }
+        this.#sqLen = 0;
+      }
+      if (this.#laneOps === 0) return false;
+      for (const lane of [this.#overflow, this.#parked]) {
+        while (lane.length) {
+          const chunk = lane[0];
+          const n = chunk.length / SQE_WORDS;
+          if (this.#sqLen + n > this.#entries) break;
+          this.#sqU32.set(chunk, this.#sqLen * SQE_WORDS);
+          this.#sqLen += n;
+          this.#laneOps -= n;
+          lane.shift();
+        }
+        if (lane.length) break; // keep the order: the parked lane waits behind new ops
       }
     }
-    return false;
+  }
+
+  /** The first k staged entries reached C: parkable ones join the rotation. */
+  #consumed(k: number): void {
+    let now = -1;
+    for (let e = 0; e < k; e++) {
+      const id = this.#sqU32[e * SQE_WORDS + SQE.user_data / 4];
+      if (!this.#parkable[id]) continue;
+      if (now < 0) now = performance.now();
+      this.#since[id] = now;
+      this.#rotation.push(id + this.#gens[id] * U32);
+    }
+    if (this.#rotHead > 1024 && this.#rotHead * 2 > this.#rotation.length) {
+      this.#rotation = this.#rotation.slice(this.#rotHead);
+      this.#rotHead = 0;
+    }
+    if (this.#rotation.length - this.#rotHead > 4 * this.#entries) { // drop finished ones
+      this.#rotation = this.#rotation.slice(this.#rotHead).filter((t) => {
+        const id = t % U32;
+        return this.#gens[id] === (t - id) / U32 && this.#handlers[id] !== undefined;
+      });
+      this.#rotHead = 0;
+    }
+  }
+
+  /**
+   * Fairness when C's table is full and ops wait in JS: the standalone
+   * waits (poll, recv, read, recvfrom, accept) that have waited in C
+   * longest, at least PARK_AFTER_MS, are cancelled and requeued behind the
+   * waiting ops, one for each waiting op. A taken-back op that completed
+   * meanwhile keeps its result. Returns whether it queued cancels.
+   */
+  #rotate(): boolean {
+    let want = Math.min(this.#sqLen + this.#laneOps, PARK_BATCH) - this.#parkingCount;
+    let queued = false;
+    const now = performance.now();
+    while (want > 0 && this.#rotHead < this.#rotation.length) {
+      const t = this.#rotation[this.#rotHead];
+      const id = t % U32;
+      if (this.#gens[id] !== (t - id) / U32 || this.#handlers[id] === undefined) {
+        this.#rotHead++;
+        continue;
+      }
+      const age = now - this.#since[id];
+      if (age < PARK_AFTER_MS) {
+        this.#rotateLater(PARK_AFTER_MS - age);
+        break;
+      }
+      this.#rotHead++;
+      this.#parking[id] = true;
+      this.#parkingCount++;
+      const words = new Uint32Array(SQE_WORDS);
+      encode(words, 0, { op: OP.CANCEL, fd: -1, addr: t });
+      words[SQE.user_data / 4] = 0xFFFFFFFF; // a completion nobody waits for
+      this.#urgent.push(words);
+      queued = true;
+      want--;
+    }
+    return queued;
+  }
+
+  #rotateLater(ms: number): void {
+    if (this.#rotTimer !== undefined) return;
+    const timer = setTimeout(() => {
+      this.#rotTimer = undefined;
+      if (!this.#closed && this.#sqLen + this.#laneOps > 0) this.#schedule();
+    }, Math.ceil(ms)) as unknown as number;
+    Deno.unrefTimer(timer);
+    this.#rotTimer = timer;
+  }
+
+  /** A taken-back op was cancelled: back into the queue, behind the ops that waited. */
+  #requeue(id: number): void {
+    this.#parking[id] = false;
+    this.#parkingCount--;
+    const words = this.#shadow.slice(id * SQE_WORDS, (id + 1) * SQE_WORDS);
+    this.#enqueue(this.#parked, words);
   }
 
   /** Reaps and dispatches every ready completion; returns how many. */
@@ -451,7 +869,12 @@ export class Reactor {
         const w = i * CQE_WORDS;
         const id = this.#cqU32[w];
         if (this.#gens[id] !== this.#cqU32[w + 1] || this.#handlers[id] === undefined) continue;
-        this.#complete(id, this.#cqI32[w + CQE.res / 4]);
+        const res = this.#cqI32[w + CQE.res / 4];
+        if (this.#parking[id] && res === ECANCELED && !this.#cancelled[id]) {
+          this.#requeue(id);
+          continue;
+        }
+        this.#dispatch(id, res);
       }
       total += n;
       if (n < max) return total;
@@ -462,14 +885,84 @@ export class Reactor {
 
 function noop(): void {}
 
+const LINKS = SQE_FLAG.LINK | SQE_FLAG.HARDLINK;
+const ECANCELED = -constants.ECANCELED;
+const EINVAL = -constants.EINVAL;
+const INT64_MAX = 2n ** 63n - 1n;
+/** Generations wrap below 2^21 so that a ticket (id + gen * 2^32) is an exact number. */
+const GEN_LIMIT = 2 ** 21 - 1;
+/** How long a wait holds its slot in a full table before it yields it to a waiting op. */
+const PARK_AFTER_MS = 20;
+/** Waits taken back in one go. */
+const PARK_BATCH = 256;
+
+/** Ops that wait for readiness indefinitely and are safe to cancel and run again. */
+function isWait(o: RawOp): boolean {
+  switch (o.op) {
+    case OP.POLL:
+    case OP.ACCEPT:
+    case OP.READ:
+    case OP.RECVFROM:
+      return true;
+    case OP.RECV: // a MSG_WAITALL recv may hold bytes already: never taken back
+      return ((o.opFlags ?? 0) & constants.MSG_WAITALL) === 0;
+    default:
+      return false;
+  }
+}
+
+const U32_FIELDS = ["len", "opFlags"] as const;
+
+/** Every field of a raw op in range, or a TypeError/RangeError naming it. */
+function checkRawOp(o: RawOp, k: number): void {
+  const where = `Cannot submit op ${k}`;
+  if (typeof o !== "object" || o === null) throw new TypeError(`${where}: expected an object`);
+  if (!Number.isInteger(o.op) || o.op < 0 || o.op > 255) {
+    throw new RangeError(`${where}: op must be an integer in 0..255, got ${o.op}`);
+  }
+  if (!Number.isInteger(o.fd) || o.fd < -(2 ** 31) || o.fd > 2 ** 31 - 1) {
+    throw new RangeError(`${where}: fd must be an integer in -2^31..2^31-1, got ${o.fd}`);
+  }
+  const flags = o.flags ?? 0;
+  if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
+    throw new RangeError(`${where}: flags must be an integer in 0..255, got ${flags}`);
+  }
+  for (const f of U32_FIELDS) {
+    const v = o[f] ?? 0;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new RangeError(`${where}: ${f} must be an integer in 0..2^32-1, got ${v}`);
+    }
+  }
+  const off = o.off ?? 0;
+  if (
+    typeof off === "bigint"
+      ? off < 0n || off > 0xffffffffffffffffn
+      : !Number.isSafeInteger(off) || off < 0
+  ) {
+    throw new RangeError(`${where}: off must be an integer in 0..2^64-1, got ${off}`);
+  }
+  for (const f of ["addr", "addr2"] as const) {
+    const v = o[f];
+    if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0)) {
+      throw new RangeError(`${where}: ${f} must be an address >= 0, got ${v}`);
+    }
+  }
+}
+
 let fatalWatched = false;
 
 /**
- * An uncaught error ends the process without `unload`. If the doorbell
- * thread is blocked in a callback JS will never run, Deno's teardown would
- * crash under it; then the error is reported as Deno would and the process
- * leaves through `Deno.exit(1)`, which is safe with the thread there. C is
- * also told the status, for an exit path that gets past this listener.
+ * An uncaught error ends the process without `unload`, and Deno's teardown
+ * crashes under a doorbell thread that is inside (or enters) its callback.
+ * `ario_bell_exiting(1)` first shuts the door: from then on no doorbell
+ * thread enters its callback (bell.c), and it returns how many are inside
+ * or committed to entering. None: Deno's own exit is safe, and Deno prints
+ * its "error: Uncaught". Some (blocked until JS runs a callback it never
+ * will): the error is reported as Deno would and the process leaves
+ * through `Deno.exit(1)`, which is safe with the thread there. If the
+ * process survives (a later listener cancelled the event), the door opens
+ * again on the next macrotask. Not in a Worker: its errors go to the
+ * parent, and it has no doorbell thread.
  */
 function watchFatalErrors(lib: Symbols): void {
   if (fatalWatched) return;

@@ -20,7 +20,18 @@
 import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, OP, POLL, SQE_FLAG, TIMEOUT_ABS } from "./ffi/layout.ts";
-import { addressOf, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import {
+  getU32,
+  inPlace,
+  ioAcquire,
+  ioCopyIn,
+  ioCopyOut,
+  type IoRegion,
+  ioRelease,
+  isDetached,
+  setU32,
+} from "./iomem.ts";
 
 /** How an op links to the next one in its batch. */
 export type Link = "soft" | "hard";
@@ -31,35 +42,77 @@ export interface LinkOptions {
   link?: Link;
 }
 
+/** C-owned regions of ops that were built but never submitted, returned when the op is collected. */
+const unsubmitted = new FinalizationRegistry<IoRegion[]>((regions) => {
+  for (const r of regions) if (r.busy) ioRelease(r);
+});
+
 /**
  * One op, ready to be submitted once: built by {@linkcode op}, run by
  * {@linkcode single} or {@linkcode multi}. `T` is its result type.
+ *
+ * The memory C uses is its own (C-owned regions, see iomem.ts): a read
+ * is copied into the caller's buffer when it completes, a write was copied
+ * when the op was built, so whatever JS does to the buffer meanwhile
+ * (transfer, resize, detach, collection) cannot reach C. If the buffer of
+ * a read was detached or shrank below the bytes that arrived, the op fails
+ * with a TypeError whose `received` holds them (a `BufferLostError`).
+ * A `SharedArrayBuffer` is used in place.
  */
 export class Op<T> {
   /** The op's name, used in errors ("recv", "connect"). */
   readonly name: string;
   /** The submission entry. */
   readonly raw: RawOp;
-  /** Buffers C may write until the op completes. */
+  /** What must stay alive until the op completes (the reactor holds it). */
   readonly keep: unknown;
   readonly #map: (res: number) => T;
   #id = -1;
   #reactor?: Reactor;
+  #regions?: IoRegion[];
+  #uses = 0;
 
-  /** Builds an op; prefer the {@linkcode op} builders. */
-  constructor(name: string, raw: RawOp, map: (res: number) => T, keep?: unknown) {
+  /**
+   * Builds an op; prefer the {@linkcode op} builders. `regions` are C-owned
+   * regions the entry points into: released once the op completed (or, if
+   * it is never submitted, once it is collected).
+   */
+  constructor(
+    name: string,
+    raw: RawOp,
+    map: (res: number) => T,
+    keep?: unknown,
+    regions?: IoRegion[],
+  ) {
     this.name = name;
     this.raw = raw;
     this.#map = map;
-    this.keep = keep;
+    if (regions?.length) {
+      this.#regions = regions;
+      // the reactor holds `keep` until completion: so the op, and its regions, stay
+      this.keep = [keep, this];
+      unsubmitted.register(this, regions, this);
+    } else {
+      this.keep = keep;
+    }
   }
 
   /** Maps a raw result to the op's value, or an error for -errno. */
   result(res: number): T | IoError {
-    if (res < 0 && !(this.raw.op === OP.LINK_TIMEOUT || this.raw.op === OP.TIMEOUT)) {
-      return errnoError(res, this.name);
+    try {
+      if (res < 0 && !(this.raw.op === OP.LINK_TIMEOUT || this.raw.op === OP.TIMEOUT)) {
+        return errnoError(res, this.name);
+      }
+      return this.#map(res);
+    } finally {
+      // C is done with the regions once every submission of this op completed
+      if (--this.#uses <= 0 && this.#regions) {
+        const regions = this.#regions;
+        this.#regions = undefined;
+        unsubmitted.unregister(this);
+        for (const r of regions) ioRelease(r);
+      }
     }
-    return this.#map(res);
   }
 
   /** The user_data id once submitted (-1 before). */
@@ -69,6 +122,7 @@ export class Op<T> {
 
   /** @internal Records where the op was submitted. */
   submitted(id: number, r: Reactor): void {
+    this.#uses++; // counted even when it throws: the entry went to C all the same
     if (this.#id !== -1) throw new TypeError(`Cannot submit op "${this.name}" twice`);
     this.#id = id;
     this.#reactor = r;
@@ -88,21 +142,38 @@ function linkFlag(o?: LinkOptions): number {
 }
 
 function checkFd(fd: number, what: string): number {
-  if (!Number.isInteger(fd)) {
+  if (typeof fd !== "number" || !Number.isInteger(fd)) {
     throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
+  }
+  if (fd < -(2 ** 31) || fd > 2 ** 31 - 1) { // a negative fd reaches C: EBADF, as the kernel says
+    throw new RangeError(`Cannot ${what}: fd must be a 32-bit integer, got ${fd}`);
   }
   return fd;
 }
 
+function checkOffset(offset: number | undefined, what: string): number | bigint {
+  if (offset === undefined) return OFF_CURRENT;
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError(
+      `Cannot ${what}: offset must be an integer in 0..2^53-1, got ${offset}`,
+    );
+  }
+  return offset;
+}
+
+/** The largest timeout in ms whose nanoseconds fit C's signed 64-bit field. */
+const MAX_MS = 9_223_372_036_854;
+
 function checkBuffer(buf: Uint8Array, what: string): Uint8Array {
   if (!(buf instanceof Uint8Array)) throw new TypeError(`Cannot ${what}: expected a Uint8Array`);
+  if (isDetached(buf)) throw new TypeError(`Cannot ${what}: the buffer is detached`);
   return buf;
 }
 
 function msToNs(ms: number, what: string): bigint {
-  if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms)) {
+  if (typeof ms !== "number" || !(ms >= 0) || !(ms <= MAX_MS)) {
     throw new RangeError(
-      `Cannot ${what}: expected a finite number of milliseconds >= 0, got ${ms}`,
+      `Cannot ${what}: ms must be a number in 0..${MAX_MS}, got ${ms}`,
     );
   }
   return BigInt(Math.round(ms * 1e6));
@@ -114,7 +185,12 @@ function msgFlags(o?: MsgOptions): number {
   return (o?.flags ?? 0) | (o?.waitAll ? constants.MSG_WAITALL : 0);
 }
 
-/** READ, WRITE, RECV and SEND: one buffer, its length, the byte count back. */
+const KEPT = "are in the error's `received`";
+
+/**
+ * READ, WRITE, RECV and SEND: one buffer, its length, the byte count back.
+ * `into`: C writes the buffer (a read), else it reads it (a write).
+ */
 function transferOp(
   name: string,
   code: number,
@@ -122,18 +198,30 @@ function transferOp(
   buf: Uint8Array,
   o: LinkOptions | undefined,
   extra: Partial<RawOp>,
+  into: boolean,
 ): Op<number> {
   checkBuffer(buf, name);
-  const raw: RawOp = {
-    op: code,
-    fd: checkFd(fd, name),
-    flags: linkFlag(o),
-    addr: buf,
-    len: buf.length,
-    ...extra,
-  };
-  return new Op(name, raw, bytes, buf);
+  const raw: RawOp = { op: code, fd: checkFd(fd, name), flags: linkFlag(o), len: buf.length };
+  Object.assign(raw, extra);
+  if (inPlace(buf)) {
+    raw.addr = buf;
+    return new Op(name, raw, bytes, buf);
+  }
+  // checked first: nothing below throws, so the region always reaches the op
+  const region = into ? ioAcquire(buf.length) : ioCopyIn(buf);
+  raw.addr = region.addr;
+  const map = into
+    ? (res: number) => {
+      const lost = ioCopyOut(region, res, buf, name, KEPT);
+      if (lost) throw lost;
+      return res;
+    }
+    : bytes;
+  return new Op(name, raw, map, buf, [region]);
 }
+
+/** Where the kernel's sockaddr length word sits in a sockaddr region. */
+const SA_LEN = SOCKADDR_MAX;
 const none = (_res: number) => undefined;
 
 /** Options of read/write. */
@@ -228,9 +316,7 @@ export const op: OpBuilders = {
    * ```
    */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    return transferOp("read", OP.READ, fd, buf, o, {
-      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-    });
+    return transferOp("read", OP.READ, fd, buf, o, { off: checkOffset(o?.offset, "read") }, true);
   },
 
   /**
@@ -242,9 +328,15 @@ export const op: OpBuilders = {
    * ```
    */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    return transferOp("write", OP.WRITE, fd, buf, o, {
-      off: o?.offset === undefined ? OFF_CURRENT : o.offset,
-    });
+    return transferOp(
+      "write",
+      OP.WRITE,
+      fd,
+      buf,
+      o,
+      { off: checkOffset(o?.offset, "write") },
+      false,
+    );
   },
 
   /**
@@ -256,7 +348,7 @@ export const op: OpBuilders = {
    * ```
    */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    return transferOp("recv", OP.RECV, fd, buf, o, { opFlags: msgFlags(o) });
+    return transferOp("recv", OP.RECV, fd, buf, o, { opFlags: msgFlags(o) }, true);
   },
 
   /**
@@ -268,7 +360,7 @@ export const op: OpBuilders = {
    * ```
    */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    return transferOp("send", OP.SEND, fd, buf, o, { opFlags: msgFlags(o) });
+    return transferOp("send", OP.SEND, fd, buf, o, { opFlags: msgFlags(o) }, false);
   },
 
   /**
@@ -285,23 +377,32 @@ export const op: OpBuilders = {
     o?: MsgOptions & { transport?: "udp" | "unix" },
   ): Op<Received> {
     checkBuffer(buf, "recvFrom");
-    const sa = new Uint8Array(SOCKADDR_MAX);
-    const len = new Uint32Array([SOCKADDR_MAX]);
+    const raw: RawOp = {
+      op: OP.RECVFROM,
+      fd: checkFd(fd, "recvFrom"),
+      flags: linkFlag(o),
+      len: buf.length,
+      opFlags: o?.flags ?? 0,
+    };
     const transport = o?.transport ?? "udp";
+    // the sender's sockaddr and its length word, which the kernel writes too
+    const sa = ioAcquire(SA_LEN + 4);
+    setU32(sa.view, SA_LEN, SOCKADDR_MAX);
+    raw.addr2 = sa.addr;
+    raw.off = sa.addr + SA_LEN;
+    const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
+    raw.addr = data ? data.addr : buf;
     return new Op(
       "recvFrom",
-      {
-        op: OP.RECVFROM,
-        fd: checkFd(fd, "recvFrom"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        addr2: sa,
-        off: addressOf(len),
-        opFlags: o?.flags ?? 0,
+      raw,
+      (res) => {
+        const addr = decodeAddr(sa.view, getU32(sa.view, SA_LEN), transport);
+        const lost = data && ioCopyOut(data, res, buf, "recvFrom", KEPT);
+        if (lost) throw Object.assign(lost, { addr });
+        return { n: res, addr };
       },
-      (res) => ({ n: res, addr: decodeAddr(sa, len[0], transport) }),
-      [buf, sa, len],
+      buf,
+      data ? [sa, data] : [sa],
     );
   },
 
@@ -315,22 +416,20 @@ export const op: OpBuilders = {
    */
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number> {
     checkBuffer(buf, "sendTo");
-    const sa = encodeAddr(to);
-    return new Op(
-      "sendTo",
-      {
-        op: OP.SENDTO,
-        fd: checkFd(fd, "sendTo"),
-        flags: linkFlag(o),
-        addr: buf,
-        len: buf.length,
-        addr2: sa,
-        off: sa.length,
-        opFlags: o?.flags ?? 0,
-      },
-      bytes,
-      [buf, sa],
-    );
+    const to8 = encodeAddr(to);
+    const raw: RawOp = {
+      op: OP.SENDTO,
+      fd: checkFd(fd, "sendTo"),
+      flags: linkFlag(o),
+      len: buf.length,
+      off: to8.length,
+      opFlags: o?.flags ?? 0,
+    };
+    const sa = ioCopyIn(to8);
+    raw.addr2 = sa.addr;
+    const data = inPlace(buf) ? undefined : ioCopyIn(buf);
+    raw.addr = data ? data.addr : buf;
+    return new Op("sendTo", raw, bytes, buf, data ? [sa, data] : [sa]);
   },
 
   /**
@@ -358,19 +457,12 @@ export const op: OpBuilders = {
    * ```
    */
   connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void> {
-    const sa = encodeAddr(to);
-    return new Op(
-      "connect",
-      {
-        op: OP.CONNECT,
-        fd: checkFd(fd, "connect"),
-        flags: linkFlag(o),
-        addr: sa,
-        len: sa.length,
-      },
-      none,
-      sa,
-    );
+    const to8 = encodeAddr(to);
+    const raw: RawOp = { op: OP.CONNECT, fd: checkFd(fd, "connect"), flags: linkFlag(o) };
+    const sa = ioCopyIn(to8);
+    raw.addr = sa.addr;
+    raw.len = to8.length;
+    return new Op("connect", raw, none, undefined, [sa]);
   },
 
   /**
@@ -504,7 +596,7 @@ export const op: OpBuilders = {
         op: OP.CANCEL,
         fd: -1,
         flags: linkFlag(o),
-        addr: target.reactor!.userData(target.id),
+        addr: target.id, // its ticket: names this op only, never a later one
       }, (res) => res === 0 ? 1 : res);
     }
     return new Op("cancel", {
@@ -531,7 +623,9 @@ export type Results<Ops extends readonly Op<unknown>[]> = {
 
 /**
  * Runs one op; resolves to its value, rejects with its error (a
- * `Deno.errors` class where one fits, with `code`, `errno` and `op`).
+ * `Deno.errors` class where one fits, with `code`, `errno` and `op`), or
+ * with `signal.reason` if an abort cancelled it. An op that completed
+ * before the abort reached it resolves with its value.
  *
  * @example
  * ```ts
@@ -542,7 +636,11 @@ export type Results<Ops extends readonly Op<unknown>[]> = {
  */
 export function single<T>(o: Op<T>, options?: SubmitOptions): Promise<T> {
   return multi([o] as const, options).then(([r]) => {
-    if (r instanceof Error) throw r;
+    if (r instanceof Error) {
+      const signal = options?.signal;
+      if (signal?.aborted && (r as IoError).code === "ECANCELED") throw signal.reason;
+      throw r;
+    }
     return r as T;
   });
 }
@@ -550,8 +648,10 @@ export function single<T>(o: Op<T>, options?: SubmitOptions): Promise<T> {
 /**
  * Runs a batch in one submission; linked ops form chains. Resolves when
  * every op completed, to each op's value or error (a failed op does not
- * reject the batch: inspect each result). Rejects only on bad input, or
- * with `signal.reason` when aborted.
+ * reject the batch: inspect each result). Rejects on bad input, or with
+ * `signal.reason` when an abort cancelled every op; if some op completed
+ * anyway, it resolves and the cancelled ones hold ECANCELED errors, so no
+ * result that happened is lost.
  *
  * @example Three ops, the last two linked: the NOP runs only if the timeout expires
  * ```ts
@@ -584,7 +684,9 @@ export function multi<const Ops extends readonly Op<unknown>[]>(
       aborted = true;
       for (const o of ops) r.cancel(o.id);
     };
+    let happened = false; // some op completed with a real result, not a cancellation
     const done = ops.map((o, k) => (res: number) => {
+      if (res !== -constants.ECANCELED) happened = true;
       try {
         (out as unknown[])[k] = o.result(res);
       } catch (e) {
@@ -592,7 +694,9 @@ export function multi<const Ops extends readonly Op<unknown>[]>(
       }
       if (--left === 0) {
         signal?.removeEventListener("abort", onAbort);
-        if (aborted) reject(signal!.reason);
+        // an abort that took effect before anything happened rejects; results that
+        // did happen (bytes read, a connection accepted) are never thrown away
+        if (aborted && !happened) reject(signal!.reason);
         else resolve(out);
       }
     });

@@ -1,0 +1,185 @@
+/**
+ * I/O memory: the bytes C (or the kernel) may read or write while an op is
+ * in flight live in C-owned regions (`ario_mem_alloc`), never in a JS
+ * ArrayBuffer. JS can transfer (to any length), resize, detach, drop or
+ * collect its buffers, and a terminated Worker frees all of them, at any
+ * moment; none of that can reach a region: its JS wrapper
+ * (`UnsafePointerView.getArrayBuffer`) has no deleter, so only
+ * {@linkcode ioRelease} ever returns it, and only once its op completed.
+ *
+ * A read lands in a region and is copied into the caller's view when it
+ * completes (if the view can still hold it); a write is copied into a region
+ * when it is submitted, so it sends what the buffer held at that moment.
+ * A `SharedArrayBuffer` can be neither detached nor shrunk: it is used in
+ * place.
+ *
+ * Regions are recycled in power-of-two classes (256 B to 1 MiB; larger ones
+ * by exact size); at most {@linkcode IO_IDLE_MAX} bytes stay idle, the rest
+ * go back to C at once, and {@linkcode ioTrim} (called when a reactor
+ * closes) frees every idle region.
+ *
+ * @module
+ */
+import { load } from "./ffi/load.ts";
+
+/** Bytes of idle regions kept for reuse; a released region beyond this is freed. */
+export const IO_IDLE_MAX = 16 * 1024 * 1024;
+const MIN_SHIFT = 8; // 256 B
+const CLASSES = 13; // 256 B .. 1 MiB
+const LARGE_STEP = 64 * 1024;
+
+/** One C-owned region: its bytes, as a view and as a numeric address. */
+export interface IoRegion {
+  /** The whole region (a JS wrapper over C memory; never freed by JS). */
+  readonly view: Uint8Array;
+  /** Its first byte's address, for a submission entry. */
+  readonly addr: number;
+  /** Its size in bytes. */
+  readonly size: number;
+  /** @internal Its pointer, to free it. */
+  readonly ptr: Deno.PointerObject;
+  /** @internal Whether it is handed out (guards a double release). */
+  busy: boolean;
+}
+
+const free: IoRegion[][] = Array.from({ length: CLASSES }, () => []);
+const freeLarge = new Map<number, IoRegion[]>();
+let idle = 0;
+let live = 0;
+
+function sizeFor(n: number): number {
+  if (n <= 1 << MIN_SHIFT) return 1 << MIN_SHIFT;
+  if (n <= 1 << (MIN_SHIFT + CLASSES - 1)) return 2 ** Math.ceil(Math.log2(n));
+  return Math.ceil(n / LARGE_STEP) * LARGE_STEP;
+}
+
+function listFor(size: number, create: boolean): IoRegion[] | undefined {
+  if (size <= 1 << (MIN_SHIFT + CLASSES - 1)) return free[Math.log2(size) - MIN_SHIFT];
+  let l = freeLarge.get(size);
+  if (!l && create) freeLarge.set(size, l = []);
+  return l;
+}
+
+/**
+ * A region of at least `n` bytes (its contents are whatever the last user
+ * left). Throws a RangeError for a bad `n`, an Error if C has no memory.
+ */
+export function ioAcquire(n: number): IoRegion {
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** 40) {
+    throw new RangeError(`Cannot allocate I/O memory: bad length ${n}`);
+  }
+  const size = sizeFor(n);
+  const r = listFor(size, false)?.pop();
+  if (r) {
+    idle -= size;
+    r.busy = true;
+    return r;
+  }
+  const ptr = load().ario_mem_alloc(BigInt(size));
+  if (ptr === null) throw new Error(`Cannot allocate I/O memory: ${size} bytes (ENOMEM)`);
+  live += size;
+  return {
+    view: new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(ptr, size)),
+    addr: Number(Deno.UnsafePointer.value(ptr)),
+    size,
+    ptr,
+    busy: true,
+  };
+}
+
+/** Gives a region back once nothing (C, the kernel, an op) can use it any more. */
+export function ioRelease(r: IoRegion): void {
+  if (!r.busy) throw new Error("Cannot release I/O memory: released twice");
+  r.busy = false;
+  if (idle + r.size <= IO_IDLE_MAX) {
+    idle += r.size;
+    listFor(r.size, true)!.push(r);
+    return;
+  }
+  live -= r.size;
+  load().ario_mem_free(r.ptr);
+}
+
+/** Frees every idle region (a reactor closed); regions in use stay. */
+export function ioTrim(): void {
+  const lib = load();
+  const drain = (l: IoRegion[]) => {
+    for (const r of l) {
+      live -= r.size;
+      lib.ario_mem_free(r.ptr);
+    }
+    l.length = 0;
+  };
+  free.forEach(drain);
+  freeLarge.forEach(drain);
+  freeLarge.clear();
+  idle = 0;
+}
+
+/** Bytes of C-owned I/O memory: `live` allocated, of which `idle` wait for reuse. */
+export function ioStats(): { live: number; idle: number } {
+  return { live, idle };
+}
+
+/** Whether C may use `buf`'s memory in place: a SharedArrayBuffer is never detached or shrunk. */
+export function inPlace(buf: Uint8Array): boolean {
+  return buf.buffer instanceof SharedArrayBuffer;
+}
+
+/** Whether `buf`'s ArrayBuffer is detached. */
+export function isDetached(buf: Uint8Array): boolean {
+  return (buf.buffer as ArrayBuffer).detached === true;
+}
+
+/** A region holding a copy of `buf` (a write's bytes as they are now). */
+export function ioCopyIn(buf: Uint8Array, n: number = buf.length): IoRegion {
+  const r = ioAcquire(n);
+  r.view.set(n === buf.length ? buf : buf.subarray(0, n));
+  return r;
+}
+
+/**
+ * A read's result did not fit: `into` was detached, or shrunk below the
+ * `received.length` bytes that arrived. No byte was written to it.
+ */
+export interface BufferLostError extends TypeError {
+  /** The bytes that arrived (a copy in ordinary JS memory). */
+  received: Uint8Array;
+}
+
+/**
+ * Copies the first `n` bytes of `r` into `into`; if `into` can no longer
+ * hold them, returns the error to reject with (carrying a copy of them).
+ */
+export function ioCopyOut(
+  r: IoRegion,
+  n: number,
+  into: Uint8Array,
+  what: string,
+  kept: string,
+): BufferLostError | undefined {
+  if (n <= 0) return undefined;
+  if (into.length >= n) {
+    into.set(n === r.size ? r.view : r.view.subarray(0, n));
+    return undefined;
+  }
+  const state = isDetached(into) ? "was detached" : `shrank to ${into.length} bytes`;
+  const e = new TypeError(
+    `Cannot ${what}: the buffer ${state} while the op was in flight; the ${n} bytes received ${kept}`,
+  ) as BufferLostError;
+  e.received = r.view.slice(0, n);
+  return e;
+}
+
+/** Reads a little-endian u32 at byte `at` of `v`. */
+export function getU32(v: Uint8Array, at: number): number {
+  return (v[at] | (v[at + 1] << 8) | (v[at + 2] << 16) | (v[at + 3] << 24)) >>> 0;
+}
+
+/** Writes a little-endian u32 at byte `at` of `v`. */
+export function setU32(v: Uint8Array, at: number, x: number): void {
+  v[at] = x & 0xff;
+  v[at + 1] = (x >>> 8) & 0xff;
+  v[at + 2] = (x >>> 16) & 0xff;
+  v[at + 3] = x >>> 24;
+}

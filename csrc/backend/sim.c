@@ -260,12 +260,36 @@ uint32_t ario__sim_room(ario_loop *l, uint32_t room) {
   return v < room ? v : room;
 }
 
+/* A socket with a peer (not a listener, not unconnected). */
+static int connected(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
+}
+
 /* SOCK_STREAM, SOCK_DGRAM..., or 0 for what is not a socket. */
 static int sock_type(int fd) {
   int t = 0;
   socklen_t sl = sizeof t;
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, (void *)&t, &sl) < 0) return 0;
   return t;
+}
+
+/* Whether the fd reports `events` (or an error or hang-up) right now: an
+ * EAGAIN injected then is followed by a readiness report, as after a real
+ * one. Where the kernel would answer at once and never report (RECV on a
+ * listener: ENOTCONN), no EAGAIN is made up. */
+static int ready_now(int fd, short events) {
+  struct pollfd p = {fd, events, 0};
+  return poll(&p, 1, 0) == 1 && !(p.revents & POLLNVAL) &&
+         (p.revents & (events | POLLERR | POLLHUP));
+}
+
+/* EAGAIN for this attempt: a spurious report (only the attempts the report
+ * itself makes: revents set), or a seeded one on a ready fd. */
+static int fake_eagain(sim_state *s, const ario__op *op, unsigned revents, short events) {
+  if (revents && op->fd == s->spurious_fd) return 1;
+  return chance(s, s->p_eagain) && ready_now(op->fd, events);
 }
 
 int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
@@ -280,20 +304,20 @@ int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
   case ARIO_OP_READ: break;
   case ARIO_OP_WRITE: is_send = 1; break;
   case ARIO_OP_ACCEPT:
-    if (op->fd == s->spurious_fd || chance(s, s->p_eagain)) return -EAGAIN;
+    if (fake_eagain(s, op, revents, POLLIN)) return -EAGAIN;
     return attempt(l, op, revents);
   case ARIO_OP_CONNECT:
     /* the first attempt must reach connect(2); EINTR there is ops.c's */
-    if (revents && (op->fd == s->spurious_fd || chance(s, s->p_eagain))) return -EAGAIN;
+    if (revents && fake_eagain(s, op, revents, POLLOUT)) return -EAGAIN;
     return attempt(l, op, revents);
   case ARIO_OP_POLL:
-    if (op->fd == s->spurious_fd) return -EAGAIN;
+    if (revents && op->fd == s->spurious_fd) return -EAGAIN;
     return attempt(l, op, revents);
   default: return attempt(l, op, revents); /* CLOSE, SHUTDOWN */
   }
-  if (op->fd == s->spurious_fd || chance(s, s->p_eagain)) return -EAGAIN;
+  if (fake_eagain(s, op, revents, is_send ? POLLOUT : POLLIN)) return -EAGAIN;
   int type = sock_type(op->fd);
-  if (type == SOCK_STREAM && chance(s, s->p_reset)) {
+  if (type == SOCK_STREAM && chance(s, s->p_reset) && connected(op->fd)) {
     shutdown(op->fd, SHUT_RDWR); /* the connection really ends */
     uint32_t done = transfer ? (uint32_t)op->res : 0; /* MSG_WAITALL progress */
     if (done) return (int32_t)done;

@@ -526,6 +526,30 @@ interface Waiter {
   onClear?: () => void;
 }
 
+/**
+ * Firings due timers may deliver straight from `wait()` (a resolved
+ * promise: a microtask) before the event loop has had a turn. Past that, a
+ * due wait first yields a macrotask turn, so a tiny period (1e-6 ms) or a
+ * backlog of missed ticks cannot starve other macrotasks (setTimeout, I/O);
+ * the count starts again on every macrotask turn.
+ */
+const IMMEDIATE_BUDGET = 64;
+let immediate = 0;
+
+function resetImmediate(): void {
+  immediate = 0;
+}
+
+/** Whether a due firing may be delivered at once (see IMMEDIATE_BUDGET). */
+function takeImmediate(): boolean {
+  if (immediate >= IMMEDIATE_BUDGET) return false;
+  if (immediate++ === 0) {
+    const t = setTimeout(resetImmediate, 0);
+    Deno.unrefTimer(t); // never keeps the process alive on its own
+  }
+  return true;
+}
+
 /** A time in ms (number) or exact ns (bigint) on a clock → integer ns. */
 function toNs(time: number | bigint, what: string): number {
   if (typeof time === "bigint") return Number(time);
@@ -750,11 +774,18 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     // Due: fire now. One-shots only look at a recent reading (a due one the
     // reading missed goes through the clock, which fires it at once);
     // intervals read the clock, so missed ticks come back to back.
-    if (
-      when !== undefined && this.#waiters.length === 0 &&
-      (when <= this.#clock.recentNs() || (this.#period > 0 && when <= this.#clock.nowNs()))
-    ) {
-      return Promise.resolve(this.#advance() / NS_PER_MS);
+    const due = when !== undefined && this.#waiters.length === 0 &&
+      (when <= this.#clock.recentNs() || (this.#period > 0 && when <= this.#clock.nowNs()));
+    if (due && takeImmediate()) return Promise.resolve(this.#advance() / NS_PER_MS);
+    if (due) {
+      // due, but out of immediate firings: wait for a macrotask turn, then look again
+      return new Promise<number | undefined>((resolve, reject) => {
+        const t = setTimeout(() => {
+          if (endOnClear && this.#when === undefined) resolve(undefined); // cleared meanwhile
+          else this.#wait(signal, endOnClear).then(resolve, reject);
+        }, 0);
+        if (!this.#ref) Deno.unrefTimer(t);
+      });
     }
     return new Promise<number | undefined>((resolve, reject) => {
       const w: Waiter = { resolve, reject };

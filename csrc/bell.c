@@ -13,20 +13,55 @@
 #include <sys/prctl.h>
 #endif
 
-/* Threads inside bell() right now, and the exit status an uncaught error is
- * about to end the process with (-1: none), for the exit hook below. */
+/* Threads inside bell() (or committed to entering it) right now, the exit
+ * status an uncaught error is about to end the process with (-1: none), and
+ * whether exit() has begun. While either says the process is dying, no
+ * thread enters bell(): Deno's runtime is being torn down under it.
+ *
+ * Entering is Dekker-style against ario_bell_exiting(): the thread adds
+ * itself to `ringing`, then loads `exit_hint`; the owner stores
+ * `exit_hint`, then loads `ringing`. So either the thread sees the hint and
+ * backs out, or the owner sees the thread (and must not let the runtime be
+ * torn down under it: Deno.exit() from JS is safe, see reactor.ts), or
+ * both; never neither. */
 static int ringing;
 static int exit_hint = -1;
+static int process_exiting;
 static pthread_once_t exit_hook_once = PTHREAD_ONCE_INIT;
 
 /* At exit, a thread blocked inside a bell() its owner will never run
  * (Deno's thread-safe callbacks block until JS runs them) would wake into
- * a runtime being torn down and crash the process. When the owner said the
- * process is dying of an uncaught error, end it here with that status. */
+ * a runtime being torn down and crash the process. From here on no thread
+ * enters bell(); when the owner said the process is dying of an uncaught
+ * error and a thread is still inside, end it here with that status. */
 static void exit_hook(void) {
+  __atomic_store_n(&process_exiting, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&exit_hint, __ATOMIC_SEQ_CST) >= 0 &&
       __atomic_load_n(&ringing, __ATOMIC_SEQ_CST) > 0)
     _exit(exit_hint);
+}
+
+/* Commits the calling thread to entering bell(), unless the process is
+ * dying (then it must not; see above). */
+static int may_ring(void) {
+  __atomic_add_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&exit_hint, __ATOMIC_SEQ_CST) < 0 &&
+      !__atomic_load_n(&process_exiting, __ATOMIC_SEQ_CST))
+    return 1;
+  __atomic_sub_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+/* Waits on the bell's condition for at most `ms` (b->mu held). */
+static void wait_ms(ario__bell_state *b, long ms) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += ms * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_cond_timedwait(&b->cv, &b->mu, &until);
 }
 
 static void install_exit_hook(void) { atexit(exit_hook); }
@@ -51,10 +86,15 @@ static void *bell_main(void *arg) {
     pthread_mutex_lock(&b->mu);
     if (b->stopping) break;
     if (!b->armed) continue;
+    if (!may_ring()) {
+      /* The owner is dying (or says so: it may yet survive, e.g. an error
+       * event it cancelled, and withdraw). Stay armed and look again. */
+      wait_ms(b, 10);
+      continue;
+    }
     b->armed = 0;
     b->in_bell = 1;
     pthread_mutex_unlock(&b->mu);
-    __atomic_add_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
     b->bell();
     __atomic_sub_fetch(&ringing, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&b->mu);
@@ -97,15 +137,7 @@ ARIO_API int ario_bell_stop(ario_loop *l) {
   b->stopping = 1; /* from here on the thread never enters bell() */
   /* The thread may be on its way out of a bell() the owner already ran:
    * give it a moment. If the owner has not run it, it cannot return now. */
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_nsec += 50 * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  while (b->in_bell)
-    if (pthread_cond_timedwait(&b->cv, &b->mu, &until) != 0) break;
+  for (int i = 0; b->in_bell && i < 50; i++) wait_ms(b, 1);
   if (b->in_bell) {
     pthread_mutex_unlock(&b->mu);
     return -EBUSY;

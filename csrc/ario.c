@@ -76,13 +76,14 @@ typedef struct layout {
 static int plan(const ario_params *p, const ario__backend *be, layout *o) {
   if (!p || p->entries == 0 || p->entries > ARIO_MAX_ENTRIES || p->flags || p->reserved)
     return -EINVAL;
-  o->fd_cap = pow2_at_least(ARIO_FD_SLOTS(p->entries));
-  o->ring_cap = pow2_at_least(p->entries);
+  uint32_t slots = p->entries + ARIO_RESERVED_SLOTS; /* + CANCEL/CLOSE only */
+  o->fd_cap = pow2_at_least(ARIO_FD_SLOTS(slots));
+  o->ring_cap = pow2_at_least(slots);
   o->ops = align16(sizeof(struct ario_loop));
-  o->fds = o->ops + align16(sizeof(ario__op) * p->entries);
+  o->fds = o->ops + align16(sizeof(ario__op) * slots);
   o->ring = o->fds + align16(sizeof(ario__fd) * o->fd_cap);
   o->heap = o->ring + align16(sizeof(ario__idx) * o->ring_cap);
-  o->backend = o->heap + align16(sizeof(ario__idx) * p->entries);
+  o->backend = o->heap + align16(sizeof(ario__idx) * slots);
   size_t bm = be->mem_size(o->fd_cap);
   if (be->fallback && be->fallback->mem_size(o->fd_cap) > bm)
     bm = be->fallback->mem_size(o->fd_cap); /* room to fall back in place */
@@ -126,8 +127,8 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   l->heap = (ario__idx *)((char *)mem + o.heap);
   l->deadline = INT64_MAX;
   l->run_head = l->run_tail = ARIO_NIL;
-  for (uint32_t i = 0; i < l->entries; i++) {
-    l->ops[i].next = (ario__idx)(i + 1 < l->entries ? i + 1 : ARIO_NIL);
+  for (uint32_t i = 0; i < ARIO__SLOTS(l); i++) {
+    l->ops[i].next = (ario__idx)(i + 1 < ARIO__SLOTS(l) ? i + 1 : ARIO_NIL);
     l->ops[i].link = ARIO_NIL;
     l->ops[i].pos = ARIO_NIL;
   }
@@ -281,7 +282,9 @@ static void fd_erase(ario_loop *l, uint32_t s) {
       l->fds[s].armed = 0;
       for (ario__idx i = l->fds[s].head; i != ARIO_NIL; i = l->ops[i].next)
         l->ops[i].pos = (ario__idx)s;
-      if (l->fds[s].want) set_interest(l, s, l->fds[s].want);
+      /* re-register whenever ops wait: a POLL with an empty mask still
+       * waits for ERR/HUP (want 0 is not "no waiter") */
+      if (l->fds[s].head != ARIO_NIL) set_interest(l, s, l->fds[s].want);
       l->fds[j].fd = -1;
       s = j;
     }
@@ -525,7 +528,7 @@ static void do_cancel(ario_loop *l, ario__idx self) {
   ario__op *c = &l->ops[self];
   ario__idx head = ARIO_NIL, tail = ARIO_NIL;
   int32_t n = 0;
-  for (uint32_t k = 0; k < l->entries; k++) {
+  for (uint32_t k = 0; k < ARIO__SLOTS(l); k++) {
     if (k == self || !op_matches(l, c, (ario__idx)k)) continue;
     ario__op *t = &l->ops[k];
     int32_t r = cancelled_res(t);
@@ -694,6 +697,9 @@ static int needs_fd(uint8_t op) {
          op != ARIO_OP_LINK_TIMEOUT && op != ARIO_OP_CANCEL;
 }
 
+/* Ops that may take the reserved slots (ario_submit). */
+static int is_special(uint8_t op) { return op == ARIO_OP_CANCEL || op == ARIO_OP_CLOSE; }
+
 static int needs_buffer(uint8_t op) {
   return op == ARIO_OP_READ || op == ARIO_OP_WRITE || op == ARIO_OP_RECV ||
          op == ARIO_OP_SEND || op == ARIO_OP_RECVFROM || op == ARIO_OP_SENDTO;
@@ -728,6 +734,64 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
 
+/* MSG_* flags RECV/SEND/RECVFROM/SENDTO accept (the platform's values):
+ * the ones that make sense for one buffer and no control data. Others
+ * (MSG_ERRQUEUE, MSG_ZEROCOPY, ...) would report "readable" and then
+ * never succeed on a readiness backend: -EINVAL. */
+#if defined(MSG_OOB)
+#define M_OOB MSG_OOB
+#else
+#define M_OOB 0
+#endif
+#if defined(MSG_PEEK)
+#define M_PEEK MSG_PEEK
+#else
+#define M_PEEK 0
+#endif
+#if defined(MSG_DONTROUTE)
+#define M_DONTROUTE MSG_DONTROUTE
+#else
+#define M_DONTROUTE 0
+#endif
+#if defined(MSG_DONTWAIT)
+#define M_DONTWAIT MSG_DONTWAIT
+#else
+#define M_DONTWAIT 0
+#endif
+#if defined(MSG_WAITALL)
+#define M_WAITALL MSG_WAITALL
+#else
+#define M_WAITALL 0
+#endif
+#if defined(MSG_TRUNC)
+#define M_TRUNC MSG_TRUNC
+#else
+#define M_TRUNC 0
+#endif
+#if defined(MSG_NOSIGNAL)
+#define M_NOSIGNAL MSG_NOSIGNAL
+#else
+#define M_NOSIGNAL 0
+#endif
+#if defined(MSG_MORE)
+#define M_MORE MSG_MORE
+#else
+#define M_MORE 0
+#endif
+#if defined(MSG_EOR)
+#define M_EOR MSG_EOR
+#else
+#define M_EOR 0
+#endif
+#if defined(MSG_CONFIRM)
+#define M_CONFIRM MSG_CONFIRM
+#else
+#define M_CONFIRM 0
+#endif
+#define MSG_KNOWN                                                                   \
+  ((uint32_t)(M_OOB | M_PEEK | M_DONTROUTE | M_DONTWAIT | M_WAITALL | M_TRUNC |    \
+              M_NOSIGNAL | M_MORE | M_EOR | M_CONFIRM))
+
 /* Validates one entry: 0 or the -errno it completes with. */
 static int32_t validate(const ario_sqe *e, int after_link) {
   if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
@@ -752,6 +816,11 @@ static int32_t validate(const ario_sqe *e, int after_link) {
                                 (e->op == ARIO_OP_RECVFROM && e->off >> 32)))
     return -EFAULT; /* addresses beyond a 32-bit target's reach */
   switch (e->op) {
+  case ARIO_OP_RECV:
+  case ARIO_OP_SEND:
+  case ARIO_OP_RECVFROM:
+    if (e->op_flags & ~MSG_KNOWN) return -EINVAL;
+    break;
   case ARIO_OP_READ:
   case ARIO_OP_WRITE:
     /* a file offset, or the file position; nothing the kernel would see
@@ -759,6 +828,7 @@ static int32_t validate(const ario_sqe *e, int after_link) {
     if (e->off > (uint64_t)INT64_MAX && e->off != ARIO_OFF_CURRENT) return -EINVAL;
     break;
   case ARIO_OP_SENDTO:
+    if (e->op_flags & ~MSG_KNOWN) return -EINVAL;
     if (!e->addr2) return -EFAULT;
     if (e->off > SOCKADDR_MAX) return -EINVAL;
     break;
@@ -800,6 +870,7 @@ static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
   ario__op *op = &l->ops[i];
   l->free_head = op->next;
   l->inflight++;
+  if (is_special(e->op)) l->special++;
   op->user_data = e->user_data;
   op->off = e->op == ARIO_OP_CANCEL && !(e->op_flags & ARIO_CANCEL_FD) ? e->addr : e->off;
   op->addr = (uintptr_t)e->addr;
@@ -827,12 +898,15 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
       end++;
     int open_ended = end == n; /* the batch ended inside a chain */
     if (open_ended) end = n - 1;
-    uint32_t len = end - k + 1;
-    uint32_t room = l->entries - l->inflight;
+    uint32_t len = end - k + 1, ordinary = 0;
+    for (uint32_t j = k; j <= end; j++) ordinary += !is_special(sqes[j].op);
+    /* `entries` bounds the ordinary ops; CANCEL and CLOSE may also use the
+     * reserved slots, so a table full of idle ops never blocks them */
+    uint32_t room = l->entries - (l->inflight - l->special);
 #if defined(ARIO_HAVE_SIM)
     if (ARIO__IS_SIM(l)) room = ario__sim_room(l, room); /* a seeded full table */
 #endif
-    if (len > room) break;
+    if (ordinary > room || len > ARIO__SLOTS(l) - l->inflight) break;
 
     /* Validate the whole chain; an invalid member fails it all, as io_uring
      * fails a link whose member cannot be prepared. */
@@ -903,6 +977,7 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
     out[n].res = op->res;
     out[n].flags = 0;
     n++;
+    if (is_special(op->op)) l->special--;
     op->state = ARIO__FREE;
     op->next = (ario__idx)l->free_head;
     l->free_head = i;

@@ -12,15 +12,15 @@
 #define ARIO_NIL 0xFFu
 typedef uint8_t ario__idx;
 typedef int16_t ario__fdnum;
-#define ARIO_MAX_ENTRIES 128u /* op and fd-slot indexes stay below ARIO_NIL */
+#define ARIO_MAX_ENTRIES ARIO_ENTRIES_MAX /* 128: op and fd-slot indexes stay below ARIO_NIL */
 #define ARIO_FD_MAX 0x7FFF
-#define ARIO_FD_SLOTS(entries) (entries) /* a full table is handled */
+#define ARIO_FD_SLOTS(slots) (slots) /* a full table is handled */
 #else
 #define ARIO_NIL 0xFFFFu
 typedef uint16_t ario__idx;
 typedef int32_t ario__fdnum;
-#define ARIO_MAX_ENTRIES 0xFFFEu
-#define ARIO_FD_SLOTS(entries) ((entries) * 2u)
+#define ARIO_MAX_ENTRIES ARIO_ENTRIES_MAX /* slots (+ reserved) stay below 0xFFFF */
+#define ARIO_FD_SLOTS(slots) ((slots) * 2u)
 #endif
 
 /* Op states. */
@@ -97,9 +97,12 @@ typedef struct ario__backend {
   const struct ario__backend *fallback;
 } ario__backend;
 
+/* The op table: `entries` plus the slots only CANCEL and CLOSE may take. */
+#define ARIO__SLOTS(l) ((l)->entries + ARIO_RESERVED_SLOTS)
+
 struct ario_loop {
   const ario__backend *be;
-  uint32_t entries;  /* op capacity */
+  uint32_t entries;  /* op capacity (CANCEL and CLOSE have ARIO_RESERVED_SLOTS more) */
   uint32_t fd_cap;   /* fd table slots, power of two */
   uint32_t ring_cap; /* completion ring, power of two */
   ario__op *ops;
@@ -117,6 +120,7 @@ struct ario_loop {
   int waiting;              /* a thread sleeps in ario_wait() */
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;
+  ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the backend's own state (platform.h) */
   ario__bell_state bell;    /* doorbell thread (platform.h) */

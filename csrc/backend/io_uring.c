@@ -126,7 +126,7 @@ static void uring_deinit(ario_loop *l) {
 static int uring_init(ario_loop *l, void *mem) {
   uring *u = (uring *)mem;
   struct io_uring_params p;
-  uint32_t want = pow2(l->entries * 4u + 4u);
+  uint32_t want = pow2(ARIO__SLOTS(l) * 4u + 4u);
   int e;
   l->bs.mem = u;
   l->bs.wake_rd = l->bs.wake_wr = -1;
@@ -336,7 +336,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     uint64_t target = ~0ull; /* matches nothing: -ENOENT */
     uint32_t n = 0;
     s->multi = 1;
-    for (uint32_t k = 0; k < l->entries; k++) {
+    for (uint32_t k = 0; k < ARIO__SLOTS(l); k++) {
       if (k == i || !targetable(l, (ario__idx)k, op->off)) continue;
       if (!(op->op_flags & ARIO_CANCEL_ALL)) {
         target = tag_of(u, (ario__idx)k);
@@ -383,7 +383,7 @@ static int uring_submit(ario_loop *l, ario__idx head) {
 
 static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   uint32_t i = (uint32_t)(ud & 0xFFFFu);
-  if (i >= l->entries) return;
+  if (i >= ARIO__SLOTS(l)) return;
   uslot *s = &u->slots[i];
   ario__op *op = &l->ops[i];
   if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
@@ -412,7 +412,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   }
   ario__post(l, (ario__idx)i, res);
   if (s->multi)
-    for (uint32_t k = 0; k < l->entries; k++)
+    for (uint32_t k = 0; k < ARIO__SLOTS(l); k++)
       if (u->slots[k].parked && u->slots[k].held_by == i + 1) {
         u->slots[k].parked = 0;
         u->slots[k].held_by = 0;

@@ -34,7 +34,7 @@ extern "C" {
 /* ---------------------------------------------------------------- ops -- */
 
 /* Submission opcodes (ario_sqe.op). Field use per op, beyond fd and
- * user_data:
+ * user_data (a field an op does not list must be 0: -EINVAL otherwise):
  *   NOP          -
  *   READ, WRITE  addr=buffer, len, off=file offset or ARIO_OFF_CURRENT
  *   RECV, SEND   addr=buffer, len, op_flags=MSG_* (platform values)
@@ -53,10 +53,11 @@ extern "C" {
  *   TIMEOUT      off=nanoseconds (relative, or absolute on the monotonic
  *                clock with ARIO_TIMEOUT_ABS), len=completion count (0 =
  *                pure timer); res -ETIME when the deadline passes, 0 when
- *                the count is reached first; fd must be -1
+ *                the count is reached first; fd is ignored (-1)
  *   LINK_TIMEOUT off=nanoseconds (relative or ARIO_TIMEOUT_ABS); bounds the
  *                op before it, which must carry ARIO_SQE_LINK/HARDLINK
- *   CANCEL       addr=user_data of the target, or fd with ARIO_CANCEL_FD;
+ *   CANCEL       addr=user_data of the target, or fd with ARIO_CANCEL_FD
+ *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
  *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
  */
@@ -143,13 +144,24 @@ enum ario_backend_id {
 
 /* Loop parameters: 16 bytes. */
 typedef struct ario_params {
-  uint32_t entries; /* 0 in-flight op capacity (ops, timers, fds alike), 1..65535 */
+  uint32_t entries; /* 0 in-flight op capacity (ops, timers, fds alike), 1..ARIO_ENTRIES_MAX */
   uint32_t backend; /* 4 enum ario_backend_id */
   uint32_t flags;   /* 8 reserved, 0 */
   uint32_t reserved; /* 12 reserved, 0 */
 } ario_params;
 
 typedef struct ario_loop ario_loop;
+
+/* Op-table slots beyond `entries` that only CANCEL and CLOSE may take, so a
+ * table full of idle ops never blocks them (see ario_submit), and the
+ * largest `entries` (op indexes are 16-bit on hosts, 8-bit on MCU builds). */
+#if defined(ARIO_BARE) || defined(ARIO_LWIP)
+#define ARIO_RESERVED_SLOTS 2u
+#define ARIO_ENTRIES_MAX 128u
+#else
+#define ARIO_RESERVED_SLOTS 16u
+#define ARIO_ENTRIES_MAX (65534u - ARIO_RESERVED_SLOTS) /* 65518 */
+#endif
 
 /* Bytes of memory ario_init() needs for these parameters (0 if invalid). */
 ARIO_API size_t ario_mem_size(const ario_params *params);
@@ -187,12 +199,13 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 #define ARIO__S2(x) (ARIO__S1(x) | (ARIO__S1(x) >> 2))
 #define ARIO__S4(x) (ARIO__S2(x) | (ARIO__S2(x) >> 4))
 #define ARIO__P2(n) (ARIO__S4((size_t)(n) - 1u) + 1u) /* n <= 256 */
-#define ARIO_MEM_SIZE(entries)                                    \
-  (ARIO__A16(ARIO_MEM_LOOP_BYTES) +                               \
-   ARIO__A16((size_t)(entries) * ARIO_MEM_OP_BYTES) +             \
-   ARIO__A16(ARIO__P2(entries) * ARIO_MEM_FD_BYTES) +             \
-   ARIO__A16(ARIO__P2(entries)) + ARIO__A16((size_t)(entries)) +  \
-   ARIO__A16((size_t)ARIO_BACKEND_MEM))
+#define ARIO__NSLOTS(entries) ((size_t)(entries) + ARIO_RESERVED_SLOTS)
+#define ARIO_MEM_SIZE(entries)                                            \
+  (ARIO__A16(ARIO_MEM_LOOP_BYTES) +                                       \
+   ARIO__A16(ARIO__NSLOTS(entries) * ARIO_MEM_OP_BYTES) +                  \
+   ARIO__A16(ARIO__P2(ARIO__NSLOTS(entries)) * ARIO_MEM_FD_BYTES) +        \
+   ARIO__A16(ARIO__P2(ARIO__NSLOTS(entries))) +                            \
+   ARIO__A16(ARIO__NSLOTS(entries)) + ARIO__A16((size_t)ARIO_BACKEND_MEM))
 #if defined(__GNUC__) || defined(__clang__)
 #define ARIO_LOOP_STATIC(name, entries) \
   static unsigned char name[ARIO_MEM_SIZE(entries)] __attribute__((aligned(16)))
@@ -211,7 +224,31 @@ ARIO_API int ario_backend(const ario_loop *loop);
 
 /* Consumes up to n entries. Each consumed entry yields exactly one
  * completion. Stops early, before a whole chain, when the op table cannot
- * hold it. Returns how many were consumed (0..n). */
+ * hold it. Returns how many were consumed (0..n).
+ *
+ * Capacity: at most `entries` ops other than CANCEL and CLOSE are in
+ * flight (consumed, not yet reaped). CANCEL and CLOSE may also take the
+ * ARIO_RESERVED_SLOTS slots kept for them, so with `entries` idle ops
+ * pending a CANCEL (by user_data, by fd, ANY, ALL) or CLOSE at the head of
+ * a batch is always consumed while fewer than ARIO_RESERVED_SLOTS of them
+ * await reaping (a chain made only of CANCEL and CLOSE counts the same).
+ * Entries after one that does not fit are not consumed: put cancels first.
+ *
+ * Validation (the entry completes with the errno, its chain with
+ * -ECANCELED): unknown op, flags or per-op op_flags, reserved != 0, or a
+ * field the op does not read (the table above) that is not 0: -EINVAL; the
+ * fd of an op that takes none (NOP, TIMEOUT, LINK_TIMEOUT, CANCEL without
+ * ARIO_CANCEL_FD) is ignored. READ/WRITE off above INT64_MAX other than
+ * ARIO_OFF_CURRENT, a buffer len above INT32_MAX, a CONNECT len or SENDTO
+ * off above 128 (sockaddr_storage), RECV/SEND/RECVFROM/SENDTO op_flags
+ * beyond MSG_OOB, PEEK, DONTROUTE, DONTWAIT, WAITALL, TRUNC, NOSIGNAL,
+ * MORE, EOR, CONFIRM (MSG_ERRQUEUE would poll readable and never succeed),
+ * CANCEL with both FD and ANY, and
+ * TIMEOUT/LINK_TIMEOUT off above INT64_MAX: -EINVAL. A relative timeout
+ * that passes INT64_MAX ns when added to now saturates (it never fires).
+ * A NULL buffer with a length, CONNECT without an address, SENDTO without
+ * addr2, ACCEPT with an address but no length pointer: -EFAULT. A missing
+ * fd: -EBADF. */
 ARIO_API int ario_submit(ario_loop *loop, const ario_sqe *sqes, uint32_t n);
 
 /* Runs the loop once: waits at most timeout_ns (0: do not block, <0: until

@@ -66,6 +66,15 @@ int main(void) {
   e = sqe(ARIO_OP_RECV, s[0], 3); e.addr = b; e.len = 4; e.off = 1; EXPECT(e, -EINVAL);
   e.off = 0; e.addr2 = b; EXPECT(e, -EINVAL);
   e = sqe(ARIO_OP_SEND, s[0], 3); e.addr = b; e.len = 0x80000000u; EXPECT(e, -EINVAL);
+  e = sqe(ARIO_OP_RECV, s[0], 3); e.addr = b; e.len = 4; e.op_flags = MSG_ERRQUEUE;
+  EXPECT(e, -EINVAL); /* readable, then EAGAIN for ever on readiness backends */
+  e.op_flags = 0x80000000u; EXPECT(e, -EINVAL);
+  e = sqe(ARIO_OP_SEND, s[0], 3); e.addr = b; e.len = 1; e.op_flags = MSG_NOSIGNAL | MSG_DONTWAIT;
+  EXPECT(e, 1);
+  {
+    char t[4];
+    CHECK(read(s[1], t, sizeof t) == 1);
+  }
   e = sqe(ARIO_OP_SENDTO, s[0], 3); e.addr = b; e.len = 1; e.addr2 = (uintptr_t)sa;
   e.off = sizeof sa; EXPECT(e, -EINVAL); /* longer than any sockaddr */
   e = sqe(ARIO_OP_RECVFROM, s[0], 3); e.addr = b; e.len = 0x80000000u;

@@ -563,6 +563,141 @@ async function batchWorkload(ctx: Ctx, rng: Rng): Promise<void> {
   }
 }
 
+/** Reads a stream to its end through read(). */
+async function readToEnd(s: Async, rng: Rng): Promise<Uint8Array> {
+  const got: Uint8Array[] = [];
+  for (;;) {
+    const buf = new Uint8Array(1 + rng.int(rng.chance(0.5) ? 100 : 20000));
+    const n = await s.read(buf);
+    if (n === null) return concat(got);
+    got.push(buf.slice(0, n));
+  }
+}
+
+/**
+ * A listener serving several clients at once (accept through incoming()):
+ * each client sends its id and bytes, the server echoes them back; every
+ * connection is served once and every echo is intact. Then a connect to a
+ * closed port is refused, with a linked timeout that does not fire.
+ */
+async function serverWorkload(ctx: Ctx, rng: Rng): Promise<void> {
+  const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 }, { reactor: ctx.r });
+  const port = l.localAddr.port;
+  const k = 1 + rng.int(8);
+  const served = new Set<number>();
+  const handlers: Promise<void>[] = [];
+  const server = track(ctx, "server:accept", async () => {
+    let n = 0;
+    for await (const conn of l) {
+      const hr = new Rng(ctx.seed, 200 + n);
+      const h = track(ctx, `server:conn${n}`, async () => {
+        try {
+          const all = await readToEnd(conn, hr);
+          if (ctx.reset && all.length < 4) return; // the client's connection ended early
+          assert.ok(all.length >= 4, `server: ${all.length}-byte request`);
+          const id = new DataView(all.buffer).getUint32(0);
+          assert.ok(!served.has(id), `server: client ${id} served twice`);
+          served.add(id);
+          await conn.writeAll(all);
+          await conn.closeWrite();
+        } catch (e) {
+          checkResetError(ctx, e, "server");
+        } finally {
+          conn.close();
+        }
+      });
+      h.catch(noop); // awaited below
+      handlers.push(h);
+      if (++n === k) break;
+    }
+  });
+  const clients = Array.from({ length: k }, (_, id) =>
+    track(ctx, `client${id}`, async () => {
+      const cr = new Rng(ctx.seed, 300 + id);
+      const c = await TcpStream.connect({ hostname: "127.0.0.1", port }, {
+        reactor: ctx.r,
+        timeout: 10_000,
+      });
+      try {
+        const msg = cr.bytes(4 + cr.int(cr.chance(0.3) ? 100_000 : 2000));
+        new DataView(msg.buffer).setUint32(0, id);
+        await c.writeAll(msg);
+        await c.closeWrite();
+        const echo = await readToEnd(c, cr);
+        // a reset connection echoes a prefix
+        const at = firstDiff(echo, ctx.reset ? msg.subarray(0, echo.length) : msg);
+        const from = echo.length >= 4 ? new DataView(echo.buffer).getUint32(0) : -1;
+        assert.equal(
+          at,
+          -1,
+          `client ${id}: echo of ${echo.length} bytes (header says client ${from}) differs ` +
+            `from the ${msg.length} sent at byte ${at}`,
+        );
+      } catch (e) {
+        checkResetError(ctx, e, `client ${id}`);
+      } finally {
+        c.close();
+      }
+    }));
+  await Promise.all([server, ...clients]);
+  await Promise.all(handlers);
+  l.close();
+  if (!ctx.reset) assert.equal(served.size, k, `server: ${served.size} of ${k} clients served`);
+  // nobody listens there now
+  try {
+    const c = await TcpStream.connect({ hostname: "127.0.0.1", port }, {
+      reactor: ctx.r,
+      timeout: 10_000,
+    });
+    c.close();
+    assert.fail("connect to a closed port succeeded");
+  } catch (e) {
+    assert.ok(e instanceof Deno.errors.ConnectionRefused, `refused connect gave ${e}`);
+  }
+}
+
+/**
+ * close() while reads wait: each settles once, BadResource (ECANCELED);
+ * later ops reject EBADF; the peer's writes fail EPIPE (or ECONNRESET).
+ */
+async function closeWorkload(ctx: Ctx, rng: Rng): Promise<void> {
+  const [a, b] = UnixStream.pair({ reactor: ctx.r });
+  const n = 1 + rng.int(4);
+  const settled = new Array(n).fill(0);
+  const reads = Array.from({ length: n }, (_, i) =>
+    b.read(new Uint8Array(8)).then(
+      (v) => {
+        settled[i]++;
+        return v;
+      },
+      (e) => {
+        settled[i]++;
+        return e;
+      },
+    ));
+  await pause(rng);
+  b.close();
+  for (const [i, r] of (await Promise.all(reads)).entries()) {
+    assert.ok(
+      r instanceof Deno.errors.BadResource && (r as IoError).code === "ECANCELED",
+      `close: pending read ${i} gave ${r}`,
+    );
+  }
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(settled, new Array(n).fill(1), "close: each read settles once");
+  const late = await b.read(new Uint8Array(1)).catch((e) => e);
+  assert.ok(
+    late instanceof Deno.errors.BadResource && (late as IoError).code === "EBADF",
+    `late read: ${late}`,
+  );
+  const w = await a.write(new Uint8Array(1)).catch((e) => e);
+  assert.ok(
+    w instanceof Error && ["EPIPE", "ECONNRESET"].includes((w as IoError).code),
+    `write to a closed peer gave ${w}`,
+  );
+  a.close();
+}
+
 // ----------------------------------------------------------------- runner --
 
 const WORKLOADS: [string, (ctx: Ctx, rng: Rng) => Promise<void>][] = [
@@ -574,7 +709,10 @@ const WORKLOADS: [string, (ctx: Ctx, rng: Rng) => Promise<void>][] = [
   ["multi", multiWorkload],
   ["batch", batchWorkload],
   ["abort/reuse", abortReuseWorkload],
+  ["server", serverWorkload],
+  ["close", closeWorkload],
 ];
+const NO_RESET = new Set(["abort/reuse", "close"]);
 /** ARIO_SIM_SKIP=batch,udp leaves workloads out (to look past a known failure). */
 const SKIP = new Set((Deno.env.get("ARIO_SIM_SKIP") ?? "").split(",").filter(Boolean));
 
@@ -588,8 +726,8 @@ async function runSeed(seed: number, faults: string | undefined, reset: boolean)
   let settleAll: () => Promise<unknown> = () => Promise.resolve();
   try {
     const tasks = WORKLOADS
-      // abort/reuse needs its peer's writes to land: not under reset faults
-      .filter(([name]) => !SKIP.has(name) && !(reset && name === "abort/reuse"))
+      // these need their peer's writes to land, or no reset: not under reset faults
+      .filter(([name]) => !SKIP.has(name) && !(reset && NO_RESET.has(name)))
       .map(([name, fn], k) => track(ctx, name, () => fn(ctx, new Rng(seed, k + 1))));
     const all = Promise.all(tasks);
     settleAll = () => Promise.allSettled(tasks);

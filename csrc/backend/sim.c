@@ -253,11 +253,12 @@ static int sim_poll(ario_loop *l, int64_t timeout_ns) {
 
 int ario__sim_eintr(ario_loop *l) { return chance(S(l), S(l)->p_eintr); }
 
+/* `room`: what the core offers (entries less the ordinary ops in flight). */
 uint32_t ario__sim_room(ario_loop *l, uint32_t room) {
   sim_state *s = S(l);
-  if (!s->cap || !l->inflight) return room; /* an empty table takes any chain */
-  uint32_t v = s->cap > l->inflight ? s->cap - l->inflight : 0;
-  return v < room ? v : room;
+  uint32_t cut = s->cap ? l->entries - s->cap : 0;
+  if (!cut || room >= l->entries) return room; /* an empty table takes any chain */
+  return room > cut ? room - cut : 0;
 }
 
 /* A socket with a peer (not a listener, not unconnected). */

@@ -16,7 +16,11 @@ import { ioTrim } from "./iomem.ts";
 
 /** Options of {@linkcode Reactor}. */
 export interface ReactorOptions {
-  /** Ops the C loop holds at once (more wait in JS): 1..65534, default 4096. */
+  /**
+   * Ops the C loop holds at once: 1..65534, default 16384 (about 1.3 MiB).
+   * More wait in JS, and when they do, the waits that held a slot longest
+   * take turns with them, so a table full of idle reads never wedges.
+   */
   entries?: number;
   /** Backend to run; default the build's choice (or `ARIO_BACKEND`). */
   backend?: BackendName;
@@ -150,6 +154,9 @@ export class Reactor {
   #parkable: boolean[] = []; // a standalone wait that may be taken back and requeued
   #parking: boolean[] = []; // an internal cancel to take it back is on its way
   #parkingCount = 0;
+  #requeued: boolean[] = []; // waits in JS because it was taken back
+  #requeuedWaiting = 0;
+  #lastRound = 0; // when taken-back ops last had their turn
   #cancelled: boolean[] = []; // the user asked to cancel it: never requeue
   #since: number[] = []; // when C consumed a parkable op (performance.now())
   #rotation: number[] = []; // tickets of parkable ops in C, oldest first
@@ -176,7 +183,7 @@ export class Reactor {
 
   /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
-    const entries = options.entries ?? 4096;
+    const entries = options.entries ?? DEFAULT_ENTRIES;
     if (!Number.isInteger(entries) || entries < 1 || entries > 65534) {
       throw new RangeError(`Cannot create reactor: entries must be 1..65534, got ${entries}`);
     }
@@ -413,6 +420,8 @@ export class Reactor {
     this.#parked.length = 0;
     this.#urgent.length = 0;
     this.#laneOps = 0;
+    this.#requeuedWaiting = 0;
+    this.#requeued = [];
     if (this.#rotTimer !== undefined) clearTimeout(this.#rotTimer as unknown as number);
     this.#rotTimer = undefined;
   }
@@ -652,6 +661,10 @@ export class Reactor {
       this.#parkingCount--;
     }
     this.#cancelled[id] = false;
+    if (this.#requeued[id]) { // cancelled while it waited in JS
+      this.#requeued[id] = false;
+      this.#requeuedWaiting--;
+    }
     done(res);
   }
 
@@ -787,6 +800,10 @@ export class Reactor {
     for (let e = 0; e < k; e++) {
       const id = this.#sqU32[e * SQE_WORDS + SQE.user_data / 4];
       if (!this.#parkable[id]) continue;
+      if (this.#requeued[id]) {
+        this.#requeued[id] = false;
+        this.#requeuedWaiting--;
+      }
       if (now < 0) now = performance.now();
       this.#since[id] = now;
       this.#rotation.push(id + this.#gens[id] * U32);
@@ -812,9 +829,22 @@ export class Reactor {
    * meanwhile keeps its result. Returns whether it queued cancels.
    */
   #rotate(): boolean {
-    let want = Math.min(this.#sqLen + this.#laneOps, PARK_BATCH) - this.#parkingCount;
-    let queued = false;
     const now = performance.now();
+    const fresh = this.#sqLen + this.#laneOps - this.#requeuedWaiting;
+    let want = fresh - this.#parkingCount; // new ops get in at once, for the oldest waits
+    let minAge = 0;
+    if (want <= 0 && this.#requeuedWaiting > 0) { // taken-back ones, one round per quantum
+      const wait = this.#lastRound + PARK_AFTER_MS - now;
+      if (wait > 0) {
+        this.#rotateLater(wait);
+        return false;
+      }
+      this.#lastRound = now;
+      want = this.#requeuedWaiting - this.#parkingCount;
+      minAge = PARK_AFTER_MS; // each wait keeps its slot for a quantum at least
+    }
+    want = Math.min(want, PARK_BATCH);
+    let queued = false;
     while (want > 0 && this.#rotHead < this.#rotation.length) {
       const t = this.#rotation[this.#rotHead];
       const id = t % U32;
@@ -823,8 +853,8 @@ export class Reactor {
         continue;
       }
       const age = now - this.#since[id];
-      if (age < PARK_AFTER_MS) {
-        this.#rotateLater(PARK_AFTER_MS - age);
+      if (age < minAge) {
+        this.#rotateLater(minAge - age);
         break;
       }
       this.#rotHead++;
@@ -855,6 +885,8 @@ export class Reactor {
     this.#parking[id] = false;
     this.#parkingCount--;
     const words = this.#shadow.slice(id * SQE_WORDS, (id + 1) * SQE_WORDS);
+    this.#requeued[id] = true;
+    this.#requeuedWaiting++;
     this.#enqueue(this.#parked, words);
   }
 
@@ -893,8 +925,10 @@ const INT64_MAX = 2n ** 63n - 1n;
 const GEN_LIMIT = 2 ** 21 - 1;
 /** How long a wait holds its slot in a full table before it yields it to a waiting op. */
 const PARK_AFTER_MS = 20;
-/** Waits taken back in one go. */
-const PARK_BATCH = 256;
+/** Waits taken back in one go: bounds the churn when many more wait than fit. */
+const PARK_BATCH = 64;
+/** In-flight capacity of a reactor created without `entries`. */
+const DEFAULT_ENTRIES = 16384;
 
 /** Ops that wait for readiness indefinitely and are safe to cancel and run again. */
 function isWait(o: RawOp): boolean {
@@ -969,13 +1003,32 @@ function watchFatalErrors(lib: Symbols): void {
   fatalWatched = true;
   const onFatal = (e: Event) => {
     if (e.defaultPrevented) return;
-    if (lib.ario_bell_exiting(1) > 0) {
+    if (lib.ario_bell_exiting(1) === 0) {
+      setTimeout(() => lib.ario_bell_exiting(-1), 0); // only runs if the process survived
+      return;
+    }
+    // A doorbell thread is in its callback: Deno must not tear down now.
+    // Hold the exit, see whether a later listener cancels the event, then
+    // exit as Deno would have (or open the door again).
+    let cancelled = false;
+    const prevent = e.preventDefault;
+    Object.defineProperty(e, "preventDefault", {
+      configurable: true,
+      value: () => {
+        cancelled = true;
+      },
+    });
+    prevent.call(e);
+    queueMicrotask(() => {
+      if (cancelled) {
+        lib.ario_bell_exiting(-1);
+        return;
+      }
       const rejected = e instanceof PromiseRejectionEvent;
       const err = rejected ? e.reason : (e as ErrorEvent).error;
       console.error(`error: Uncaught ${rejected ? "(in promise) " : ""}${err?.stack ?? err}`);
       Deno.exit(1);
-    }
-    setTimeout(() => lib.ario_bell_exiting(-1), 0); // only runs if the process survived
+    });
   };
   globalThis.addEventListener("error", onFatal);
   globalThis.addEventListener("unhandledrejection", onFatal);
@@ -1006,7 +1059,7 @@ function setU64(w: Uint32Array, at: number, v: number): void {
 let shared: Reactor | undefined;
 
 /**
- * The shared reactor, created on first use (entries 4096, the default
+ * The shared reactor, created on first use (entries 16384, the default
  * backend or `ARIO_BACKEND`).
  *
  * @example

@@ -114,3 +114,20 @@ Deno.test("close() with ops in flight, then exit, never crashes", async () => {
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /ECANCELED ECANCELED/);
 });
+
+Deno.test("an uncaught error a later listener cancels leaves the doorbell working", async () => {
+  const r = await run(`
+    await ario.single(ario.op.timeout(1)); // the reactor (and its error listener) exist first
+    globalThis.addEventListener("error", (e) => e.preventDefault());
+    globalThis.addEventListener("unhandledrejection", (e) => e.preventDefault());
+    setTimeout(() => { throw new Error("ignored"); }, 0);
+    Promise.reject(new Error("ignored too"));
+    await new Promise((r) => setTimeout(r, 20));
+    let n = 0;
+    for await (const _ of ario.Timer.interval(2)) if (++n === 5) break; // the doorbell rings again
+    await ario.single(ario.op.timeout(3));
+    console.log("alive", n);
+  `);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /alive 5/);
+});

@@ -682,7 +682,7 @@ export class Async implements AsyncDisposable, Disposable {
    * them. If `buf` was detached, or shrank below what arrived, the read
    * rejects with a TypeError (a `BufferLostError`, `received` holds the
    * bytes) and the next read returns those bytes. A stream read returns at
-   * most 256 KiB; a buffer on a `SharedArrayBuffer` is read into in place.
+   * most 256 KiB; a view of more than 4 KiB on a `SharedArrayBuffer` is read into in place.
    *
    * @example
    * ```ts ignore
@@ -692,9 +692,10 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
-    const bad = badBuffer(buf, "read");
-    if (bad) return Promise.reject(bad);
-    if (buf.length === 0) return Promise.resolve(0);
+    if (!(buf instanceof Uint8Array) || buf.length === 0) { // a detached view is empty too
+      const bad = badBuffer(buf, "read");
+      return bad ? Promise.reject(bad) : Promise.resolve(0);
+    }
     const flags = this.#sock ? options?.flags ?? 0 : 0;
     if (this.#stash.length) return this.#readStash(buf, flags, options);
     // straight to the reactor: one promise per call, null at end of stream
@@ -798,8 +799,10 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   write(buf: Uint8Array, options?: IoOptions): Promise<number> {
-    const bad = badBuffer(buf, "write");
-    if (bad) return Promise.reject(bad);
+    if (!(buf instanceof Uint8Array) || buf.length === 0) { // a detached view is empty too
+      const bad = badBuffer(buf, "write");
+      if (bad) return Promise.reject(bad);
+    }
     const code = this.#sock ? OP.SEND : OP.WRITE;
     const name = this.#sock ? "send" : "write";
     const off = this.#sock ? 0 : OFF_CURRENT;

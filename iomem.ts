@@ -10,8 +10,10 @@
  * A read lands in a region and is copied into the caller's view when it
  * completes (if the view can still hold it); a write is copied into a region
  * when it is submitted, so it sends what the buffer held at that moment.
- * A `SharedArrayBuffer` can be neither detached nor shrunk: it is used in
- * place.
+ * A `SharedArrayBuffer` can be neither detached nor shrunk: a view of more
+ * than 4 KiB on one is used in place (the op holds it until it completes; only a Worker terminated while
+ * it holds the last reference frees it, so share it with an isolate that
+ * outlives the op).
  *
  * Regions are recycled in power-of-two classes (256 B to 1 MiB; larger ones
  * by exact size); at most {@linkcode IO_IDLE_MAX} bytes stay idle, the rest
@@ -40,6 +42,8 @@ export interface IoRegion {
   readonly ptr: Deno.PointerObject;
   /** @internal Whether it is handed out (guards a double release). */
   busy: boolean;
+  /** @internal Its size class (an index into the free lists), or -1 for a large one. */
+  readonly cls: number;
 }
 
 const free: IoRegion[][] = Array.from({ length: CLASSES }, () => []);
@@ -47,17 +51,12 @@ const freeLarge = new Map<number, IoRegion[]>();
 let idle = 0;
 let live = 0;
 
-function sizeFor(n: number): number {
-  if (n <= 1 << MIN_SHIFT) return 1 << MIN_SHIFT;
-  if (n <= 1 << (MIN_SHIFT + CLASSES - 1)) return 2 ** Math.ceil(Math.log2(n));
-  return Math.ceil(n / LARGE_STEP) * LARGE_STEP;
-}
+const LARGEST = 1 << (MIN_SHIFT + CLASSES - 1);
 
-function listFor(size: number, create: boolean): IoRegion[] | undefined {
-  if (size <= 1 << (MIN_SHIFT + CLASSES - 1)) return free[Math.log2(size) - MIN_SHIFT];
-  let l = freeLarge.get(size);
-  if (!l && create) freeLarge.set(size, l = []);
-  return l;
+/** The size class of `n` bytes (-1: larger than every class). */
+function classOf(n: number): number {
+  if (n <= 1 << MIN_SHIFT) return 0;
+  return n <= LARGEST ? 32 - Math.clz32(n - 1) - MIN_SHIFT : -1;
 }
 
 /**
@@ -68,8 +67,9 @@ export function ioAcquire(n: number): IoRegion {
   if (!Number.isInteger(n) || n < 0 || n > 2 ** 40) {
     throw new RangeError(`Cannot allocate I/O memory: bad length ${n}`);
   }
-  const size = sizeFor(n);
-  const r = listFor(size, false)?.pop();
+  const cls = classOf(n);
+  const size = cls >= 0 ? 1 << (cls + MIN_SHIFT) : Math.ceil(n / LARGE_STEP) * LARGE_STEP;
+  const r = cls >= 0 ? free[cls].pop() : freeLarge.get(size)?.pop();
   if (r) {
     idle -= size;
     r.busy = true;
@@ -84,6 +84,7 @@ export function ioAcquire(n: number): IoRegion {
     size,
     ptr,
     busy: true,
+    cls,
   };
 }
 
@@ -93,7 +94,12 @@ export function ioRelease(r: IoRegion): void {
   r.busy = false;
   if (idle + r.size <= IO_IDLE_MAX) {
     idle += r.size;
-    listFor(r.size, true)!.push(r);
+    if (r.cls >= 0) free[r.cls].push(r);
+    else {
+      let l = freeLarge.get(r.size);
+      if (!l) freeLarge.set(r.size, l = []);
+      l.push(r);
+    }
     return;
   }
   live -= r.size;
@@ -121,9 +127,16 @@ export function ioStats(): { live: number; idle: number } {
   return { live, idle };
 }
 
-/** Whether C may use `buf`'s memory in place: a SharedArrayBuffer is never detached or shrunk. */
+/** Views up to this size are copied even on a SharedArrayBuffer: cheaper than asking. */
+const IN_PLACE_MIN = 4096;
+
+/**
+ * Whether C may use `buf`'s memory in place: a view of more than 4 KiB on a
+ * SharedArrayBuffer, which is never detached or shrunk (smaller ones are
+ * copied: the copy costs less than looking at `buf.buffer`).
+ */
 export function inPlace(buf: Uint8Array): boolean {
-  return buf.buffer instanceof SharedArrayBuffer;
+  return buf.length > IN_PLACE_MIN && buf.buffer instanceof SharedArrayBuffer;
 }
 
 /** Whether `buf`'s ArrayBuffer is detached. */
@@ -131,10 +144,15 @@ export function isDetached(buf: Uint8Array): boolean {
   return (buf.buffer as ArrayBuffer).detached === true;
 }
 
-/** A region holding a copy of `buf` (a write's bytes as they are now). */
+/** Below this many bytes a loop copies faster than `set` (which needs a subarray). */
+const SMALL = 64;
+
+/** A region holding a copy of the first `n` bytes of `buf` (a write's bytes as they are now). */
 export function ioCopyIn(buf: Uint8Array, n: number = buf.length): IoRegion {
   const r = ioAcquire(n);
-  r.view.set(n === buf.length ? buf : buf.subarray(0, n));
+  const v = r.view;
+  if (n <= SMALL) { for (let i = 0; i < n; i++) v[i] = buf[i]; }
+  else v.set(n === buf.length ? buf : buf.subarray(0, n));
   return r;
 }
 
@@ -160,7 +178,9 @@ export function ioCopyOut(
 ): BufferLostError | undefined {
   if (n <= 0) return undefined;
   if (into.length >= n) {
-    into.set(n === r.size ? r.view : r.view.subarray(0, n));
+    const v = r.view;
+    if (n <= SMALL) { for (let i = 0; i < n; i++) into[i] = v[i]; }
+    else into.set(n === r.size ? v : v.subarray(0, n));
     return undefined;
   }
   const state = isDetached(into) ? "was detached" : `shrank to ${into.length} bytes`;

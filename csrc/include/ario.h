@@ -291,10 +291,13 @@ ARIO_API void ario_bell_arm(ario_loop *loop);
 ARIO_API int ario_bell_stop(ario_loop *loop);
 
 /* The process is about to exit with `status` because of an uncaught error
- * (the owner cannot run bell() any more; -1 withdraws). If a doorbell thread
- * is then blocked inside bell(), the process ends at exit with
- * _exit(status) instead of tearing down under it. Returns how many doorbell
- * threads are inside bell() now. */
+ * (the owner cannot run bell() any more; -1 withdraws). Until withdrawn, no
+ * doorbell thread enters bell() (an armed one rings after the withdrawal),
+ * nor does any once exit() has begun. Returns how many doorbell threads are
+ * inside bell(), or committed to entering it, now: if none, the owner's own
+ * teardown is safe; if some, the owner must leave another way (Deno.exit),
+ * and should the process reach exit() anyway it ends with _exit(status)
+ * instead of tearing down under them. */
 ARIO_API int ario_bell_exiting(int status);
 
 /* ------------------------------------------------------ host memory -- */

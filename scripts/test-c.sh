@@ -36,7 +36,7 @@ fi
 
 # ThreadSanitizer: the tests with a second thread. clang-14 or newer with
 # compiler-rt; a toolchain that cannot link a TSan program is reported.
-tsan_tests=(wait bell wake_submit)
+tsan_tests=(wait bell bell_exiting wake_submit)
 rm -f "$out"/tsan-*
 tsan_cc=""
 for c in clang-19 clang-16 clang-14 clang; do

@@ -37,6 +37,7 @@ import {
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, OP, POLL } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
+import { isNumericHost, resolveHost, resolveHostSync } from "./dns.ts";
 import { type Bytes, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
 import { multi, op, type Received } from "./submit.ts";
 import {
@@ -102,7 +103,11 @@ export interface KeepAliveOptions {
 
 /** Address of a TCP endpoint: a numeric IP (or "localhost") and a port. */
 export interface TcpAddr {
-  /** Numeric IPv4/IPv6 address; "localhost" means 127.0.0.1; default 127.0.0.1. */
+  /**
+   * Numeric IPv4/IPv6 address or a host name (resolved by the system's
+   * resolver, see {@linkcode resolveHost}); "localhost" means 127.0.0.1;
+   * default 127.0.0.1.
+   */
   hostname?: string;
   /** Port 0..65535. */
   port: number;
@@ -117,6 +122,8 @@ export interface FromOptions {
 const MAX_CHUNK = 64 * 1024;
 /** C-owned memory one stream read or write takes at most (it returns less). */
 const IO_CHUNK = 256 * 1024;
+/** C-owned memory a stream read starts with (it grows while reads fill it). */
+const READ_HINT_MIN = 4096;
 const lib = () => load();
 const noop = () => {};
 
@@ -129,6 +136,23 @@ function ipOf(a: TcpAddr | IpAddr): IpAddr {
     ? "127.0.0.1"
     : a.hostname;
   return { hostname, port: a.port, scopeId: (a as IpAddr).scopeId };
+}
+
+/** The address to bind: a name resolves on the spot, as `Deno.listen` does (first address). */
+function bindIpOf(a: TcpAddr | IpAddr): IpAddr {
+  const ip = ipOf(a);
+  if (typeof ip.hostname === "string" && !isNumericHost(ip.hostname)) {
+    ip.hostname = resolveHostSync(ip.hostname)[0];
+  }
+  return ip;
+}
+
+/** The addresses to try for `a`: a name resolves off the JS thread, in the resolver's order. */
+async function ipsOf(a: TcpAddr | IpAddr, o: ConnectOptions = {}): Promise<IpAddr[]> {
+  const ip = ipOf(a);
+  if (typeof ip.hostname !== "string" || isNumericHost(ip.hostname)) return [ip];
+  const hosts = await resolveHost(ip.hostname, { signal: o.signal, timeout: o.timeout });
+  return hosts.map((hostname) => ({ ...ip, hostname }));
 }
 
 function unixOf(a: string | { path: string }): { path: string } {
@@ -351,12 +375,14 @@ export class Async implements AsyncDisposable, Disposable {
     off: 0,
     ref: true,
   };
-  #readable?: ReadableStream<Uint8Array>;
+  #readable?: ReadableStream<Uint8Array<ArrayBuffer>>;
   #writable?: WritableStream<Uint8Array>;
   #readDone = false;
   #writeDone = false;
   // bytes a read received while its buffer was detached or shrunk: the next reads get them
   readonly #stash: { bytes: Uint8Array; addr?: Addr }[] = [];
+  // C-owned memory a stream read takes: doubles when a read fills it, halves when reads stay small
+  #hint = READ_HINT_MIN;
 
   /**
    * Wraps `fd` (taking ownership) without checking that it can be polled;
@@ -510,6 +536,7 @@ export class Async implements AsyncDisposable, Disposable {
         this.#inflight--;
         if (onAbort) signal!.removeEventListener("abort", onAbort);
         if (region) {
+          if (into && res > 0 && !this.#message()) this.#adapt(res, len);
           const lost = into && res > 0
             ? ioCopyOut(region, res, into, what, this.#lostTail(opFlags))
             : undefined;
@@ -681,8 +708,11 @@ export class Async implements AsyncDisposable, Disposable {
    * when they arrive, so nothing JS does to `buf` meanwhile can misdirect
    * them. If `buf` was detached, or shrank below what arrived, the read
    * rejects with a TypeError (a `BufferLostError`, `received` holds the
-   * bytes) and the next read returns those bytes. A stream read returns at
-   * most 256 KiB; a view of more than 4 KiB on a `SharedArrayBuffer` is read into in place.
+   * bytes) and the next read returns those bytes. A stream read takes at
+   * most what recent reads needed (4 KiB at first, doubling while reads
+   * fill it, up to 256 KiB), so an idle connection holds 4 KiB of C memory
+   * whatever its buffer; a view of more than 4 KiB on a `SharedArrayBuffer`
+   * is read into in place.
    *
    * @example
    * ```ts ignore
@@ -717,8 +747,11 @@ export class Async implements AsyncDisposable, Disposable {
         true,
       );
     }
-    // a stream may return less than asked: one op never holds more than IO_CHUNK of C memory
-    const n = this.#message() ? buf.length : Math.min(buf.length, IO_CHUNK);
+    // a stream read may return less than asked: one op holds what recent reads needed
+    // (at most IO_CHUNK) of C memory, not buf.length (a peek or a datagram gets it all)
+    const n = this.#message() || flags & constants.MSG_PEEK
+      ? buf.length
+      : Math.min(buf.length, this.#hint);
     const region = ioAcquire(n);
     return this.#io(
       code,
@@ -735,6 +768,15 @@ export class Async implements AsyncDisposable, Disposable {
       region,
       buf,
     );
+  }
+
+  /** A stream read of `len` bytes returned `res`: size the next one. */
+  #adapt(res: number, len: number): void {
+    if (res >= len) {
+      if (this.#hint < IO_CHUNK) this.#hint *= 2;
+    } else if (res <= this.#hint >> 3 && this.#hint > READ_HINT_MIN) {
+      this.#hint >>= 1;
+    }
   }
 
   /** Whether reads and writes keep message boundaries (datagram sockets). */
@@ -983,7 +1025,8 @@ export class Async implements AsyncDisposable, Disposable {
    * for await (const chunk of conn.readable) console.log(chunk.length);
    * ```
    */
-  get readable(): ReadableStream<Uint8Array> {
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    // a byte stream's chunks are views of ordinary ArrayBuffers (Deno.Conn's type)
     return this.#readable ??= new ReadableStream({
       type: "bytes",
       autoAllocateChunkSize: MAX_CHUNK,
@@ -1008,7 +1051,7 @@ export class Async implements AsyncDisposable, Disposable {
         if (this.#sock && !this.#closed) this.shutdownRaw(0);
         this.#endRead();
       },
-    });
+    }) as ReadableStream<Uint8Array<ArrayBuffer>>;
   }
 
   /**
@@ -1160,7 +1203,14 @@ export class StreamSocket extends Async {
    * ```
    */
   closeWrite(): Promise<void> {
+    this.#remember();
     return this.shutdown("write");
+  }
+
+  /** Closes the fd (as {@linkcode Async.close}); the addresses keep answering, as Deno's do. */
+  override close(): void {
+    if (!this.closed) this.#remember();
+    super.close();
   }
 
   /**
@@ -1175,16 +1225,29 @@ export class StreamSocket extends Async {
     return await this.read(buf, { signal: options?.signal, flags: constants.MSG_PEEK });
   }
 
-  /** The local address. */
-  get localAddr(): Addr {
-    this.checkOpen("get local address", "getsockname");
-    return sockName(this.fd, false, this.transport!);
+  #local?: Addr;
+  #remote?: Addr;
+
+  /** Keeps the addresses for after the connection ends (getpeername fails then). */
+  #remember(): void {
+    try {
+      this.#local ??= sockName(this.fd, false, this.transport!);
+      this.#remote ??= sockName(this.fd, true, this.transport!);
+    } catch { /* not connected: the getters say why */ }
   }
 
-  /** The peer's address. */
+  /** The local address (still known after close, as `Deno.Conn`'s). */
+  get localAddr(): Addr {
+    if (this.#local) return this.#local;
+    this.checkOpen("get local address", "getsockname");
+    return this.#local = sockName(this.fd, false, this.transport!);
+  }
+
+  /** The peer's address (still known after closeWrite and close, as `Deno.Conn`'s). */
   get remoteAddr(): Addr {
+    if (this.#remote) return this.#remote;
     this.checkOpen("get peer address", "getpeername");
-    return sockName(this.fd, true, this.transport!);
+    return this.#remote = sockName(this.fd, true, this.transport!);
   }
 }
 
@@ -1224,8 +1287,22 @@ export class TcpStream extends StreamSocket {
    * ```
    */
   static async connect(addr: TcpAddr, options: ConnectOptions = {}): Promise<TcpStream> {
-    const fd = await connectSocket(ipOf(addr), constants.SOCK_STREAM, options);
-    return new TcpStream(fd, options.reactor);
+    const start = performance.now();
+    const candidates = await ipsOf(addr, options);
+    let last: unknown;
+    for (const ip of candidates) { // each address in turn, within the one timeout
+      const timeout = options.timeout === undefined
+        ? undefined
+        : Math.max(0, options.timeout - (performance.now() - start));
+      try {
+        const fd = await connectSocket(ip, constants.SOCK_STREAM, { ...options, timeout });
+        return new TcpStream(fd, options.reactor);
+      } catch (e) {
+        if (options.signal?.aborted || (e as IoError).code === "ETIMEDOUT") throw e;
+        last = e;
+      }
+    }
+    throw last;
   }
 
   /** The local address. */
@@ -1434,7 +1511,7 @@ export class TcpListener extends Listener<TcpStream> {
    * ```
    */
   static override bind(addr: TcpAddr, options: ListenOptions = {}): TcpListener {
-    return new TcpListener(listening(ipOf(addr), true, options), options.reactor);
+    return new TcpListener(listening(bindIpOf(addr), true, options), options.reactor);
   }
 
   /** Wraps an accepted fd. */
@@ -1672,7 +1749,7 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   static override bind(addr: TcpAddr, options: BindOptions = {}): UdpSocket {
-    const fd = boundSocket(ipOf(addr), constants.SOCK_DGRAM, options, false, "bind UDP socket to");
+    const fd = boundSocket(bindIpOf(addr), constants.SOCK_DGRAM, options, false, "bind UDP socket to");
     return new UdpSocket(fd, options.reactor);
   }
 
@@ -1685,7 +1762,11 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   sendTo(buf: Uint8Array, to: TcpAddr, options?: IoOptions): Promise<number> {
-    return this.sendToAddr(buf, ipOf(to), options);
+    const ip = ipOf(to);
+    if (typeof ip.hostname !== "string" || isNumericHost(ip.hostname)) {
+      return this.sendToAddr(buf, ip, options);
+    }
+    return ipsOf(to, options).then((ips) => this.sendToAddr(buf, ips[0], options));
   }
 
   /**
@@ -1699,7 +1780,7 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   connect(addr: TcpAddr, options?: SignalOptions): Promise<void> {
-    return this.connectAddr(ipOf(addr), options);
+    return ipsOf(addr, options).then((ips) => this.connectAddr(ips[0], options));
   }
 
   /** The bound address. */

@@ -21,6 +21,7 @@ export {
   type ReactorOptions,
 } from "./reactor.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
+export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
 export {
   type Addr,
   decodeAddr,

@@ -217,3 +217,55 @@ ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
   }
   return -EAFNOSUPPORT;
 }
+
+/* ---------------------------------------------------------- resolving -- */
+#if defined(ARIO_HOST)
+#if !defined(_WIN32)
+#include <netdb.h>
+#endif
+
+/* getaddrinfo's EAI_* codes as the errno values the binding reports. */
+static int eai_errno(int rc) {
+  switch (rc) {
+  case EAI_NONAME:
+#if defined(EAI_NODATA) && EAI_NODATA != EAI_NONAME
+  case EAI_NODATA:
+#endif
+    return -ENOENT;
+  case EAI_AGAIN: return -EAGAIN;
+  case EAI_FAMILY: return -EAFNOSUPPORT;
+  case EAI_MEMORY: return -ENOMEM;
+#if defined(EAI_SYSTEM)
+  case EAI_SYSTEM: return errno ? -errno : -EIO;
+#endif
+  default: return -EIO;
+  }
+}
+
+ARIO_API int ario_resolve(const char *host, int family, uint8_t *out, uint32_t cap) {
+  if (!host || !*host || (!out && cap)) return -EINVAL;
+  if (family != 0 && family != AF_INET && family != AF_INET6) return -EAFNOSUPPORT;
+  struct addrinfo hints, *res = 0;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = family ? family : AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM; /* one entry per address, not one per socket type */
+  hints.ai_flags = AI_ADDRCONFIG;
+  int rc = getaddrinfo(host, 0, &hints, &res);
+  if (rc != 0) return eai_errno(rc);
+  int n = 0;
+  for (struct addrinfo *ai = res; ai && (uint32_t)(n + 1) * ARIO_RESOLVE_RECORD <= cap;
+       ai = ai->ai_next) {
+    if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+        ai->ai_addrlen > ARIO_RESOLVE_RECORD - 4)
+      continue;
+    uint8_t *rec = out + (size_t)n * ARIO_RESOLVE_RECORD;
+    uint32_t len = (uint32_t)ai->ai_addrlen;
+    memset(rec, 0, ARIO_RESOLVE_RECORD);
+    memcpy(rec, &len, 4);
+    memcpy(rec + 4, ai->ai_addr, len);
+    n++;
+  }
+  freeaddrinfo(res);
+  return n;
+}
+#endif

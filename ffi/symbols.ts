@@ -70,6 +70,15 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "buffer"],
     result: "i32",
   },
+  // int ario_resolve(const char *host, int family, uint8_t *out, uint32_t cap), from the JS thread
+  ario_resolve: { parameters: ["buffer", "i32", "buffer", "u32"], result: "i32" },
+  // the same off the JS thread: host and out are C memory (ario_mem_alloc), which outlives a Worker
+  ario_resolve_async: {
+    name: "ario_resolve",
+    parameters: ["pointer", "i32", "pointer", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   // int ario_constant(const char *name, int64_t *value)
   ario_constant: { parameters: ["buffer", "buffer"], result: "i32" },
   // const char *ario_errno_name(int err)

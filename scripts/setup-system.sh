@@ -5,7 +5,7 @@
 # the tests that need those tools report SKIP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-pkgs=(socat netcat-openbsd curl strace)
+pkgs=(socat netcat-openbsd curl strace openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,13 +10,17 @@ const header = Deno.readTextFileSync(`${root}csrc/include/ario.h`);
 Deno.test("every ARIO_API prototype has a symbol, and every symbol a prototype", () => {
   const declared = [...header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(/gm)].map((m) => m[1])
     .sort();
-  assert.deepEqual(Object.keys(symbols).sort(), declared);
+  // an entry with `name` is another way to call the prototype it names (e.g. off the JS thread)
+  const named = Object.entries(symbols).map(([k, v]) => ("name" in v ? v.name : k) as string);
+  assert.deepEqual([...new Set(named)].sort(), declared);
 });
 
 Deno.test("each symbol's parameter count matches its prototype", () => {
   for (const m of header.matchAll(/^ARIO_API\s+[^(]*?\b(ario_\w+)\s*\(([^)]*)\)/gm)) {
     const params = m[2].trim() === "void" ? 0 : m[2].split(",").length;
-    assert.equal(symbols[m[1] as keyof typeof symbols].parameters.length, params, m[1]);
+    for (const [k, v] of Object.entries(symbols)) {
+      if (("name" in v ? v.name : k) === m[1]) assert.equal(v.parameters.length, params, k);
+    }
   }
 });
 

@@ -345,6 +345,16 @@ ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t addrlen,
                                   char *text, uint32_t text_cap,
                                   uint32_t *port);
 
+/* Resolves a host name (or numeric address; NUL-terminated) with the
+ * system's resolver (getaddrinfo: the hosts file, DNS, per nsswitch.conf).
+ * Blocks: a binding calls it off its event loop thread. family: 0 for any,
+ * AF_INET or AF_INET6. Writes one record of ARIO_RESOLVE_RECORD bytes per
+ * address, in the resolver's order: a uint32 sockaddr length, then the
+ * sockaddr (port 0). Returns how many fit in `cap` bytes, or -errno
+ * (-ENOENT: no such name, -EAGAIN: try again later). Hosts only. */
+#define ARIO_RESOLVE_RECORD 32u
+ARIO_API int ario_resolve(const char *host, int family, uint8_t *out, uint32_t cap);
+
 /* Platform value of a named constant ("AF_INET", "SOL_SOCKET",
  * "SO_REUSEADDR", "TCP_NODELAY", "MSG_WAITALL", "EAGAIN", ...). Returns 0
  * and sets *value, or -ENOENT for a name this platform lacks. */

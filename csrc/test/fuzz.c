@@ -61,6 +61,7 @@ static int fds[MAXFD], kinds[MAXFD], nfds;
 static int scratch_wr[64], nscratch; /* write ends of pipes CLOSE ops take */
 static int clients[256], nclients;
 static struct sockaddr_in listen_addr;
+static struct sockaddr_in addr_copy; /* what ops see (they may write it) */
 static const int closed_numbers[NCLOSED] = {700, 1500, 3000};
 
 static void add_fd(int fd, int kind) {
@@ -151,7 +152,7 @@ static uint32_t region_room(uint64_t addr) {
   if (p >= arena && p < arena + ARENA) return (uint32_t)(arena + ARENA - p);
   for (int k = 0; k < SA_SLOTS; k++)
     if (p >= sa_out[k] && p < sa_out[k] + 128) return (uint32_t)(sa_out[k] + 128 - p);
-  if (p == (const unsigned char *)&listen_addr) return (uint32_t)sizeof listen_addr;
+  if (p == (const unsigned char *)&addr_copy) return (uint32_t)sizeof addr_copy;
   return 0;
 }
 
@@ -204,8 +205,8 @@ static void random_entry(ario_sqe *e, int idx) {
     }
     break;
   case ARIO_OP_CONNECT:
-    e->addr = chance(50) ? (uint64_t)(uintptr_t)&listen_addr : chance(90) ? (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)] : 0;
-    e->len = chance(80) ? (uint32_t)sizeof listen_addr : rnd(140);
+    e->addr = chance(50) ? (uint64_t)(uintptr_t)&addr_copy : chance(90) ? (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)] : 0;
+    e->len = chance(80) ? (uint32_t)sizeof addr_copy : rnd(140);
     break;
   case ARIO_OP_CLOSE: {
     /* only on a fresh pipe: the harness's own fds stay */
@@ -468,6 +469,7 @@ int main(void) {
       uint32_t n = 1 + rnd(16);
       if (nops + (int)n > MAXOPS) break;
       int base = nops;
+      addr_copy = listen_addr;
       for (uint32_t k = 0; k < n; k++) {
         random_entry(&e[k], base + (int)k);
         rec *r = &ops[base + (int)k];

@@ -192,6 +192,51 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
+/**
+ * The table as a chart that reads in seconds: one bar per row with an
+ * anchor, its length how many times better ario is than the anchor
+ * (anchor/ario for lower-is-better rows), on a log scale around 1×.
+ */
+export function chart(rows: Row[], title: string): string {
+  const rs = rows.filter((r) => r.anchor !== undefined && r.anchor > 0 && r.ours > 0);
+  const W = 900, left = 430, barH = 18, gap = 6, top = 46;
+  const H = top + rs.length * (barH + gap) + 40;
+  const adv = (r: Row) => r.better === "lower" ? r.anchor! / r.ours : r.ours / r.anchor!;
+  const maxLog = 3; // 1/8× .. 8×: a bar past it is drawn to the edge, its figure still exact
+  const mid = left + (W - left - 70) / 2, half = (W - left - 70) / 2;
+  const x = (v: number) => mid + Math.max(-1, Math.min(1, Math.log2(v) / maxLog)) * half;
+  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="10" y="20" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="10" y="36" fill="#555">bar: times better than the anchor (right of 1× ario wins, left it loses), log scale</text>`,
+  ];
+  rs.forEach((r, i) => {
+    const y = top + i * (barH + gap);
+    const a = adv(r), x1 = x(a);
+    const win = a >= 1;
+    out.push(
+      `<text x="${left - 8}" y="${y + 13}" text-anchor="end">${
+        esc(`${r.name} vs ${r.anchorName}`)
+      }</text>`,
+      `<rect x="${Math.min(mid, x1)}" y="${y}" width="${
+        Math.max(1, Math.abs(x1 - mid))
+      }" height="${barH}" fill="${win ? "#2a9d55" : "#d1495b"}"/>`,
+      `<text x="${win ? x1 + 4 : x1 - 4}" y="${y + 13}" text-anchor="${win ? "start" : "end"}">${
+        a.toFixed(2)
+      }×</text>`,
+    );
+  });
+  const axisY = top + rs.length * (barH + gap);
+  out.push(`<line x1="${mid}" y1="${top - 4}" x2="${mid}" y2="${axisY}" stroke="#333"/>`);
+  for (const v of [0.125, 0.25, 0.5, 1, 2, 4, 8]) {
+    out.push(`<text x="${x(v)}" y="${axisY + 16}" text-anchor="middle" fill="#555">${v}×</text>`);
+  }
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
+
 if (import.meta.main) {
   const rows: Row[] = [];
   const deno = Deno.execPath();
@@ -304,5 +349,13 @@ if (import.meta.main) {
     rows.push({ ...t, anchorName: "setTimeout", target });
   }
   console.log(table(rows));
+  const svg = `${root}docs/bench.svg`;
+  if (!quick) {
+    Deno.writeTextFileSync(
+      svg,
+      chart(rows, `ario beside its anchors, one run (${new Date().toISOString().slice(0, 10)})`),
+    );
+    console.error(`wrote ${svg}`);
+  }
   Deno.exit(0);
 }

@@ -904,7 +904,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
      * reserved slots, so a table full of idle ops never blocks them */
     uint32_t room = l->entries - (l->inflight - l->special);
 #if defined(ARIO_HAVE_SIM)
-    if (ARIO__IS_SIM(l)) room = ario__sim_room(l, room); /* a seeded full table */
+    if (ARIO__IS_SIM(l)) room = ario__sim_room(l, room, ordinary); /* a seeded full table */
 #endif
     if (ordinary > room || len > ARIO__SLOTS(l) - l->inflight) break;
 

@@ -184,7 +184,7 @@ int ario__sim_collect(ario_loop *l, uint32_t slot, unsigned revents);
 int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
                          int32_t (*attempt)(ario_loop *, ario__op *, unsigned));
 int ario__sim_eintr(ario_loop *l);
-uint32_t ario__sim_room(ario_loop *l, uint32_t room);
+uint32_t ario__sim_room(ario_loop *l, uint32_t room, uint32_t need);
 #define ARIO__IS_SIM(l) ((l)->be->id == ARIO_BACKEND_SIM)
 #else
 #define ARIO__IS_SIM(l) 0

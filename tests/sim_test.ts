@@ -11,9 +11,14 @@
 // Env: ARIO_SIM_SEEDS (seeds per test, default 60: ~20 s here), ARIO_SIM_SEED_BASE
 // (first seed, default 1), ARIO_SIM_SEED (replay that one seed only),
 // ARIO_SIM_FAULTS (the C backend's fault list; see csrc/backend/sim.c),
-// ARIO_SIM_SKIP (workloads to leave out, comma-separated).
+// ARIO_SIM_SKIP (workloads to leave out, comma-separated), ARIO_SIM_ENTRIES
+// (the reactor's entries; default 64, 256 or 4096 by seed).
 // A failure prints the seed and the command that replays it; scripts/sim.sh
-// runs thousands of seeds.
+// runs thousands of seeds. Replay is exact for the sim's decisions given the
+// same sequence of questions (one PRNG stream per reactor); loopback timing,
+// the doorbell thread and the real monotonic clock (timers are not
+// simulated) can change that sequence, so a timing-sensitive failure may
+// take a few replays, or a profile that makes it likely (ARIO_SIM_FAULTS).
 import assert from "node:assert/strict";
 import {
   Async,
@@ -30,12 +35,16 @@ import {
   UdpSocket,
   UnixStream,
 } from "../mod.ts";
+import { load } from "../ffi/load.ts";
 
 const enabled = Deno.env.get("ARIO_BACKEND") === "sim";
 const replay = Deno.env.get("ARIO_SIM_SEED");
 const SEEDS = Number(Deno.env.get("ARIO_SIM_SEEDS") ?? 60);
 const BASE = Number(Deno.env.get("ARIO_SIM_SEED_BASE") ?? 1);
 const userFaults = Deno.env.get("ARIO_SIM_FAULTS");
+const ENTRIES = Deno.env.get("ARIO_SIM_ENTRIES")
+  ? Number(Deno.env.get("ARIO_SIM_ENTRIES"))
+  : undefined;
 const RESET_FAULTS = "shuffle,delay,spurious,short,eagain,eintr,table,reset=0.03";
 const SEED_TIMEOUT_MS = 20_000;
 
@@ -727,7 +736,8 @@ async function runSeed(seed: number, faults: string | undefined, reset: boolean)
   Deno.env.set("ARIO_SIM_SEED", String(seed));
   if (faults === undefined) Deno.env.delete("ARIO_SIM_FAULTS");
   else Deno.env.set("ARIO_SIM_FAULTS", faults);
-  const r = new Reactor({ backend: "sim", entries: [64, 256, 4096][seed % 3] });
+  const entries = ENTRIES ?? [64, 256, 4096][seed % 3];
+  const r = new Reactor({ backend: "sim", entries });
   const ctx: Ctx = { seed, r, reset, resets: 0, pending: new Set() };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let settleAll: () => Promise<unknown> = () => Promise.resolve();
@@ -743,7 +753,10 @@ async function runSeed(seed: number, faults: string | undefined, reset: boolean)
       timer = setTimeout(
         () =>
           reject(
-            new Error(`hang: not done after ${SEED_TIMEOUT_MS} ms: ${[...ctx.pending].join(", ")}`),
+            new Error(
+              `hang: not done after ${SEED_TIMEOUT_MS} ms (reactor pending ${r.pending}, ` +
+                `in C ${load().ario_inflight(r.unsafeLoop)}): ${[...ctx.pending].join(", ")}`,
+            ),
           ),
         SEED_TIMEOUT_MS,
       );
@@ -770,7 +783,8 @@ async function runSeed(seed: number, faults: string | undefined, reset: boolean)
 }
 
 function replayCommand(seed: number, faults: string | undefined, test: string): string {
-  const skip = SKIP.size ? ` ARIO_SIM_SKIP=${[...SKIP].join(",")}` : "";
+  const skip = (SKIP.size ? ` ARIO_SIM_SKIP=${[...SKIP].join(",")}` : "") +
+    (ENTRIES === undefined ? "" : ` ARIO_SIM_ENTRIES=${ENTRIES}`);
   const f = (faults === undefined ? "" : ` ARIO_SIM_FAULTS='${faults}'`) + skip;
   return `ARIO_BACKEND=sim ARIO_SIM_SEED=${seed}${f} node_modules/.bin/deno test -A ` +
     `tests/sim_test.ts --filter '${test}'`;

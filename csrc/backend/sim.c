@@ -253,11 +253,14 @@ static int sim_poll(ario_loop *l, int64_t timeout_ns) {
 
 int ario__sim_eintr(ario_loop *l) { return chance(S(l), S(l)->p_eintr); }
 
-/* `room`: what the core offers (entries less the ordinary ops in flight). */
-uint32_t ario__sim_room(ario_loop *l, uint32_t room) {
+/* `room`: what the core offers (entries less the ordinary ops in flight);
+ * `need`: the ordinary ops of the chain at hand. The seeded table is `cap`
+ * entries, except for a chain longer than that: the caller may hold one up
+ * to `entries` long, and a real table takes it once that much is free. */
+uint32_t ario__sim_room(ario_loop *l, uint32_t room, uint32_t need) {
   sim_state *s = S(l);
   uint32_t cut = s->cap ? l->entries - s->cap : 0;
-  if (!cut || room >= l->entries) return room; /* an empty table takes any chain */
+  if (!cut || room >= l->entries || need > s->cap) return room;
   return room > cut ? room - cut : 0;
 }
 

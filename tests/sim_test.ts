@@ -826,3 +826,28 @@ Deno.test({
   sanitizeResources: false,
   fn: () => runAll(RESET_TEST, userFaults ?? RESET_FAULTS, true),
 });
+
+// Found by the seeded runs: when a seed fails, its reactor is closed under
+// the other workloads, and a Timer on that reactor's clock neither fired nor
+// rejected (every other pending op settles ECANCELED). Once, not per seed.
+Deno.test({
+  name: "sim: a Timer whose reactor closes settles",
+  ignore: !enabled,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    Deno.env.set("ARIO_SIM_SEED", "1");
+    const r = new Reactor({ backend: "sim" });
+    const t = Timer.after(50, { clock: new ReactorClock(r) });
+    const settled = t.then(() => "fired", () => "rejected");
+    await new Promise((res) => setTimeout(res, 5));
+    await r.close();
+    let h: ReturnType<typeof setTimeout> | undefined;
+    const out = await Promise.race([
+      settled,
+      new Promise((res) => h = setTimeout(() => res("pending"), 1000)),
+    ]);
+    clearTimeout(h);
+    assert.notEqual(out, "pending", "a Timer on a closed reactor's clock never settles");
+  },
+});

@@ -192,6 +192,7 @@ export class Reactor {
       throw new TypeError(`Cannot create reactor: unknown backend "${options.backend}"`);
     }
     this.#lib = load();
+    ECANCELED ||= -constants.ECANCELED, EINVAL ||= -constants.EINVAL;
     const params = new Uint32Array(PARAMS.size / 4);
     params[PARAMS.entries / 4] = entries;
     params[PARAMS.backend / 4] = backend;
@@ -918,8 +919,8 @@ export class Reactor {
 function noop(): void {}
 
 const LINKS = SQE_FLAG.LINK | SQE_FLAG.HARDLINK;
-const ECANCELED = -constants.ECANCELED;
-const EINVAL = -constants.EINVAL;
+// Set by the first Reactor: the constants come from the library, opened at first use.
+let ECANCELED = 0, EINVAL = 0;
 const INT64_MAX = 2n ** 63n - 1n;
 /** Generations wrap below 2^21 so that a ticket (id + gen * 2^32) is an exact number. */
 const GEN_LIMIT = 2 ** 21 - 1;

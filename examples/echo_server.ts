@@ -9,19 +9,34 @@
  * --streams (echo through conn.readable.pipeTo(conn.writable) instead of
  * the read/write loop), --max N (exit after N connections closed).
  */
-import { parseArgs } from "node:util";
+import { Cli } from "./_cli.ts";
 import { TcpListener, type TcpStream } from "../mod.ts";
 
-const { values } = parseArgs({
-  options: {
+const cli = new Cli(
+  "echo_server",
+  `
+usage: echo_server [--host H] [--port P] [--streams] [--max N]
+
+  --host H    address to listen on (default 127.0.0.1)
+  --port P    port (default 0: any free port; prints "listening on HOST:PORT")
+  --streams   echo through conn.readable.pipeTo(conn.writable)
+  --max N     exit after N connections closed
+`,
+  {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "0" },
     streams: { type: "boolean", default: false },
     max: { type: "string" },
   },
-});
+);
+const values = { host: cli.string("host")!, streams: cli.flag("streams") };
+const port0 = cli.number("port", { max: 65535 })!;
+const max = cli.number("max", { min: 1 });
 
-const listener = TcpListener.bind({ hostname: values.host, port: Number(values.port) });
+let listener!: TcpListener;
+await cli.run(() => {
+  listener = TcpListener.bind({ hostname: values.host, port: port0 });
+});
 const { hostname, port } = listener.localAddr;
 console.log(`listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`);
 
@@ -36,7 +51,7 @@ async function echo(conn: TcpStream): Promise<void> {
   }
 }
 
-let left = values.max === undefined ? Infinity : Number(values.max);
+let left = max ?? Infinity;
 for await (const conn of listener) {
   echo(conn).catch((e) => console.error(`connection: ${e.message}`)).finally(() => {
     if (--left === 0) listener.close();

@@ -7,22 +7,37 @@
  *   deno run --allow-ffi --allow-env --allow-read examples/http_server.ts --port 8080
  *   curl -v http://127.0.0.1:8080/ http://127.0.0.1:8080/again   # one connection
  *
- * Flags: --host (default 127.0.0.1), --port (default 0: any free port).
+ * Flags: --host (default 127.0.0.1), --port (default 0: any free port),
+ * --max-body bytes (default 1048576; a larger Content-Length gets 413),
+ * --max-head bytes (default 16384; a longer request head gets 431). The
+ * server never allocates more than these for a request.
  */
-import { parseArgs } from "node:util";
+import { Cli } from "./_cli.ts";
 import { TcpListener, type TcpStream } from "../mod.ts";
 
-const { values } = parseArgs({
-  options: {
+const cli = new Cli(
+  "http_server",
+  `
+usage: http_server [--host H] [--port P] [--max-body BYTES] [--max-head BYTES]
+
+  --host H           address to listen on (default 127.0.0.1)
+  --port P           port (default 0: any free port; prints "listening on http://HOST:PORT/")
+  --max-body BYTES   largest request body accepted (default 1048576; larger: 413)
+  --max-head BYTES   largest request line + headers (default 16384; larger: 431)
+`,
+  {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "0" },
+    "max-body": { type: "string", default: String(1 << 20) },
+    "max-head": { type: "string", default: "16384" },
   },
-});
-const listener = TcpListener.bind({ hostname: values.host, port: Number(values.port) });
-console.log(`listening on http://${values.host}:${listener.localAddr.port}/`);
+);
+const host = cli.string("host")!;
+const port = cli.number("port", { max: 65535 })!;
+const MAX_BODY = cli.number("max-body", { max: 2 ** 31 - 1 })!;
+const MAX_HEAD = cli.number("max-head", { min: 64, max: 1 << 24 })!;
 
 const enc = new TextEncoder(), dec = new TextDecoder();
-const MAX_HEAD = 16 * 1024;
 
 function indexOfHeadEnd(b: Uint8Array, n: number): number {
   for (let i = 3; i < n; i++) {
@@ -55,7 +70,7 @@ async function serve(conn: TcpStream): Promise<void> {
     // read until the end of the head
     let end: number;
     while ((end = indexOfHeadEnd(buf, have)) < 0) {
-      if (have === buf.length) {
+      if (have >= MAX_HEAD) {
         return await respond(conn, "431 Request Header Fields Too Large", new Uint8Array(), true);
       }
       const n = await conn.read(buf.subarray(have));
@@ -71,12 +86,24 @@ async function serve(conn: TcpStream): Promise<void> {
     const connHeader = headers.get("connection")?.toLowerCase();
     const close = version === "HTTP/1.0" ? connHeader !== "keep-alive" : connHeader === "close";
     // the body, if any
-    const length = Number(headers.get("content-length") ?? 0);
-    if (!Number.isInteger(length) || length < 0 || headers.has("transfer-encoding")) {
+    const lengthText = headers.get("content-length") ?? "0";
+    const length = /^[0-9]{1,16}$/.test(lengthText) ? Number(lengthText) : NaN;
+    if (!Number.isInteger(length)) {
+      return await respond(conn, "400 Bad Request", enc.encode("bad Content-Length\n"), true);
+    }
+    if (headers.has("transfer-encoding")) {
       return await respond(
         conn,
         "501 Not Implemented",
         enc.encode("only Content-Length bodies\n"),
+        true,
+      );
+    }
+    if (length > MAX_BODY) {
+      return await respond(
+        conn,
+        "413 Content Too Large",
+        enc.encode(`a body of at most ${MAX_BODY} bytes\n`),
         true,
       );
     }
@@ -114,6 +141,10 @@ async function serve(conn: TcpStream): Promise<void> {
   }
 }
 
-for await (const conn of listener) {
-  serve(conn).catch((e) => console.error(`connection: ${e.message}`)).finally(() => conn.close());
-}
+await cli.run(async () => {
+  const listener = TcpListener.bind({ hostname: host, port });
+  console.log(`listening on http://${host}:${listener.localAddr.port}/`);
+  for await (const conn of listener) {
+    serve(conn).catch((e) => console.error(`connection: ${e.message}`)).finally(() => conn.close());
+  }
+});

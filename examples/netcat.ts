@@ -11,23 +11,46 @@
  * stderr), -w ms connect timeout (default 5000), -U connect/listen on a
  * Unix socket path instead (then the only argument is the path).
  */
-import { parseArgs } from "node:util";
+import { Cli } from "./_cli.ts";
 import { type StreamSocket, TcpListener, TcpStream, UnixListener, UnixStream } from "../mod.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
+const cli = new Cli(
+  "netcat",
+  `
+usage: netcat [-w ms] HOST PORT        connect to HOST:PORT
+       netcat -l [HOST] PORT           listen for one connection (port 0: any)
+       netcat -U [-l] PATH             a Unix socket instead
+
+  -l      listen ("listening on HOST:PORT" goes to stderr)
+  -w ms   connect timeout (default 5000)
+  -U      Unix socket path instead of TCP
+stdin goes to the socket (its end shuts down the write side), the socket to stdout.
+`,
+  {
     l: { type: "boolean", default: false },
     w: { type: "string", default: "5000" },
     U: { type: "boolean", default: false },
   },
-});
+  Deno.args,
+  true,
+);
+const values = { l: cli.flag("l"), U: cli.flag("U") };
+const timeout = cli.number("w", { min: 1, fraction: true })!;
+const positionals = cli.positionals;
+if (Deno.args.length === 0) cli.usage();
+if (values.U ? positionals.length !== 1 : positionals.length < 1 || positionals.length > 2) {
+  cli.fail(positionals.length ? "wrong number of arguments" : "expected HOST PORT (or -l PORT)");
+}
+if (!values.U) {
+  const port = positionals.at(-1)!;
+  if (!/^[0-9]+$/.test(port) || Number(port) > 65535 || (!values.l && Number(port) < 1)) {
+    cli.fail(`bad port "${port}"`);
+  }
+}
 
 async function open(): Promise<StreamSocket> {
-  const timeout = Number(values.w);
   if (values.U) {
     const path = positionals[0];
-    if (!path) throw new TypeError("Cannot start: expected a socket path");
     if (!values.l) return await UnixStream.connect(path, { timeout });
     await using l = UnixListener.bind(path);
     console.error(`listening on ${path}`);
@@ -55,6 +78,6 @@ try {
   if (!Deno.stdin.isTerminal()) await up;
   Deno.exit(0);
 } catch (e) {
-  console.error((e as Error).message);
+  console.error(`netcat: ${(e as Error).message}`);
   Deno.exit(1);
 }

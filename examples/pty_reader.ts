@@ -7,22 +7,30 @@
  *
  *   deno run --allow-ffi --allow-env --allow-read examples/pty_reader.ts /dev/ttyUSB0
  *
- * Flags: --count N (exit after N lines), --timeout ms (exit with status 2
+ * Flags: --count N (exit after N lines), --timeout ms (exit with status 3
  * when no line comes for that long). Exits at end of input (EOF, or EIO
  * when the other side of a pty closes).
  */
-import { parseArgs } from "node:util";
+import { Cli } from "./_cli.ts";
 import { Async } from "../mod.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { count: { type: "string" }, timeout: { type: "string" } },
-});
-const path = positionals[0];
-if (!path) {
-  console.error("usage: pty_reader.ts DEVICE [--count N] [--timeout ms]");
-  Deno.exit(64);
-}
+const cli = new Cli(
+  "pty_reader",
+  `
+usage: pty_reader DEVICE [--count N] [--timeout ms]
+
+  DEVICE        a pty or serial device path (/dev/ttyUSB0, /dev/pts/3)
+  --count N     exit after N lines
+  --timeout ms  exit with status 3 when no line comes for that long
+`,
+  { count: { type: "string" }, timeout: { type: "string" } },
+  Deno.args,
+  true,
+);
+if (cli.positionals.length !== 1) cli.fail("expected one DEVICE path");
+const path = cli.positionals[0];
+const count = cli.number("count", { min: 1 });
+const timeout = cli.number("timeout", { min: 1, fraction: true });
 
 const O_RDWR = 2, O_NOCTTY = 0o400; // Linux values
 const libc = Deno.dlopen(Deno.build.os === "darwin" ? "libSystem.dylib" : "libc.so.6", {
@@ -38,8 +46,7 @@ await using dev = await Async.from(fd);
 const dec = new TextDecoder();
 const buf = new Uint8Array(4096);
 let pending = "";
-let left = values.count === undefined ? Infinity : Number(values.count);
-const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
+let left = count ?? Infinity;
 while (left > 0) {
   let n: number | null;
   try {
@@ -49,7 +56,7 @@ while (left > 0) {
   } catch (e) {
     if ((e as Error).name === "TimeoutError") {
       console.error(`no line for ${timeout} ms`);
-      Deno.exit(2);
+      Deno.exit(3);
     }
     if ((e as { code?: string }).code === "EIO") break; // the pty's other side closed
     throw e;

@@ -3,10 +3,11 @@
 // whose client is not installed is ignored (scripts/setup-system.sh
 // installs them). Every process is bounded in time.
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 
 const DENO = Deno.execPath();
 const RUN = ["run", "--allow-ffi", "--allow-env", "--allow-read"];
-const example = (name: string) => new URL(`../examples/${name}`, import.meta.url).pathname;
+const example = (name: string) => fileURLToPath(new URL(`../examples/${name}`, import.meta.url));
 const enc = new TextEncoder();
 const linux = Deno.build.os === "linux";
 
@@ -282,6 +283,105 @@ Deno.test({
       assert.match(old.out, /connection: close/);
       const head = await run("curl", ["-sS", "-I", `${url}xyz`]);
       assert.match(head.out, /content-length: 22/);
+    } finally {
+      await srv.stop();
+    }
+  },
+});
+
+const TOOLS: [string, string[]][] = [
+  // each with a bad number
+  ["echo_server.ts", ["--port", "abc"]],
+  ["http_server.ts", ["--max-body", "1e3x"]],
+  ["netcat.ts", ["-w", "soon", "127.0.0.1", "9"]],
+  ["port_scan.ts", ["--timeout", "-5"]],
+  ["udp_ping.ts", ["--port", "9", "--count", "2.5"]],
+  ["pty_reader.ts", ["/dev/null", "--count", "x"]],
+];
+
+Deno.test({
+  ...opts,
+  name: "every example: --help prints usage (0); an unknown flag or a bad number is one line (2)",
+  fn: async () => {
+    await Promise.all(TOOLS.map(async ([name, bad]) => {
+      const help = await run(DENO, [...RUN, example(name), "--help"]);
+      assert.equal(help.code, 0, `${name}: ${help.err}`);
+      assert.match(help.out, /^usage: /, name);
+      for (const args of [["--no-such-flag"], bad]) {
+        const r = await run(DENO, [...RUN, example(name), ...args]);
+        assert.equal(r.code, 2, `${name} ${args.join(" ")}: ${r.out}${r.err}`);
+        assert.equal(r.err.trimEnd().split("\n").length, 1, `${name}: ${r.err}`);
+        assert.match(r.err, new RegExp(`^${name.slice(0, -3)}: .*\\(see --help\\)\n$`), r.err);
+        assert.doesNotMatch(r.err, /^\s+at /m, r.err);
+        assert.equal(r.out, "");
+      }
+    }));
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "udp_ping.ts: nothing listening is 100% loss, not a crash; a missing --port is refused",
+  fn: async () => {
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // a port number nobody uses for UDP
+    const port = String(probe.addr.port);
+    probe.close();
+    const r = await run(DENO, [
+      ...RUN,
+      example("udp_ping.ts"),
+      "--port",
+      port,
+      "--count",
+      "3",
+      "--interval",
+      "1",
+      "--timeout",
+      "300",
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.match(/^seq=\d (timeout|refused \(nothing listens\))$/gm)?.length, 3, r.out);
+    assert.match(r.out, /^3 sent, 0 received, 100% loss$/m);
+    const missing = await run(DENO, [...RUN, example("udp_ping.ts"), "--count", "1"]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /--port is required/);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "port_scan.ts --concurrency 0 is an error; netcat.ts with no arguments prints its usage",
+  fn: async () => {
+    const scan = await run(DENO, [...RUN, example("port_scan.ts"), "--concurrency", "0"]);
+    assert.equal(scan.code, 2, scan.out);
+    assert.doesNotMatch(scan.out, /open/);
+    assert.match(scan.err, /--concurrency must be an integer in 1\.\.65535/);
+    const nc = await run(DENO, [...RUN, example("netcat.ts")]);
+    assert.equal(nc.code, 2);
+    assert.match(nc.err, /^usage: netcat /);
+  },
+});
+
+Deno.test({
+  ...opts,
+  ignore: !tools.curl,
+  name: "http_server.ts bounds Content-Length (413) and the head (431), then keeps serving (curl)",
+  fn: async () => {
+    const srv = startExample("http_server.ts", ["--max-body", "1000", "--max-head", "4096"]);
+    try {
+      const url = (await srv.out.until(/listening on (http:\/\/\S+)/))[1];
+      const status = async (...args: string[]) =>
+        (await run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", ...args]))
+          .out;
+      assert.equal(
+        await status("-X", "POST", "-H", "Content-Length: 99999999999", url),
+        "413",
+      );
+      assert.equal(await status("--data-binary", "x".repeat(1001), url), "413");
+      assert.equal(await status("-H", `X-Big: ${"a".repeat(5000)}`, url), "431");
+      assert.equal(await status("-H", "Content-Length: 12abc", "-X", "POST", url), "400");
+      const ok = await run("curl", ["-s", "-m", "5", "--data-binary", "x".repeat(1000), url]);
+      assert.equal(ok.out, "x".repeat(1000));
+      assert.doesNotMatch(srv.err.text, /allocation failed|RangeError/);
     } finally {
       await srv.stop();
     }

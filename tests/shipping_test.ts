@@ -79,9 +79,10 @@ async function run(
   args: string[],
   code: string,
   env: Record<string, string> = {},
+  scriptArgs: string[] = [],
 ): Promise<{ code: number; out: string }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-lock", ...args, "-"],
+    args: ["run", "--no-lock", ...args, "-", ...scriptArgs],
     cwd: tmp,
     clearEnv: true,
     env: {
@@ -137,11 +138,18 @@ Deno.test("the dry run ships the library modules and no C sources, tests or buil
   for (const t of TARGETS) {
     assert.ok(files.includes(`ffi/bin/${t.os}-${t.arch}.ts`), `${t.os}-${t.arch}`);
   }
+  // every export (mod.ts and the CLI examples) is in the package
+  const exports = JSON.parse(await Deno.readTextFile(`${root}deno.json`)).exports;
+  for (const f of Object.values(exports) as string[]) assert.ok(files.includes(f.slice(2)), f);
   for (const f of ["mod.ts", "ffi/load.ts", "README.md", "LICENSE", "deno.json"]) {
     assert.ok(files.includes(f), f);
   }
   for (const f of files) {
-    assert.doesNotMatch(f, /^(csrc|tests|build|dist|node_modules|scripts)\/|_test\.ts$/, f);
+    assert.doesNotMatch(
+      f,
+      /^(csrc|tests|build|dist|node_modules|scripts|examples\/firmware)\/|_test\.ts$/,
+      f,
+    );
   }
 });
 
@@ -158,6 +166,19 @@ Deno.test("served as the dry run lists it, the package loads, caches and checks 
     const again = await run(tmp, args, nop(server.base)); // from the cache this time
     assert.match(again.out, LOADED, again.out);
     assert.equal([...Deno.readDirSync(`${tmp}/cache`)].length, 1);
+
+    // the published CLI examples run from the package too
+    const tool = (name: string) => `import "${server.base}/examples/${name}.ts";\n`;
+    const help = await run(tmp, args, tool("udp_ping"), {}, ["--help"]);
+    assert.equal(help.code, 0, help.out);
+    assert.match(help.out, /^usage: udp_ping/);
+    const scan = await run(tmp, args, tool("port_scan"), {}, [
+      "--ports",
+      "1-2",
+      "--timeout",
+      "200",
+    ]);
+    assert.match(scan.out, /scanned 2 ports in \d+ ms/, scan.out);
 
     // a truncated or replaced library is not trusted: it is written again
     const { sha256 } = await import(`${root}ffi/bin/${key}.ts`);

@@ -7,9 +7,10 @@ import { OP } from "../ffi/layout.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
 import { constants, multi, op, Reactor, reactor, TcpListener } from "../mod.ts";
+import { fileURLToPath } from "node:url";
 
 const quick = Deno.args.includes("--quick");
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url)); // decodes %20: a path with a space
 
 /** One row of the table. */
 export interface Row {

@@ -127,6 +127,15 @@ export async function build(options: BuildOptions = {}): Promise<string> {
 }
 
 if (import.meta.main) {
-  const out = await build({ debug: Deno.args.includes("--debug") });
-  console.log(`built ${out.slice(root.length)}`);
+  const t0 = performance.now();
+  try {
+    console.log(`building libario for ${Deno.build.os}-${Deno.build.arch} with ${zigPath()} ...`);
+    const out = await build({ debug: Deno.args.includes("--debug") });
+    console.log(
+      `built ${out.slice(root.length)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  } catch (e) {
+    console.error(`build: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
 }

@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { symbols } from "../ffi/symbols.ts";
 import * as L from "../ffi/layout.ts";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url)); // decodes %20: a path with a space
 const header = Deno.readTextFileSync(`${root}csrc/include/ario.h`);
 
 Deno.test("every ARIO_API prototype has a symbol, and every symbol a prototype", () => {

@@ -15,7 +15,23 @@ count_lines() { # file: PASS/FAIL/SKIP lines
   echo "   $p passed, $f failed, $s skipped"
 }
 
-section() { echo; echo "== $*"; }
+section() { echo; echo "== $* ($(date -u +%H:%M:%S))"; }
+
+ticker() { # log: every 30 s (ARIO_TICK), how long the step has run and the log's last line
+  local t=0 every=${ARIO_TICK:-30}
+  while sleep "$every"; do
+    t=$((t + every))
+    echo "   ... ${t} s: $(sed 's/\x1b\[[0-9;]*m//g' "$1" 2>/dev/null | grep -v '^\s*$' | tail -1 | cut -c1-100)"
+  done
+}
+
+logged() { # log cmd...: runs cmd with its output in log, printing progress meanwhile
+  local log=$1 rc tp; shift
+  ticker "$log" & tp=$!
+  "$@" >"$log" 2>&1; rc=$?
+  kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
+  return $rc
+}
 
 count_deno() { # log-file exit-code: adds deno test's own summary line to the totals
   local line p f
@@ -33,42 +49,43 @@ section "build"
 if ! $deno task build; then echo "FAIL build"; fail=$((fail + 1)); fi
 
 section "static checks (fmt, lint, types, doc lint, publish dry run)"
-for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc --lint mod.ts" "publish --dry-run --allow-dirty"; do
-  if $deno $check >"$log/check.txt" 2>&1; then echo "PASS check/${check%% *}" | tee -a "$log/checks.txt"
+for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc --lint mod.ts" "task embed" "publish --dry-run --allow-dirty"; do
+  echo "   $check"
+  if logged "$log/check.txt" $deno $check; then echo "PASS check/${check%% *}" | tee -a "$log/checks.txt"
   else echo "FAIL check/${check%% *}" | tee -a "$log/checks.txt"; sed 's/\x1b\[[0-9;]*m//g' "$log/check.txt" | tail -15; fi
 done
 count_lines "$log/checks.txt"
 
 section "JSDoc examples (deno test --doc)"
-ARIO_BACKEND= timeout 300 $deno test --doc -A mod.ts ./*.ts >"$log/doc.txt" 2>&1
+logged "$log/doc.txt" env ARIO_BACKEND= timeout 300 $deno test --doc -A mod.ts ./*.ts
 count_deno "$log/doc.txt" $?
 
 section "C tests"
-bash scripts/test-c.sh >"$log/c.txt" 2>&1
+logged "$log/c.txt" bash scripts/test-c.sh
 grep -E '^(FAIL|SKIP)' -A12 "$log/c.txt" | head -80
 count_lines "$log/c.txt"
 
 for be in io_uring epoll poll select; do
   section "Deno tests, backend $be"
-  ARIO_BACKEND=$be timeout 600 $deno test -A --parallel tests/ >"$log/deno-$be.txt" 2>&1
+  logged "$log/deno-$be.txt" env ARIO_BACKEND=$be timeout 600 $deno test -A --parallel tests/
   count_deno "$log/deno-$be.txt" $?
 done
 
 section "Seeded simulation (sim backend, tests/sim_test.ts; scripts/sim.sh for thousands)"
-ARIO_BACKEND=sim ARIO_SIM_SEEDS=${ARIO_SIM_SEEDS:-500} timeout 900 $deno test -A tests/sim_test.ts >"$log/sim.txt" 2>&1
+logged "$log/sim.txt" env ARIO_BACKEND=sim ARIO_SIM_SEEDS=${ARIO_SIM_SEEDS:-500} timeout 900 $deno test -A tests/sim_test.ts
 count_deno "$log/sim.txt" $?
 
 if [ -x tests/mcu/run.sh ]; then
   section "MCU tests (QEMU)"
-  tests/mcu/run.sh >"$log/mcu.txt" 2>&1
+  logged "$log/mcu.txt" tests/mcu/run.sh
   grep -E '^(FAIL|SKIP)' "$log/mcu.txt" | head -20
   count_lines "$log/mcu.txt"
 fi
 
-for extra in scripts/cross-host.sh tests/mcu/firmware-compile.sh; do
+for extra in scripts/cross-host.sh tests/mcu/firmware-compile.sh tests/mcu/lwip/run.sh; do
   [ -f "$extra" ] || continue
   section "$extra"
-  bash "$extra" >"$log/extra.txt" 2>&1
+  logged "$log/extra.txt" bash "$extra"
   grep -E '^(FAIL|SKIP)' -A8 "$log/extra.txt" | head -30
   count_lines "$log/extra.txt"
 done

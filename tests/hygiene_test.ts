@@ -79,3 +79,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test("test-all.sh's long steps print progress while they run, and keep their exit status", async () => {
+  const script = await Deno.readTextFile(`${root}scripts/test-all.sh`);
+  const fns = ["ticker", "logged"].map((name) => {
+    const m = script.match(new RegExp(`^${name}\\(\\) \\{[^]*?\\n\\}\\n`, "m"));
+    assert.ok(m, name);
+    return m[0];
+  }).join("\n");
+  const tmp = await Deno.makeTempDir();
+  try {
+    const r = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `${fns}\nlogged "${tmp}/log" bash -c 'echo step one; sleep 2.5; echo step two; exit 3'; echo "rc=$?"`,
+      ],
+      env: { ARIO_TICK: "1" },
+      stdout: "piped",
+    }).output();
+    const out = dec(r.stdout);
+    assert.match(out, /^ {3}\.\.\. 1 s: step one$/m, out);
+    assert.match(out, /^ {3}\.\.\. 2 s: step one$/m, out);
+    assert.match(out, /rc=3\n$/, out);
+    assert.equal(await Deno.readTextFile(`${tmp}/log`), "step one\nstep two\n");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

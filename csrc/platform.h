@@ -72,7 +72,12 @@
 #endif
 
 /* Backend compiled by default: one switch. */
-#if defined(ARIO_LWIP)
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_POLL)
+/* lwIP built without select (Debian's unix port): backend/lwip_poll.c
+ * (lwip_poll) instead of backend/select.c; backend/poll.c is host-only */
+#define ARIO_HAVE_POLL 1
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_POLL
+#elif defined(ARIO_LWIP)
 #define ARIO_HAVE_SELECT 1
 #define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT
 #elif defined(ARIO_BARE)
@@ -143,7 +148,7 @@ typedef struct ario__bell_state {
 #else
 typedef struct ario__backend_state {
   int wake_rd, wake_wr;
-  void *sets; /* select: fd_set triple, carved from the loop's memory */
+  void *sets; /* select: fd_sets; lwip_poll: pollfd arrays (the loop's memory) */
 } ario__backend_state;
 typedef struct ario__bell_state {
   int unused;

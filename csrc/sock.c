@@ -58,14 +58,20 @@ int ario__ns_to_ms(int64_t ns) {
   return ms > 0x7FFFFFFF ? 0x7FFFFFFF : (int)ms;
 }
 
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_CLOCK_US)
+/* -DARIO_LWIP_CLOCK_US=esp_timer_get_time: the monotonic clock in us */
+int64_t ARIO_LWIP_CLOCK_US(void);
+ARIO_API int64_t ario_now(void) { return (int64_t)ARIO_LWIP_CLOCK_US() * 1000; }
+#else
 ARIO_API int64_t ario_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+#endif
 
 ARIO_API int ario_socket(int domain, int type, int protocol) {
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC) && !defined(ARIO_LWIP)
   int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   return fd < 0 ? -errno : fd;
 #else
@@ -76,12 +82,51 @@ ARIO_API int ario_socket(int domain, int type, int protocol) {
 #endif
 }
 
+#if defined(ARIO_LWIP)
+/* lwIP has no socketpair() and no pipe() (nor Unix sockets): both are a
+ * TCP connection over the loopback netif (LWIP_NETIF_LOOPBACK), made with a
+ * listener that is closed again: two of lwIP's sockets while it lives (ESP-
+ * IDF has ~10), three for a moment. The pair is a byte stream, as a pipe. */
+static int lwip_pair(int sv[2]) {
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  int l = -1, c = -1, s = -1, e = 0;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  if ((l = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+      bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 1) < 0 ||
+      getsockname(l, (struct sockaddr *)&a, &al) < 0 ||
+      (c = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+      connect(c, (struct sockaddr *)&a, sizeof a) < 0 || (s = accept(l, 0, 0)) < 0)
+    e = errno ? -errno : -EIO;
+  if (l >= 0) close(l);
+  if (e) {
+    if (c >= 0) close(c);
+    return e;
+  }
+  ario__sys_prepare_fd(s);
+  ario__sys_prepare_fd(c);
+  sv[0] = s;
+  sv[1] = c;
+  return 0;
+}
+#endif
+
 ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2]) {
   int sv[2];
   if (!fds) return -EFAULT;
+#if defined(ARIO_LWIP)
+  /* AF_INET/SOCK_STREAM only: a loopback TCP pair (lwip_pair) */
+  if (domain != AF_INET) return -EAFNOSUPPORT;
+  if (type != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) return -EOPNOTSUPP;
+  int rc = lwip_pair(sv);
+  if (rc < 0) return rc;
+#else
   if (socketpair(domain, type, protocol, sv) < 0) return -errno;
   ario__sys_prepare_fd(sv[0]);
   ario__sys_prepare_fd(sv[1]);
+#endif
   fds[0] = sv[0];
   fds[1] = sv[1];
   return 0;
@@ -90,9 +135,14 @@ ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])
 ARIO_API int ario_pipe(int32_t fds[2]) {
   int p[2];
   if (!fds) return -EFAULT;
+#if defined(ARIO_LWIP)
+  int rc = lwip_pair(p); /* fds[0] reads what fds[1] writes (and back) */
+  if (rc < 0) return rc;
+#else
   if (pipe(p) < 0) return -errno;
   ario__sys_prepare_fd(p[0]);
   ario__sys_prepare_fd(p[1]);
+#endif
   fds[0] = p[0];
   fds[1] = p[1];
   return 0;
@@ -170,6 +220,10 @@ ARIO_API int ario_sockaddr_ip(void *out, uint32_t cap, const char *ip,
 
 ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
                                 uint32_t path_len) {
+#if defined(ARIO_LWIP)
+  (void)out, (void)cap, (void)path, (void)path_len;
+  return -EAFNOSUPPORT; /* lwIP has no Unix-domain sockets */
+#else
   struct sockaddr_un a;
   if (!out || (!path && path_len)) return -EINVAL;
   if (path_len >= sizeof a.sun_path) return -ENAMETOOLONG;
@@ -182,6 +236,7 @@ ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
   if (cap < len) return -EINVAL;
   memcpy(out, &a, len);
   return (int)len;
+#endif
 }
 
 ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
@@ -205,6 +260,7 @@ ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
     if (port) *port = ntohs(a.sin6_port);
     return AF_INET6;
   }
+#if !defined(ARIO_LWIP)
   if (fam == AF_UNIX) {
     uint32_t off = (uint32_t)offsetof(struct sockaddr_un, sun_path);
     uint32_t n = len > off ? len - off : 0;
@@ -215,6 +271,7 @@ ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
     if (port) *port = n; /* the name's length (abstract names hold NULs) */
     return AF_UNIX;
   }
+#endif
   return -EAFNOSUPPORT;
 }
 

@@ -18,7 +18,16 @@
 
 import { join, relative, resolve } from "./mcu/path.ts";
 import { analyzeStack, parseSu, type StackReport } from "./mcu/stack.ts";
-import { readElf, sectionSizes, SHN_UNDEF, type Sizes, STB_LOCAL } from "./mcu/elf.ts";
+import {
+  parseElf,
+  readElf,
+  sectionSizes,
+  SHN_UNDEF,
+  type Sizes,
+  stackSizes,
+  STB_LOCAL,
+  STT_FUNC,
+} from "./mcu/elf.ts";
 import { archive, compile, pool } from "./mcu/build.ts";
 import {
   baseFlags,
@@ -212,6 +221,16 @@ interface BuildReport {
   externals: string[];
   zeroHeap: { ok: boolean; heapSymbols: string[] };
   stack: StackReport;
+  abi?: {
+    ok: boolean;
+    text: string;
+    functions: number;
+    entry: number;
+    retw: number;
+    call8: number;
+    call0: number;
+    ret: number;
+  };
 }
 
 async function toolSize(tc: Toolchain, lib: string): Promise<BuildReport["size"]["tool"]> {
@@ -298,11 +317,16 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   }
 
   // sizes, externals, heap check, stack
-  const objs = await Promise.all(results.map(async (r) => ({
-    r,
-    elf: await readElf(r.obj.obj),
-    su: exists(r.obj.su) ? parseSu(await Deno.readTextFile(r.obj.su)) : null,
-  })));
+  const objs = await Promise.all(results.map(async (r) => {
+    if (exists(r.obj.su)) {
+      return { r, elf: await readElf(r.obj.obj), su: parseSu(await Deno.readTextFile(r.obj.su)) };
+    }
+    // no .su (llc-22): the frames LLVM wrote into .stack_sizes sections
+    const bytes = await Deno.readFile(r.obj.obj);
+    const elf = parseElf(bytes, r.obj.obj);
+    const ss = stackSizes(elf, bytes);
+    return { r, elf, su: ss.size ? ss : null };
+  }));
   const total: Sizes = { text: 0, data: 0, bss: 0, code: 0, rodata: 0 };
   const perObj: Record<string, Sizes> = {};
   const defined = new Set<string>();
@@ -421,7 +445,61 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
     console.error(`cross: ${t.name}: the library references heap functions: ${heap.join(", ")}`);
     return false;
   }
+  if (t.name === "xtensa-esp32") {
+    const abi = await windowedAbi(objs.filter((o) => o.r.obj.src !== staticLoop).map((o) => o.elf));
+    console.log(`   windowed ABI: ${abi.text}`);
+    report.abi = abi;
+    await Deno.writeTextFile(join(out, "size.json"), JSON.stringify(report, null, 2) + "\n");
+    if (!abi.ok) {
+      console.error(`cross: ${t.name}: the objects are not windowed-ABI code`);
+      return false;
+    }
+  }
   return true;
+}
+
+/** ESP32 (LX6) code must use the windowed register ABI: every function
+ * opens with ENTRY and returns with RETW(.N), calls are CALL8/CALLX8, and no
+ * CALL0/CALLX0/RET (the call0 ABI of the lx106). Counted in the
+ * disassembly of llvm-objdump-22. */
+async function windowedAbi(
+  elfs: ReturnType<typeof parseElf>[],
+): Promise<NonNullable<BuildReport["abi"]>> {
+  const objdump = which("llvm-objdump-22") ?? which("llvm-objdump");
+  const fns = elfs.reduce(
+    (n, e) => n + e.symbols.filter((y) => y.type === STT_FUNC && y.shndx !== SHN_UNDEF).length,
+    0,
+  );
+  const c = { functions: fns, entry: 0, retw: 0, call8: 0, call0: 0, ret: 0 };
+  if (!objdump) {
+    return {
+      ok: true,
+      ...c,
+      text: "not checked (llvm-objdump-22 missing: apt-get install llvm-22)",
+    };
+  }
+  for (const e of elfs) {
+    const r = await run([objdump, "-d", "--mcpu=esp32", e.path]);
+    for (const line of r.stdout.split("\n")) {
+      const m = /^\s*[0-9a-f]+:\s+(?:[0-9a-f]{2} )+\s*([a-z0-9.]+)/.exec(line);
+      if (!m) continue;
+      const op = m[1];
+      if (op === "entry") c.entry++;
+      else if (op === "retw" || op === "retw.n") c.retw++;
+      else if (op === "call8" || op === "callx8") c.call8++;
+      else if (op === "call0" || op === "callx0") c.call0++;
+      else if (op === "ret" || op === "ret.n") c.ret++;
+    }
+  }
+  const ok = c.entry === fns && c.retw >= fns && c.call0 === 0 && c.ret === 0;
+  return {
+    ok,
+    ...c,
+    text: `${fns} functions, ${c.entry} entry, ${c.retw} retw/retw.n, ${c.call8} call8/callx8, ` +
+      `${c.call0} call0/callx0, ${c.ret} ret/ret.n (${objdump.split("/").pop()}): ${
+        ok ? "OK" : "FAIL"
+      }`,
+  };
 }
 
 async function main(): Promise<number> {

@@ -187,6 +187,7 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
   sel *t = S(l);
   struct timeval tv;
   int nfds = snapshot(l, &t->ord, &t->owr, &t->oex);
+  ARIO__LWIP_BEFORE_WAIT(l, timeout_ns); /* sys.h: ARIO_LWIP_WAIT_HOOK */
   int n = select(nfds, &t->ord, &t->owr, &t->oex, to_tv(&tv, timeout_ns));
   if (n < 0) {
     if (errno == EINTR) return 0;

@@ -191,7 +191,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 #define ARIO_BACKEND_MEM 0 /* the bare harness keeps interest in the core */
 #endif
 #endif
-#define ARIO_MEM_LOOP_BYTES (72u + 6u * sizeof(void *))
+#define ARIO_MEM_LOOP_BYTES (64u + 8u * sizeof(void *)) /* 96 B on 32-bit, 128 B on 64-bit */
 #define ARIO_MEM_OP_BYTES (32u + 4u * sizeof(void *))
 #define ARIO_MEM_FD_BYTES 8u
 #define ARIO__A16(n) (((n) + 15u) & ~(size_t)15u)

@@ -14,7 +14,12 @@
 
 #if defined(ESP_PLATFORM)
 #include "lwip/sockets.h"
+#include "esp_err.h"
+#include "esp_event.h"
 #include "esp_log.h"
+#include "esp_netif.h"
+#include "nvs_flash.h"
+#include "protocol_examples_common.h"
 #define LOG(...) ESP_LOGI("echo", __VA_ARGS__)
 #else
 #include <arpa/inet.h>
@@ -151,8 +156,25 @@ int echo_run(uint16_t port, uint32_t max_clients) {
 }
 
 #if defined(ESP_PLATFORM)
+/* ESP-IDF: the network must be up before the loop is made. ario opens its
+ * wake-up socket (UDP on 127.0.0.1, lwIP's loopback netif) in ario_init(),
+ * and the listener needs an address to serve on. This is the bring-up of
+ * ESP-IDF's own examples (protocol_examples_common: add
+ * $IDF_PATH/examples/common_components/protocol_examples_common to
+ * EXTRA_COMPONENT_DIRS and `REQUIRES ario protocol_examples_common nvs_flash`
+ * in main/CMakeLists.txt; set the SSID in menuconfig). Your own esp_wifi or
+ * esp_eth set-up goes in its place. The loop is then owned by this task:
+ * every ario_submit()/ario_reap() on it comes from here. */
 void app_main(void) {
-  /* Wi-Fi / Ethernet bring-up (esp_netif, example_connect()) goes here. */
+  esp_err_t err = nvs_flash_init(); /* Wi-Fi keeps its calibration in NVS */
+  if (err == ESP_ERR_NVS_NO_FREE_PAGES || err == ESP_ERR_NVS_NEW_VERSION_FOUND) {
+    ESP_ERROR_CHECK(nvs_flash_erase());
+    err = nvs_flash_init();
+  }
+  ESP_ERROR_CHECK(err);
+  ESP_ERROR_CHECK(esp_netif_init());                /* lwIP's tcpip thread */
+  ESP_ERROR_CHECK(esp_event_loop_create_default()); /* Wi-Fi/IP events */
+  ESP_ERROR_CHECK(example_connect());               /* Wi-Fi or Ethernet, waits for an IP */
   int rc = echo_run(7, 0);
   LOG("echo stopped: %d", rc);
 }

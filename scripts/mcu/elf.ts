@@ -159,3 +159,29 @@ export function sectionSizes(obj: ElfObject): Sizes {
   }
   return r;
 }
+
+/** Frame sizes from LLVM's .stack_sizes sections (llc --stack-size-section),
+ * as a .su file would give them: with -function-sections each .stack_sizes
+ * section is linked (sh_link) to the one text section it describes and holds
+ * one entry, an address (4 bytes on these 32-bit targets) then the frame
+ * size as ULEB128. Static frames only (LLVM records no dynamic ones). */
+export function stackSizes(
+  obj: ElfObject,
+  bytes: Uint8Array,
+): Map<string, { bytes: number; qualifier: string }> {
+  const m = new Map<string, { bytes: number; qualifier: string }>();
+  for (const s of obj.sections) {
+    if (s.name !== ".stack_sizes" || s.size < 5) continue;
+    const fns = obj.symbols.filter((y) => y.type === STT_FUNC && y.shndx === s.link);
+    if (fns.length !== 1) continue;
+    let v = 0, shift = 0, o = s.offset + 4;
+    while (o < s.offset + s.size) {
+      const b = bytes[o++];
+      v += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if (!(b & 0x80)) break;
+    }
+    m.set(fns[0].name, { bytes: v, qualifier: "static" });
+  }
+  return m;
+}

@@ -158,6 +158,33 @@ async function xtensaClang(mcpu: string): Promise<Toolchain | null> {
   return null;
 }
 
+/** Debian's LLVM 22 (bookworm-security: clang-22, llc-22) has an Xtensa
+ * backend with -mcpu=esp32 and esp8266, but no esp32s3 (LX7) CPU, and its
+ * clang driver refuses -mcpu=esp32: scripts/mcu/xtensa-llvm/cc.sh emits IR
+ * with clang-22 and compiles it with llc-22. Objects and sizes only: no
+ * linker, libc or runtime for the chip, so nothing is linked or run. Frame
+ * sizes come from llc's .stack_sizes sections (no .su file). */
+async function llvm22Xtensa(cpu: "esp32"): Promise<Toolchain | null> {
+  const clang = which("clang-22"), llc = which("llc-22");
+  if (!clang || !llc) return null;
+  const r = await run([llc, "-march=xtensa", `-mcpu=help`], { timeoutMs: 10000 }).catch(() => null);
+  if (!r || !(r.stdout + r.stderr).includes(cpu)) return null;
+  const v = await firstLine([clang, "--version"]);
+  return {
+    kind: "clang",
+    label: `${v}: clang-22 --target=xtensa -S -emit-llvm, then llc-22 -march=xtensa -mcpu=${cpu} ` +
+      `(scripts/mcu/xtensa-llvm/cc.sh)`,
+    cc: ["bash", join(MCU_DIR, "xtensa-llvm", "cc.sh"), cpu],
+    ar: [which("llvm-ar-22") ?? "ar"],
+    sizeTool: which("llvm-size-22"),
+    cflags: [],
+    shimHeaders: true,
+    noBuiltinFlags: ["-ffreestanding", "-fno-builtin"],
+    linkLibs: [],
+    suFlags: () => [],
+  };
+}
+
 async function espXtensa(chip: "esp32" | "esp32s3"): Promise<Toolchain | null> {
   const flags = ["-mlongcalls"];
   const legacy = `xtensa-${chip}-elf-`;
@@ -172,7 +199,7 @@ async function espXtensa(chip: "esp32" | "esp32s3"): Promise<Toolchain | null> {
     const tc = gccToolchain("xtensa-esp-elf-", [...flags, `-mdynconfig=xtensa_${chip}.so`], `${v}`);
     return tc;
   }
-  return await xtensaClang(chip);
+  return await xtensaClang(chip) ?? (chip === "esp32" ? await llvm22Xtensa(chip) : null);
 }
 
 const NO_ESP_QEMU =
@@ -223,7 +250,7 @@ export const TARGETS: Target[] = [
     arch: null,
     rtExtra: [],
     install:
-      "Espressif's xtensa-esp32-elf-gcc (ESP-IDF toolchain) on PATH, or Espressif's clang with the Xtensa backend (esp-clang)",
+      "Espressif's xtensa-esp32-elf-gcc (ESP-IDF toolchain) on PATH, Espressif's clang with the Xtensa backend (esp-clang), or Debian's clang-22 + llvm-22 (bookworm-security; compile and size only)",
     detect: () => espXtensa("esp32"),
     emulator: null,
     noEmulatorReason: NO_ESP_QEMU,
@@ -234,7 +261,7 @@ export const TARGETS: Target[] = [
     arch: null,
     rtExtra: [],
     install:
-      "Espressif's xtensa-esp32s3-elf-gcc (ESP-IDF toolchain) on PATH, or Espressif's clang with the Xtensa backend (esp-clang)",
+      "Espressif's xtensa-esp32s3-elf-gcc (ESP-IDF toolchain) on PATH, or Espressif's clang with the Xtensa backend (esp-clang); Debian's llc-22 has no esp32s3 (LX7) CPU",
     detect: () => espXtensa("esp32s3"),
     emulator: null,
     noEmulatorReason: NO_ESP_QEMU,

@@ -490,3 +490,34 @@ Deno.test("I/O memory is recycled, bounded when idle, and freed when a reactor c
   await r.close();
   assert.equal(ioStats().idle, 0);
 });
+
+Deno.test("an idle stream read holds 4 KiB of C memory whatever its buffer; bulk reads grow it", async () => {
+  const { ioStats } = await import("../iomem.ts");
+  await using l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+  const accepted = l.accept();
+  await using client = await TcpStream.connect(l.localAddr);
+  await using server = await accepted;
+  const inUse = () => ioStats().live - ioStats().idle;
+  const before = inUse();
+  const first = new Uint8Array(1 << 20);
+  const idle = server.read(first); // a 1 MiB buffer, nothing to read yet
+  await tick();
+  const held = inUse() - before;
+  assert.ok(held <= 4096, `an idle read holds ${held} bytes of C memory`);
+  const data = payload(1 << 20, 8);
+  const writing = client.writeAll(data);
+  const got = new Uint8Array(1 << 20);
+  let at = (await idle)!;
+  got.set(first.subarray(0, at));
+  let largest = at;
+  const buf = new Uint8Array(1 << 20);
+  while (at < data.length) {
+    const n = (await server.read(buf))!;
+    got.set(buf.subarray(0, n), at);
+    at += n;
+    if (n > largest) largest = n;
+  }
+  await writing;
+  assert.deepEqual(got, data);
+  assert.ok(largest > 4096, `reads never grew past ${largest} bytes`);
+});

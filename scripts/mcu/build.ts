@@ -1,6 +1,6 @@
 // Compiling for an MCU target: one object (+ .su) per source, and archiving.
 import { basename, join, relative } from "./path.ts";
-import { ROOT, run, type Toolchain } from "./targets.ts";
+import { exists, ROOT, run, type Toolchain } from "./targets.ts";
 
 export interface CompiledObject {
   src: string;
@@ -27,7 +27,20 @@ export async function compile(
   await Deno.remove(su).catch(() => {});
   const asm = /\.[sS]$/.test(src); // assembler: no stack-usage flags (clang's cc1as rejects them)
   const cmd = [...tc.cc, ...flags, ...(asm ? [] : tc.suFlags(su)), "-c", src, "-o", obj];
-  const r = await run(cmd, { cwd: ROOT });
+  let r = await run(cmd, { cwd: ROOT });
+  if (r.code === 0 && !asm && tc.kind === "zig" && !exists(su)) {
+    // zig cc served the object from its cache and wrote no .su: once more
+    // with an empty cache
+    const cache = await Deno.makeTempDir({ prefix: "ario-zig-cache-" });
+    try {
+      r = await run(cmd, {
+        cwd: ROOT,
+        env: { ZIG_GLOBAL_CACHE_DIR: cache, ZIG_LOCAL_CACHE_DIR: cache },
+      });
+    } finally {
+      await Deno.remove(cache, { recursive: true }).catch(() => {});
+    }
+  }
   return { ok: r.code === 0, obj: { src, obj, su }, log: (r.stdout + r.stderr).trim(), cmd };
 }
 

@@ -6,9 +6,15 @@
 // because with -ffunction-sections they cross sections and keep a
 // relocation).
 //
+// Calls through function pointers: a caller's `be->member(...)` calls (found
+// in the C source, see `indirect`) get an edge to the function stored at that
+// member in every vtable object (`ario__backend_*`) among the objects; other
+// indirect calls are invisible. A function that only takes another
+// function's address gets a (conservative) edge. Calls through a literal
+// pool in a data section (llc's Xtensa output: L32R from .rodata.*, a
+// relocation there naming the callee) are followed.
+//
 // Limits (reported, not hidden):
-//  - indirect calls through function pointers are invisible; a function
-//    that only takes another function's address gets a (conservative) edge;
 //  - callees outside the library (memcpy, __udivdi3, ...) are listed as
 //    "external" and add 0 bytes; their real cost is the libc's/libgcc's;
 //  - recursion (a cycle) or a dynamic frame (alloca/VLA) makes the bound
@@ -80,8 +86,52 @@ export interface StackReport {
   maxPublic: StackResult | null;
 }
 
+/** Indirect calls to follow: which function calls which members of the
+ * vtable struct, the struct's pointer members in order (the first at offset
+ * `firstOffset`, then one pointer apart), and the vtable objects' name prefix. */
+export interface IndirectCalls {
+  calls: Map<string, Set<string>>;
+  members: string[];
+  firstOffset: number;
+  pointerSize: number;
+  tablePrefix: string;
+}
+
+/** Per function: the members of `struct ario__backend` it calls through a
+ * pointer (`be->poll(`, `l->be->wake(`, `be->fallback->mem_size(`), from the
+ * C source: top-level definitions, up to the closing brace in column 0. */
+export function indirectCallsOf(sources: string[], header: string): IndirectCalls {
+  const calls = new Map<string, Set<string>>();
+  const def = /^[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\([^;{]*\)\s*\{/gm;
+  for (const text of sources) {
+    const defs = [...text.matchAll(def)];
+    defs.forEach((m, i) => {
+      const start = m.index! + m[0].length;
+      const next = i + 1 < defs.length ? defs[i + 1].index! : text.length;
+      const close = text.indexOf("\n}", start);
+      const body = text.slice(start, close >= 0 && close < next ? close : next);
+      const used = new Set<string>();
+      for (const c of body.matchAll(/\bbe(?:->fallback)?->(\w+)\s*\(/g)) used.add(c[1]);
+      if (used.size) calls.set(m[1], used);
+    });
+  }
+  const st = /typedef struct ario__backend \{([\s\S]*?)\} ario__backend;/.exec(header);
+  const members: string[] = [];
+  if (st) {
+    for (const line of st[1].replace(/\/\*[\s\S]*?\*\//g, "").split(";")) {
+      const fp = /\(\s*\*\s*(\w+)\s*\)\s*\(/.exec(line);
+      const ptr = /\*\s*(\w+)\s*$/.exec(line.trim());
+      if (fp) members.push(fp[1]);
+      else if (ptr) members.push(ptr[1]);
+    }
+  }
+  // the first member is `uint8_t id`, padded to a pointer
+  return { calls, members, firstOffset: 4, pointerSize: 4, tablePrefix: "ario__backend_" };
+}
+
 export function analyzeStack(
   objs: { elf: ElfObject; su: Map<string, SuEntry> | null }[],
+  indirect?: IndirectCalls,
 ): StackReport {
   const fns = new Map<string, Fn>();
   const globalsByName = new Map<string, string>();
@@ -130,6 +180,10 @@ export function analyzeStack(
         if (!m) continue;
         callers = list.filter((f) => f.name === m[1]);
         if (callers.length === 0) continue;
+        // a literal pool past the end of the section's code (llc) belongs to
+        // the function that loads from it (followed from there), not to this
+        // one; gcc's -mtext-section-literals pools come before the code
+        if (callers.some((f) => f.shndx === r.section && r.offset >= f.end)) continue;
       }
       const s = elf.symbols[r.sym];
       if (!s) continue;
@@ -139,6 +193,31 @@ export function analyzeStack(
         targets.push({ ext: s.name, viaFunc: true });
       } else if (s.type === STT_FUNC) {
         targets.push({ key: resolveLocalOrGlobal(s), viaFunc: true });
+      } else if (
+        s.type === STT_SECTION && r.addend !== null &&
+        !list.some((f) =>
+          f.shndx === s.shndx && ((r.addend as number) & mask) >>> 0 >= f.start &&
+          ((r.addend as number) & mask) >>> 0 < f.end
+        )
+      ) {
+        // no function there: a literal (a data section, or llc's pool past
+        // the end of a text section); its own relocation names the callee
+        for (const lit of elf.relocs) {
+          if (lit.section !== s.shndx || lit.offset !== r.addend || lit.sym === 0) continue;
+          const t = elf.symbols[lit.sym];
+          if (!t) continue;
+          if (t.shndx === SHN_UNDEF && t.name) targets.push({ ext: t.name, viaFunc: true });
+          else if (t.type === STT_FUNC) {
+            targets.push({ key: resolveLocalOrGlobal(t), viaFunc: true });
+          } else if (t.type === STT_SECTION && lit.addend !== null) {
+            const a = (lit.addend & mask) >>> 0;
+            for (const f of list) {
+              if (f.shndx === t.shndx && a >= f.start && a < f.end) {
+                targets.push({ key: f.key, viaFunc: false }); // a jump table into itself is no call
+              }
+            }
+          }
+        }
       } else if (s.type === STT_SECTION) {
         const fs = list.filter((f) => f.shndx === s.shndx);
         const chosen = r.addend !== null
@@ -167,6 +246,46 @@ export function analyzeStack(
       }
     }
   });
+
+  // calls through the vtables: caller -> the function at that member
+  const viaTable: string[] = [];
+  if (indirect) {
+    const slot = new Map<number, string>(); // offset in a table -> member
+    indirect.members.forEach((m, i) =>
+      slot.set(indirect.firstOffset + i * indirect.pointerSize, m)
+    );
+    const impl = new Map<string, Set<string>>(); // member -> function keys
+    objs.forEach(({ elf }, oi) => {
+      for (const t of elf.symbols) {
+        if (t.type !== STT_OBJECT || !t.name.startsWith(indirect.tablePrefix)) continue;
+        if (t.shndx === SHN_UNDEF || t.shndx >= 0xff00) continue;
+        for (const r of elf.relocs) {
+          if (r.section !== t.shndx || r.offset < t.value || r.offset >= t.value + t.size) continue;
+          const member = slot.get(r.offset - t.value);
+          const y = elf.symbols[r.sym];
+          if (!member || !y) continue;
+          let key: string | undefined;
+          if (y.type === STT_FUNC) key = y.bind === STB_LOCAL ? `${oi}:${y.name}` : y.name;
+          else if (y.type === STT_SECTION && r.addend !== null) {
+            // section + offset; literals may precede the code (-mtext-section-literals)
+            const fs = perObj[oi].filter((f) => f.shndx === y.shndx);
+            const a = r.addend;
+            key = (fs.find((f) => a >= f.start && a < f.end) ?? (fs.length === 1 ? fs[0] : null))
+              ?.key;
+          }
+          if (!key || !fns.has(key)) continue;
+          if (!impl.has(member)) impl.set(member, new Set());
+          impl.get(member)!.add(key);
+          if (!viaTable.includes(t.name)) viaTable.push(t.name);
+        }
+      }
+    });
+    for (const fn of fns.values()) {
+      const used = indirect.calls.get(fn.name);
+      if (!used) continue;
+      for (const m of used) for (const k of impl.get(m) ?? []) if (k !== fn.key) fn.callees.add(k);
+    }
+  }
 
   const memo = new Map<string, StackResult>();
   const onPath = new Set<string>();
@@ -219,9 +338,13 @@ export function analyzeStack(
   const locals = all.filter((r) => !r.global).sort(byWorst);
   return {
     method:
-      "frame sizes from -fstack-usage (.su); worst case = own frame + deepest callee along the " +
-      "static call graph taken from the relocations of -ffunction-sections objects; indirect " +
-      "calls are not followed; external callees (libc/libgcc) count 0 bytes and are listed",
+      "frame sizes from -fstack-usage (.su) or LLVM's .stack_sizes; worst case = own frame + " +
+      "deepest callee along the static call graph taken from the relocations of " +
+      "-ffunction-sections objects" +
+      (viaTable.length
+        ? `, calls through the backend table followed into ${viaTable.join(", ")}`
+        : ", calls through the backend table not followed (no table among the objects)") +
+      "; external callees (libc/libgcc) count 0 bytes and are listed",
     functions,
     locals,
     maxPublic: functions[0] ?? null,

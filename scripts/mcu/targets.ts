@@ -58,11 +58,12 @@ export function which(cmd: string): string | null {
 
 export async function run(
   cmd: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
   const child = new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: opts.cwd,
+    env: opts.env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -3,11 +3,14 @@
 #   gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf  ESP8266 compiler + headers
 #   qemu-system-misc   qemu-system-xtensa (lx106) and qemu-system-riscv32
 #   qemu-system-arm    qemu-system-arm (mps2-an386, Cortex-M4)
+#   liblwip-dev liblwip0  lwIP 2.1.3 headers + the unix port (tests/mcu/lwip/run.sh)
+#   clang-22 llvm-22   Xtensa backend with -mcpu=esp32 (bookworm-security): the ESP32 row
 # riscv32 and Cortex-M are compiled with the zig from package.json (npm ci).
 # Idempotent and quiet: installs only what is missing, runs `apt-get update`
 # only when a package is unknown to apt's current lists.
 set -euo pipefail
-pkgs=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc qemu-system-arm)
+pkgs=(gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc qemu-system-arm
+  liblwip-dev liblwip0 clang-22 llvm-22)
 missing=()
 for p in "${pkgs[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -77,6 +77,37 @@ size_t mcu_stack_size(void);
 size_t mcu_stack_used(void);
 void mcu_stack_repaint(void);
 
+/* Absolute figures, without the floor mcu_stack_repaint() leaves (it cannot
+ * paint its own and its caller's frames: 64 B and more below the caller):
+ * take the measuring function's stack pointer once, sp = mcu_sp(), then
+ *     mcu_stack_paint_below(sp); f(); depth = mcu_stack_depth_below(sp);
+ * gives the bytes f() used below that stack pointer. Both are inline (no
+ * call, so nothing below sp is touched while painting or scanning). */
+extern uint32_t __stack_limit[];
+#define MCU_PAINT_WORD 0xA5A5A5A5u
+static inline __attribute__((always_inline)) uintptr_t mcu_sp(void) {
+  uintptr_t sp;
+#if defined(__xtensa__)
+  __asm__ volatile("mov %0, a1" : "=r"(sp));
+#elif defined(__riscv)
+  __asm__ volatile("mv %0, sp" : "=r"(sp));
+#elif defined(__arm__) || defined(__thumb__)
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+#else
+  sp = (uintptr_t)__builtin_frame_address(0);
+#endif
+  return sp;
+}
+static inline __attribute__((always_inline)) void mcu_stack_paint_below(uintptr_t sp) {
+  for (volatile uint32_t *p = (volatile uint32_t *)__stack_limit; (uintptr_t)(p + 1) <= sp; p++)
+    *p = MCU_PAINT_WORD;
+}
+static inline __attribute__((always_inline)) size_t mcu_stack_depth_below(uintptr_t sp) {
+  const volatile uint32_t *p = (const volatile uint32_t *)__stack_limit;
+  while ((uintptr_t)(p + 1) <= sp && *p == MCU_PAINT_WORD) p++;
+  return (uintptr_t)p < sp ? (size_t)(sp - (uintptr_t)p) : 0;
+}
+
 /* ---- checks ---------------------------------------------------------------- */
 MCU_NORETURN void mcu_check_failed(const char *file, int line, const char *expr);
 MCU_NORETURN void mcu_check_eq_failed(const char *file, int line, const char *a_expr,

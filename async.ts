@@ -217,7 +217,7 @@ function setInt(fd: number, level: number, name: number, v: number): number {
  */
 function closeRaw(fd: number, r?: Reactor): void {
   const loop = r ?? sharedReactor();
-  lib().ario_close(loop.closed ? null : loop.unsafeLoop, fd);
+  loop.closeFd(fd);
 }
 
 /** Creates a socket bound to `addr`; closes it on failure. */
@@ -1117,7 +1117,7 @@ export class Async implements AsyncDisposable, Disposable {
       closeRaw(this.#fd, r);
       this.#closing = Promise.resolve();
     } else if (this.#inflight === 0) {
-      lib().ario_close(r.unsafeLoop, this.#fd);
+      r.closeFd(this.#fd);
       this.#closing = Promise.resolve();
     } else {
       // ops may still be staged in JS: close in order behind them, through
@@ -1291,9 +1291,10 @@ export class TcpStream extends StreamSocket {
     const candidates = await ipsOf(addr, options);
     let last: unknown;
     for (const ip of candidates) { // each address in turn, within the one timeout
-      const timeout = options.timeout === undefined
-        ? undefined
-        : Math.max(0, options.timeout - (performance.now() - start));
+      const spent = performance.now() - start; // resolving and earlier candidates
+      const timeout = options.timeout === undefined || spent < 1
+        ? options.timeout
+        : Math.max(0, Math.round(options.timeout - spent));
       try {
         const fd = await connectSocket(ip, constants.SOCK_STREAM, { ...options, timeout });
         return new TcpStream(fd, options.reactor);
@@ -1749,7 +1750,13 @@ export class UdpSocket extends DatagramSocket {
    * ```
    */
   static override bind(addr: TcpAddr, options: BindOptions = {}): UdpSocket {
-    const fd = boundSocket(bindIpOf(addr), constants.SOCK_DGRAM, options, false, "bind UDP socket to");
+    const fd = boundSocket(
+      bindIpOf(addr),
+      constants.SOCK_DGRAM,
+      options,
+      false,
+      "bind UDP socket to",
+    );
     return new UdpSocket(fd, options.reactor);
   }
 

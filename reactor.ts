@@ -163,6 +163,10 @@ export class Reactor {
   #rotHead = 0;
   #rotTimer?: number;
   #shadow = new Uint32Array(0); // each parkable op's entry, to requeue it
+  // closes seen per fd number: a wait taken back is requeued only if its fd was not closed
+  // since it was submitted (the number may name another file by then)
+  readonly #fdCloses = new Map<number, number>();
+  #closesAt: number[] = [];
   // The doorbell. On the main thread a C thread rings a thread-safe
   // callback (fast: a few µs). A Worker can be terminated at any moment,
   // without `unload`, and a C thread calling a callback of its dead isolate
@@ -297,6 +301,7 @@ export class Reactor {
     let longest = 0, run = 0;
     for (let k = 0; k < n; k++) {
       checkRawOp(ops[k], k);
+      if (ops[k].op === OP.CLOSE) this.#noteClose(ops[k].fd);
       if (typeof done[k] !== "function") {
         throw new TypeError(`Cannot submit: done[${k}] must be a function`);
       }
@@ -364,6 +369,7 @@ export class Reactor {
     checkRawOp(op, 0);
     if (typeof done !== "function") throw new TypeError("Cannot submit: done must be a function");
     if ((op.flags ?? 0) & LINKS) return this.submitRaw([op], [done], keep)[0];
+    if (op.op === OP.CLOSE) this.#noteClose(op.fd);
     const control = op.op === OP.CANCEL || op.op === OP.CLOSE;
     if (control && (this.#laneOps > 0 || this.#sqLen > 0)) { // what it names may be staged
       return this.#submitControl(op, done);
@@ -377,6 +383,27 @@ export class Reactor {
     else this.#enqueue(this.#overflow, words);
     this.#schedule();
     return ticket;
+  }
+
+  /**
+   * Closes `fd` at once through the loop: ops waiting on it in C complete
+   * -ECANCELED, and so do ops on it still staged in JS, so none of them
+   * can run later on a number that names another file by then. Returns 0
+   * or -errno.
+   */
+  closeFd(fd: number): number {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1) {
+      throw new RangeError(`Cannot close: fd must be an integer in 0..2^31-1, got ${fd}`);
+    }
+    if (this.#closed) return this.#lib.ario_close(null, fd);
+    this.#noteClose(fd);
+    this.#unstage((w, e) => w[e + 1] === fd);
+    return this.#lib.ario_close(this.#loop, fd);
+  }
+
+  /** `fd` is being closed: waits on it that are being taken back must not be requeued. */
+  #noteClose(fd: number): void {
+    this.#fdCloses.set(fd, (this.#fdCloses.get(fd) ?? 0) + 1);
   }
 
   /**
@@ -618,6 +645,7 @@ export class Reactor {
       w[at + SQE.user_data / 4] = id;
       w[at + SQE.user_data / 4 + 1] = gen;
       if (parkable) {
+        this.#closesAt[id] = this.#fdCloses.get(w[at + 1] | 0) ?? 0;
         const need = (id + 1) * SQE_WORDS;
         if (this.#shadow.length < need) {
           const grown = new Uint32Array(Math.max(need, this.#shadow.length * 2));
@@ -906,8 +934,11 @@ export class Reactor {
         if (this.#gens[id] !== this.#cqU32[w + 1] || this.#handlers[id] === undefined) continue;
         const res = this.#cqI32[w + CQE.res / 4];
         if (this.#parking[id] && res === ECANCELED && !this.#cancelled[id]) {
-          this.#requeue(id);
-          continue;
+          const fd = this.#shadow[id * SQE_WORDS + 1] | 0;
+          if ((this.#fdCloses.get(fd) ?? 0) === this.#closesAt[id]) {
+            this.#requeue(id);
+            continue;
+          } // its fd was closed meanwhile: the close cancelled it
         }
         this.#dispatch(id, res);
       }
@@ -935,13 +966,16 @@ const ENTRIES_MAX = 65518;
 /** In-flight capacity of a reactor created without `entries`. */
 const DEFAULT_ENTRIES = 16384;
 
-/** Ops that wait for readiness indefinitely and are safe to cancel and run again. */
+/** Ops that may wait for readiness indefinitely and are safe to cancel and run again. */
 function isWait(o: RawOp): boolean {
   switch (o.op) {
     case OP.POLL:
     case OP.ACCEPT:
     case OP.READ:
     case OP.RECVFROM:
+    case OP.WRITE: // a write taken back after sending part completes short, as writes may
+    case OP.SEND:
+    case OP.SENDTO:
       return true;
     case OP.RECV: // a MSG_WAITALL recv may hold bytes already: never taken back
       return ((o.opFlags ?? 0) & constants.MSG_WAITALL) === 0;

@@ -37,7 +37,8 @@ const NS_PER_MS = 1e6;
 /**
  * One registration in a {@linkcode TimerClock}: a deadline and what to run
  * when it is due. {@linkcode Timer} makes these; a custom clock only reads
- * `deadline` and `ref` and calls `fire()`.
+ * `deadline` and `ref` and calls `fire()`, or `fail(error)` when it can
+ * never fire (its clock's reactor closed).
  *
  * @example A raw entry on a virtual clock
  * ```ts
@@ -54,15 +55,18 @@ export class TimerEntry {
   ref = true;
   /** Called once when the entry is due (it is already removed). */
   readonly fire: () => void;
+  /** Called instead of `fire` when the entry can never fire (it is already removed). */
+  readonly fail: (error: Error) => void;
   /** @internal position in the clock's heap, -1 when not registered. */
   pos = -1;
   /** @internal insertion order, breaks ties between equal deadlines. */
   seq = 0;
 
-  /** An entry due at `deadline` ns that calls `fire`. */
-  constructor(deadline: number, fire: () => void) {
+  /** An entry due at `deadline` ns that calls `fire` (or `fail`, default: nothing). */
+  constructor(deadline: number, fire: () => void, fail: (error: Error) => void = () => {}) {
     this.deadline = deadline;
     this.fire = fire;
+    this.fail = fail;
   }
 }
 
@@ -251,8 +255,12 @@ export class ReactorClock implements TimerClock {
     return this.#armedId === -1 ? undefined : this.#armedAt / NS_PER_MS;
   }
 
-  /** Registers an entry; arms C if it is the new earliest. */
+  /** Registers an entry; arms C if it is the new earliest. Fails it if the reactor is closed. */
   insert(entry: TimerEntry): void {
+    if (this.#given?.closed) {
+      queueMicrotask(() => entry.fail(closedClock()));
+      return;
+    }
     this.#heap.push(entry);
     if (entry.deadline < this.#armedAt || (entry.ref && !this.#armedRef)) this.#markDirty();
   }
@@ -332,7 +340,11 @@ export class ReactorClock implements TimerClock {
     this.#armedRef = false;
     this.#armedOn = undefined;
     if (res !== -constants.ETIME && on.closed && this.#given !== undefined) {
-      // our own reactor was closed: nothing can fire any more
+      // our own reactor was closed: nothing can fire any more, so every waiting timer fails
+      for (let top = this.#heap.peek(); top !== undefined; top = this.#heap.peek()) {
+        this.#heap.remove(top);
+        top.fail(closedClock());
+      }
       return;
     }
     this.#fireDue();
@@ -351,6 +363,10 @@ export class ReactorClock implements TimerClock {
       top.fire();
     }
   }
+}
+
+function closedClock(): Error {
+  return new Deno.errors.BadResource("Cannot wait: the reactor of this timer's clock is closed");
 }
 
 /**
@@ -845,7 +861,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     if (this.#when === undefined) return;
     let e = this.#entry;
     if (e === undefined) {
-      e = this.#entry = new TimerEntry(this.#when, () => this.#fire());
+      e = this.#entry = new TimerEntry(this.#when, () => this.#fire(), (err) => this.#fail(err));
       e.ref = this.#ref;
     } else {
       if (e.pos !== -1) return;
@@ -872,6 +888,16 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     for (const w of waiters) {
       if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
       w.resolve(at);
+    }
+  }
+
+  /** The clock can never fire this timer: every wait rejects. */
+  #fail(err: Error): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (w.onAbort) w.signal!.removeEventListener("abort", w.onAbort);
+      w.reject(err);
     }
   }
 

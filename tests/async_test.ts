@@ -539,7 +539,7 @@ Deno.test("close() with ops in flight completes them with BadResource (ECANCELED
   await assert.rejects(staged, code("ECANCELED"));
   s2.close();
   await assert.rejects(c.write(text("x")), code("EBADF"));
-  assert.throws(() => c.localAddr, code("EBADF"));
+  assert.equal(c.localAddr.hostname, "127.0.0.1"); // addresses outlive the fd, as Deno.Conn's
   await assertClosed(links);
 });
 

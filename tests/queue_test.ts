@@ -332,3 +332,28 @@ Deno.test("entries above the C table's maximum are refused up front", async () =
   assert.equal(r.entries, 65518);
   await r.close();
 });
+
+Deno.test("a wait taken back from a full table is never run again after its fd was closed", async () => {
+  const r = new Reactor({ entries: 4 });
+  for (let round = 0; round < 5; round++) {
+    const pipes = Array.from({ length: 12 }, () => pipe());
+    const reads = pipes.map(([fd]) =>
+      single(op.read(fd, new Uint8Array(8)), { reactor: r }).then((n) => n, (e) => e.code)
+    );
+    await new Promise((res) => setTimeout(res, 25 + round * 10)); // turns are being taken
+    for (const [rd, wr] of pipes) {
+      r.closeFd(rd);
+      r.closeFd(wr);
+    }
+    // new pipes take the numbers back; their bytes belong to nobody above
+    const fresh = Array.from({ length: 12 }, () => pipe());
+    for (const [, wr] of fresh) await single(op.write(wr, text("intruder")), { reactor: r });
+    assert.deepEqual(await Promise.all(reads), new Array(12).fill("ECANCELED"), `round ${round}`);
+    for (const [rd, wr] of fresh) {
+      assert.equal(await single(op.read(rd, new Uint8Array(8)), { reactor: r }), 8);
+      r.closeFd(rd);
+      r.closeFd(wr);
+    }
+  }
+  await r.close();
+});

@@ -80,6 +80,24 @@ static void bring_up(void *arg) {
   sys_sem_signal((sys_sem_t *)arg);
 }
 
+/* ------------------------------------------------ the firmware hooks -- */
+/* Built with -DARIO_LWIP_CLOCK_US=test_clock_us (ario_now()'s source, as
+ * esp_timer_get_time would be) and -DARIO_LWIP_WAIT_HOOK=test_wait_hook
+ * (called before every wait, as firmware would arm an esp_timer). */
+static int clock_calls, hook_calls;
+static int64_t hook_last_ns = -2;
+int64_t test_clock_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_calls++;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+void test_wait_hook(struct ario_loop *l, int64_t timeout_ns) {
+  (void)l;
+  hook_calls++;
+  hook_last_ns = timeout_ns;
+}
+
 /* ---------------------------------------------------------- helpers -- */
 static _Alignas(16) unsigned char mem[16384];
 static ario_loop *loop;
@@ -237,6 +255,19 @@ int main(void) {
     int64_t ms = (ario_now() - t0) / 1000000;
     CHECK("timeout", got == 1 && res[9] == -ETIME && ms >= 20 && ms < 1000,
           "%d (%s) after %lld ms (20 ms)", res[9], ario_errno_name(-res[9]), (long long)ms);
+    int h0 = hook_calls, c0 = clock_calls;
+    s[0] = sqe(ARIO_OP_TIMEOUT, -1, 9);
+    s[0].off = 30000000;
+    ario_submit(loop, s, 1);
+    ario_cqe one[1];
+    ario_reap(loop, one, 1, -1); /* the first wait: bounded by the timer */
+    int64_t first = hook_last_ns;
+    got = one[0].user_data == 9 ? 1 : reap_n(1);
+    CHECK("clock-and-wait-hooks", hook_calls > h0 && clock_calls > c0 && first > 20000000 &&
+                                      first <= 30000000,
+          "ARIO_LWIP_WAIT_HOOK called %d times, first with %lld ns for a 30 ms TIMEOUT; "
+          "ARIO_LWIP_CLOCK_US read %d times",
+          hook_calls - h0, (long long)first, clock_calls - c0);
     pthread_t th;
     ario_cqe c[2];
     {

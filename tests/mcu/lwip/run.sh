@@ -76,7 +76,8 @@ if [ -z "$lib" ]; then
 elif ! command -v "$cc" >/dev/null 2>&1; then
   echo "SKIP lwip/run-build ($cc missing)"
 elif $cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -DARIO_LWIP=1 -DARIO_LWIP_POLL=1 \
-    -DARIO_BACKEND_MEM=1024 -I"$inc" -I"$root/csrc/include" -I"$root/csrc" \
+    -DARIO_BACKEND_MEM=1024 -DARIO_LWIP_CLOCK_US=test_clock_us -DARIO_LWIP_WAIT_HOOK=test_wait_hook \
+    -I"$inc" -I"$root/csrc/include" -I"$root/csrc" \
     "$root"/csrc/{ario,ops,sock,bell}.c "$root/csrc/backend/lwip_poll.c" \
     "$root/tests/mcu/lwip/lwip_run.c" -o "$out/lwip_run" -llwip -lpthread 2>"$out/run-build.log"; then
   pass "run-build (-DARIO_LWIP -DARIO_LWIP_POLL against $lib)"

@@ -117,12 +117,13 @@ function isNotCapable(e: unknown): boolean {
   return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
 }
 
+function granted(variable: string): boolean {
+  return Deno.permissions.querySync({ name: "env", variable }).state === "granted";
+}
+
 /** An environment variable, read only if `--allow-env` grants it (no prompt). */
 function optionalEnv(name: string): string | undefined {
-  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-    return undefined;
-  }
-  return Deno.env.get(name);
+  return granted(name) ? Deno.env.get(name) : undefined;
 }
 
 /** The cache directory of embedded libraries. */
@@ -136,7 +137,11 @@ function cacheRoot(): string {
     : ["XDG_CACHE_HOME", "HOME"];
   const xdg = Deno.build.os === "linux" ? optionalEnv("XDG_CACHE_HOME") : undefined;
   if (xdg) return `${xdg}/ario`;
-  const home = optionalEnv(need[need.length - 1]);
+  const homeVar = need[need.length - 1];
+  const home = optionalEnv(homeVar);
+  if (!home && granted(homeVar)) {
+    throw new Error(`$${homeVar} is not set: set ARIO_CACHE=<dir> and add --allow-env=ARIO_CACHE`);
+  }
   if (!home) {
     throw new NeedsPermission(
       `the cache directory for its embedded library comes from ${
@@ -156,11 +161,10 @@ function readIfPresent(path: string, root: string): Uint8Array | undefined {
   try {
     return Deno.readFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
     if (isNotCapable(e)) {
       throw new NeedsPermission(`reading its cached library needs --allow-read=${root}`);
     }
-    throw e;
+    return undefined; // missing or unreadable: written again
   }
 }
 

@@ -257,6 +257,22 @@ Deno.test("from the package, each missing permission is named by its flag, and n
       assert.doesNotMatch(r.out, /deno task build/, r.out);
       assert.deepEqual(cacheEntries(tmp).filter((f) => f.endsWith(".tmp")), []);
     }
+    // granted but unset: says so, instead of asking for a flag that is there
+    const unset = await run(tmp, [server.allow, "--allow-env"], nop(server.base), {
+      HOME: "",
+      ARIO_CACHE: "",
+    });
+    assert.match(unset.out, /\$HOME is not set: set ARIO_CACHE=<dir>/, unset.out);
+    // a rename that fails (a directory where the library goes) leaves no .tmp behind
+    const { sha256 } = await import(`${root}ffi/bin/${key}.ts`);
+    const blocked = `${cache}/${sha256.slice(0, 16)}/${libraryFileName()}`;
+    await Deno.remove(blocked).catch(() => {}); // written by the case with no --allow-ffi
+    await Deno.mkdir(`${blocked}/in-the-way`, { recursive: true });
+    const all = [server.allow, ...ALL];
+    const failed = await run(tmp, all, nop(server.base));
+    assert.match(failed.out, /Cannot load libario: writing .*: /, failed.out);
+    assert.deepEqual(cacheEntries(tmp).filter((f) => f.endsWith(".tmp")), []);
+    await Deno.remove(blocked, { recursive: true });
     // and with them all, it runs
     const ok = await run(tmp, [
       server.allow,

@@ -123,7 +123,14 @@ static inline int ario__lwip_accept4(int s, struct sockaddr *a, socklen_t *l, in
 #if !defined(LWIP_VERSION_MAJOR) || LWIP_VERSION_MAJOR < 2
 #error "ario's lwIP profile needs lwIP 2.x"
 #endif
-#if !LWIP_SOCKET_SELECT && !defined(ARIO_LWIP_POLL)
+/* ARIO_LWIP_SELECT=fn: the select() the select backend calls, for an lwIP
+ * built without its own (tests/mcu/lwip/ runs backend/select.c so, over a
+ * select made of lwip_poll). */
+#if defined(ARIO_LWIP_SELECT)
+int ARIO_LWIP_SELECT(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv);
+#undef select
+#define select(n, r, w, e, t) ARIO_LWIP_SELECT(n, r, w, e, t)
+#elif !LWIP_SOCKET_SELECT && !defined(ARIO_LWIP_POLL)
 #error "lwIP without select (LWIP_SOCKET_SELECT 0): build with -DARIO_LWIP_POLL and backend/lwip_poll.c"
 #endif
 /* ARIO_LWIP_WAIT_HOOK: a function firmware may name (-DARIO_LWIP_WAIT_HOOK=

@@ -24,13 +24,24 @@
 #include "lwip/sockets.h"
 #include "lwip/tcpip.h"
 
+/* Built twice by run.sh: with backend/lwip_poll.c (-DARIO_LWIP_POLL), and
+ * with backend/select.c over test_select() below (-DARIO_LWIP_SELECT=
+ * test_select -DTEST_SELECT): Debian's lwIP has no lwip_select. */
+#if defined(TEST_SELECT)
+#define BE "select"
+#define BE_ID ARIO_BACKEND_SELECT
+#else
+#define BE "poll"
+#define BE_ID ARIO_BACKEND_POLL
+#endif
+
 static int failed;
 #define CHECK(name, cond, ...)                                          \
   do {                                                                  \
     if (cond) {                                                         \
-      printf("PASS lwip/%s", name);                                     \
+      printf("PASS lwip/" BE "/%s", name);                              \
     } else {                                                            \
-      printf("FAIL lwip/%s", name);                                     \
+      printf("FAIL lwip/" BE "/%s", name);                              \
       failed = 1;                                                       \
     }                                                                   \
     printf(" (" __VA_ARGS__);                                           \
@@ -98,6 +109,43 @@ void test_wait_hook(struct ario_loop *l, int64_t timeout_ns) {
   hook_last_ns = timeout_ns;
 }
 
+#if defined(TEST_SELECT)
+/* select() over lwip_poll, for backend/select.c: the fd_sets are glibc's
+ * (Debian's lwIP uses the system's socket headers), lwIP's descriptors are
+ * small numbers. Blocks in lwip_poll, so lwIP's own wake-ups end it. */
+int test_select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv) {
+  struct pollfd p[64];
+  int n = 0;
+  for (int fd = 0; fd < nfds && n < 64; fd++) {
+    short ev = 0;
+    if (r && FD_ISSET(fd, r)) ev |= POLLIN;
+    if (w && FD_ISSET(fd, w)) ev |= POLLOUT;
+    if (e && FD_ISSET(fd, e)) ev |= POLLERR;
+    if (!ev) continue;
+    p[n].fd = fd;
+    p[n].events = ev;
+    p[n].revents = 0;
+    n++;
+  }
+  int ms = tv ? (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000) : -1;
+  int rc = lwip_poll(p, (nfds_t)n, ms);
+  if (rc < 0) return rc;
+  if (r) FD_ZERO(r);
+  if (w) FD_ZERO(w);
+  if (e) FD_ZERO(e);
+  int count = 0;
+  for (int i = 0; i < n; i++) {
+    if (p[i].revents & POLLNVAL) {
+      errno = EBADF; /* as select(2) */
+      return -1;
+    }
+    if (r && (p[i].revents & (POLLIN | POLLERR | POLLHUP))) FD_SET(p[i].fd, r), count++;
+    if (w && (p[i].revents & (POLLOUT | POLLERR | POLLHUP))) FD_SET(p[i].fd, w), count++;
+  }
+  return count;
+}
+#endif
+
 /* ---------------------------------------------------------- helpers -- */
 static _Alignas(16) unsigned char mem[16384];
 static ario_loop *loop;
@@ -157,8 +205,8 @@ int main(void) {
   size_t need = ario_mem_size(&p);
   int rc = need <= sizeof mem ? ario_init(mem, sizeof mem, &p) : -ENOMEM;
   loop = (ario_loop *)mem;
-  CHECK("init", rc == 0 && ario_backend(loop) == ARIO_BACKEND_POLL,
-        "ario_init %d, backend %d (poll over lwip_poll), %zu B loop memory", rc,
+  CHECK("init", rc == 0 && ario_backend(loop) == BE_ID,
+        "ario_init %d, backend %d (" BE " over lwip_poll), %zu B loop memory", rc,
         rc == 0 ? ario_backend(loop) : -1, need);
   if (rc) return 1;
 

@@ -6,8 +6,10 @@
 #                              (ESP-IDF's defaults), via scripts/cross.ts; sizes
 #   lwip/firmware-esp-platform examples/firmware/echo_main.c with -DESP_PLATFORM
 #                              against those headers + tests/mcu/lwip/stub/ (ESP-IDF)
-#   lwip/run-build, lwip/<check> ario's socket path over a real lwIP stack in-process
-#                              (tests/mcu/lwip/lwip_run.c, backend/lwip_poll.c)
+#   lwip/<be>/run-build, lwip/<be>/<check>  ario's socket path over a real lwIP stack
+#                              in-process (tests/mcu/lwip/lwip_run.c), be = poll
+#                              (backend/lwip_poll.c) and select (backend/select.c over a
+#                              select made of lwip_poll: Debian's lwIP has no lwip_select)
 # Prints PASS/FAIL/SKIP lines; exit 1 if any FAIL. Needs: liblwip-dev liblwip0,
 # gcc-xtensa-lx106 + picolibc-xtensa-lx106-elf (tests/mcu/install-deps.sh),
 # clang-22/llvm-22 for the ESP32 row, `npm ci` (deno).
@@ -19,7 +21,7 @@ trap 'rm -rf "$out"' EXIT
 inc=/usr/include/lwip
 fail=0
 pass() { echo "PASS lwip/$*"; }
-failed() { echo "FAIL lwip/$1"; shift; [ $# -gt 0 ] && sed 's/^/    /' "$@" | head -30 >&2; fail=1; }
+failed() { echo "FAIL lwip/$1"; shift; [ $# -gt 0 ] && grep -v "^  *[a-z_]* *[0-9?]* *[0-9]*  [a-z_]* >" "$@" | tail -25 | sed "s/^/    /" >&2; fail=1; }
 
 if [ ! -f "$inc/lwip/sockets.h" ]; then
   for c in idf-profile firmware-esp-platform run-build; do
@@ -75,20 +77,26 @@ if [ -z "$lib" ]; then
   echo "SKIP lwip/run-build (liblwip.so missing: apt-get install liblwip-dev liblwip0)"
 elif ! command -v "$cc" >/dev/null 2>&1; then
   echo "SKIP lwip/run-build ($cc missing)"
-elif $cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -DARIO_LWIP=1 -DARIO_LWIP_POLL=1 \
-    -DARIO_BACKEND_MEM=1024 -DARIO_LWIP_CLOCK_US=test_clock_us -DARIO_LWIP_WAIT_HOOK=test_wait_hook \
-    -I"$inc" -I"$root/csrc/include" -I"$root/csrc" \
-    "$root"/csrc/{ario,ops,sock,bell}.c "$root/csrc/backend/lwip_poll.c" \
-    "$root/tests/mcu/lwip/lwip_run.c" -o "$out/lwip_run" -llwip -lpthread 2>"$out/run-build.log"; then
-  pass "run-build (-DARIO_LWIP -DARIO_LWIP_POLL against $lib)"
-  timeout 60 "$out/lwip_run" >"$out/run.log" 2>&1
-  rc=$?
-  cat "$out/run.log"
-  if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out/run.log"; then
-    echo "FAIL lwip/run (exit $rc$([ $rc -eq 124 ] && echo ', timed out'))"; fail=1
-  fi
-  grep -q '^FAIL ' "$out/run.log" && fail=1
 else
-  failed run-build "$out/run-build.log"
+  for be in poll select; do
+    if [ $be = poll ]; then bflags=(-DARIO_LWIP_POLL=1) bsrc="$root/csrc/backend/lwip_poll.c"
+    else bflags=(-DTEST_SELECT=1 -DARIO_LWIP_SELECT=test_select) bsrc="$root/csrc/backend/select.c"; fi
+    if $cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -DARIO_LWIP=1 "${bflags[@]}" \
+        -DARIO_BACKEND_MEM=1024 -DARIO_LWIP_CLOCK_US=test_clock_us -DARIO_LWIP_WAIT_HOOK=test_wait_hook \
+        -I"$inc" -I"$root/csrc/include" -I"$root/csrc" \
+        "$root"/csrc/{ario,ops,sock,bell}.c "$bsrc" \
+        "$root/tests/mcu/lwip/lwip_run.c" -o "$out/lwip_run_$be" -llwip -lpthread 2>"$out/run-build.log"; then
+      pass "$be/run-build (-DARIO_LWIP ${bflags[*]} $(basename "$bsrc") against $lib)"
+      timeout 60 "$out/lwip_run_$be" >"$out/run.log" 2>&1
+      rc=$?
+      cat "$out/run.log"
+      if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out/run.log"; then
+        echo "FAIL lwip/$be/run (exit $rc$([ $rc -eq 124 ] && echo ', timed out'))"; fail=1
+      fi
+      grep -q '^FAIL ' "$out/run.log" && fail=1
+    else
+      failed "$be/run-build" "$out/run-build.log"
+    fi
+  done
 fi
 exit $fail

@@ -82,7 +82,7 @@ if [ -x tests/mcu/run.sh ]; then
   count_lines "$log/mcu.txt"
 fi
 
-for extra in scripts/cross-host.sh tests/mcu/firmware-compile.sh tests/mcu/lwip/run.sh; do
+for extra in scripts/cross-host.sh tests/mcu/firmware-compile.sh tests/mcu/cross-report.sh tests/mcu/lwip/run.sh; do
   [ -f "$extra" ] || continue
   section "$extra"
   logged "$log/extra.txt" bash "$extra"

@@ -131,8 +131,9 @@ export class Reactor {
   // staging: encoded entries not yet consumed by C
   readonly #sq: Uint8Array;
   readonly #sqU32: Uint32Array;
-  #sqLen = 0;
-  readonly #overflow: Uint32Array[] = [];
+  #sqLen = 0; // staged entries are [#sqHead, #sqLen): what C took leaves from the front
+  #sqHead = 0;
+  readonly #overflow = new Lane();
   readonly #cq: Uint8Array;
   readonly #cqU32: Uint32Array;
   readonly #cqI32: Int32Array;
@@ -148,8 +149,8 @@ export class Reactor {
   // area), each a list of chunks of whole chains: cancels and closes that
   // must get past a full table, new ops in order, and ops taken back from
   // a full table so that the ones waiting get their turn (see #rotate).
-  readonly #urgent: Uint32Array[] = [];
-  readonly #parked: Uint32Array[] = [];
+  readonly #urgent = new Lane();
+  readonly #parked = new Lane();
   #laneOps = 0; // entries in #overflow and #parked
   #parkable: boolean[] = []; // a standalone wait that may be taken back and requeued
   #parking: boolean[] = []; // an internal cancel to take it back is on its way
@@ -318,7 +319,7 @@ export class Reactor {
       );
     }
     const m = n - run; // entries that go to C; the open tail never does
-    const direct = this.#laneOps === 0 && this.#sqLen + m <= this.#entries;
+    const direct = this.#fits(m);
     const words = direct ? this.#sqU32 : new Uint32Array(m * SQE_WORDS);
     const base = direct ? this.#sqLen * SQE_WORDS : 0;
     // encode first (it may throw on a bad buffer) so nothing half-registers
@@ -371,10 +372,10 @@ export class Reactor {
     if ((op.flags ?? 0) & LINKS) return this.submitRaw([op], [done], keep)[0];
     if (op.op === OP.CLOSE) this.#noteClose(op.fd);
     const control = op.op === OP.CANCEL || op.op === OP.CLOSE;
-    if (control && (this.#laneOps > 0 || this.#sqLen > 0)) { // what it names may be staged
+    if (control && (this.#laneOps > 0 || this.#sqLen > this.#sqHead)) { // it may name staged ops
       return this.#submitControl(op, done);
     }
-    const direct = this.#laneOps === 0 && this.#sqLen < this.#entries;
+    const direct = this.#fits(1);
     const words = direct ? this.#sqU32 : new Uint32Array(SQE_WORDS);
     const base = direct ? this.#sqLen * SQE_WORDS : 0;
     encode(words, base, op);
@@ -445,10 +446,10 @@ export class Reactor {
 
   /** Forgets every staged entry (close: their ops are completed by the caller). */
   #dropStaged(): void {
-    this.#sqLen = 0;
-    this.#overflow.length = 0;
-    this.#parked.length = 0;
-    this.#urgent.length = 0;
+    this.#sqLen = this.#sqHead = 0;
+    this.#overflow.clear();
+    this.#parked.clear();
+    this.#urgent.clear();
     this.#laneOps = 0;
     this.#requeuedWaiting = 0;
     this.#requeued = [];
@@ -456,8 +457,25 @@ export class Reactor {
     this.#rotTimer = undefined;
   }
 
+  /** Whether m entries can be staged directly now (nothing waits in a lane, and there is room). */
+  #fits(m: number): boolean {
+    if (this.#laneOps > 0) return false;
+    if (this.#sqLen + m <= this.#entries) return true;
+    if (this.#sqLen - this.#sqHead + m > this.#entries) return false;
+    this.#compact();
+    return true;
+  }
+
+  /** Moves the staged entries to the front of the staging area. */
+  #compact(): void {
+    if (this.#sqHead === 0) return;
+    this.#sqU32.copyWithin(0, this.#sqHead * SQE_WORDS, this.#sqLen * SQE_WORDS);
+    this.#sqLen -= this.#sqHead;
+    this.#sqHead = 0;
+  }
+
   /** Appends entries (whole chains) to a lane, in chunks the staging area can take. */
-  #enqueue(lane: Uint32Array[], words: Uint32Array): void {
+  #enqueue(lane: Lane, words: Uint32Array): void {
     const n = words.length / SQE_WORDS;
     this.#laneOps += n;
     if (n <= this.#entries) {
@@ -504,16 +522,16 @@ export class Reactor {
       }
       return len;
     };
-    this.#sqLen = cut(this.#sqU32, this.#sqLen);
+    const staged = this.#sqU32.subarray(this.#sqHead * SQE_WORDS);
+    this.#sqLen = this.#sqHead + cut(staged, this.#sqLen - this.#sqHead);
     for (const lane of [this.#overflow, this.#parked]) {
-      for (let c = 0; c < lane.length && gone.length < max; c++) {
-        const len = lane[c].length / SQE_WORDS;
-        const left = cut(lane[c], len);
-        if (left === len) continue;
+      lane.edit((chunk) => {
+        if (gone.length >= max) return chunk;
+        const len = chunk.length / SQE_WORDS;
+        const left = cut(chunk, len);
         this.#laneOps -= len - left;
-        lane[c] = lane[c].subarray(0, left * SQE_WORDS);
-        if (left === 0) lane.splice(c--, 1);
-      }
+        return left === len ? chunk : chunk.subarray(0, left * SQE_WORDS);
+      });
     }
     if (gone.length > 0) {
       queueMicrotask(() => {
@@ -785,8 +803,7 @@ export class Reactor {
 
   /** Cancels and closes that go ahead of everything (C keeps room for them). */
   #submitUrgent(): void {
-    while (this.#urgent.length > 0) {
-      const words = this.#urgent[0];
+    for (let words = this.#urgent.peek(); words !== undefined; words = this.#urgent.peek()) {
       if (
         this.#lib.ario_submit(this.#loop, new Uint8Array(words.buffer, words.byteOffset), 1) < 1
       ) {
@@ -799,36 +816,37 @@ export class Reactor {
   /** The staging area, refilled from the lanes; true if C's table filled. */
   #submitQueued(): boolean {
     for (;;) {
-      if (this.#sqLen > 0) {
-        const k = this.#lib.ario_submit(this.#loop, this.#sq, this.#sqLen);
-        this.#consumed(k);
-        if (k < this.#sqLen) {
-          this.#sqU32.copyWithin(0, k * SQE_WORDS, this.#sqLen * SQE_WORDS);
-          this.#sqLen -= k;
-          return true;
-        }
-        this.#sqLen = 0;
+      const n = this.#sqLen - this.#sqHead;
+      if (n > 0) {
+        const from = this.#sqHead;
+        const view = from === 0
+          ? this.#sq
+          : this.#sq.subarray(from * SQE.size, this.#sqLen * SQE.size);
+        const k = this.#lib.ario_submit(this.#loop, view, n);
+        this.#consumed(from, k);
+        this.#sqHead += k;
+        if (k < n) return true; // no O(entries) copy: the rest waits where it is
       }
+      this.#sqLen = this.#sqHead = 0;
       if (this.#laneOps === 0) return false;
       for (const lane of [this.#overflow, this.#parked]) {
-        while (lane.length) {
-          const chunk = lane[0];
-          const n = chunk.length / SQE_WORDS;
-          if (this.#sqLen + n > this.#entries) break;
+        for (let chunk = lane.peek(); chunk !== undefined; chunk = lane.peek()) {
+          const m = chunk.length / SQE_WORDS;
+          if (this.#sqLen + m > this.#entries) break;
           this.#sqU32.set(chunk, this.#sqLen * SQE_WORDS);
-          this.#sqLen += n;
-          this.#laneOps -= n;
+          this.#sqLen += m;
+          this.#laneOps -= m;
           lane.shift();
         }
-        if (lane.length) break; // keep the order: the parked lane waits behind new ops
+        if (lane.size > 0) break; // keep the order: the parked lane waits behind new ops
       }
     }
   }
 
   /** The first k staged entries reached C: parkable ones join the rotation. */
-  #consumed(k: number): void {
+  #consumed(from: number, k: number): void {
     let now = -1;
-    for (let e = 0; e < k; e++) {
+    for (let e = from; e < from + k; e++) {
       const id = this.#sqU32[e * SQE_WORDS + SQE.user_data / 4];
       if (!this.#parkable[id]) continue;
       if (this.#requeued[id]) {
@@ -861,7 +879,7 @@ export class Reactor {
    */
   #rotate(): boolean {
     const now = performance.now();
-    const fresh = this.#sqLen + this.#laneOps - this.#requeuedWaiting;
+    const fresh = this.#sqLen - this.#sqHead + this.#laneOps - this.#requeuedWaiting;
     let want = fresh - this.#parkingCount; // new ops get in at once, for the oldest waits
     let minAge = 0;
     if (want <= 0 && this.#requeuedWaiting > 0) { // taken-back ones, one round per quantum
@@ -905,7 +923,7 @@ export class Reactor {
     if (this.#rotTimer !== undefined) return;
     const timer = setTimeout(() => {
       this.#rotTimer = undefined;
-      if (!this.#closed && this.#sqLen + this.#laneOps > 0) this.#schedule();
+      if (!this.#closed && this.#sqLen - this.#sqHead + this.#laneOps > 0) this.#schedule();
     }, Math.ceil(ms)) as unknown as number;
     Deno.unrefTimer(timer);
     this.#rotTimer = timer;
@@ -1093,6 +1111,49 @@ function encode(w: Uint32Array, at: number, op: RawOp): void {
 function setU64(w: Uint32Array, at: number, v: number): void {
   w[at] = v >>> 0;
   w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
+}
+
+/** A FIFO of encoded chunks (whole chains) with O(1) push and shift. */
+class Lane {
+  #items: (Uint32Array | undefined)[] = [];
+  #head = 0;
+
+  /** Chunks waiting. */
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(chunk: Uint32Array): void {
+    this.#items.push(chunk);
+  }
+
+  peek(): Uint32Array | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): void {
+    this.#items[this.#head++] = undefined;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Replaces each chunk by what `f` returns; empty chunks leave the lane. */
+  edit(f: (chunk: Uint32Array) => Uint32Array): void {
+    const kept: Uint32Array[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const c = f(this.#items[i]!);
+      if (c.length > 0) kept.push(c);
+    }
+    this.#items = kept;
+    this.#head = 0;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
 }
 
 let shared: Reactor | undefined;

@@ -543,28 +543,14 @@ interface Waiter {
 }
 
 /**
- * Firings due timers may deliver straight from `wait()` (a resolved
- * promise: a microtask) before the event loop has had a turn. Past that, a
- * due wait first yields a macrotask turn, so a tiny period (1e-6 ms) or a
- * backlog of missed ticks cannot starve other macrotasks (setTimeout, I/O);
- * the count starts again on every macrotask turn.
+ * Firings one timer may deliver in a row straight from `wait()` (a resolved
+ * promise: a microtask). Past that, its next due firing goes through its
+ * clock, which delivers it from the reactor's flush, and that yields to the
+ * event loop within its own budget: a tiny period (1e-6 ms) or a backlog of
+ * missed ticks cannot starve other macrotasks, while many distinct due
+ * timers still fire at once. A firing through the clock starts the count again.
  */
-const IMMEDIATE_BUDGET = 64;
-let immediate = 0;
-
-function resetImmediate(): void {
-  immediate = 0;
-}
-
-/** Whether a due firing may be delivered at once (see IMMEDIATE_BUDGET). */
-function takeImmediate(): boolean {
-  if (immediate >= IMMEDIATE_BUDGET) return false;
-  if (immediate++ === 0) {
-    const t = setTimeout(resetImmediate, 0);
-    Deno.unrefTimer(t); // never keeps the process alive on its own
-  }
-  return true;
-}
+const IMMEDIATE_STREAK = 64;
 
 /** A time in ms (number) or exact ns (bigint) on a clock → integer ns. */
 function toNs(time: number | bigint, what: string): number {
@@ -611,6 +597,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
   #period = 0; // ns; 0: one-shot
   #entry: TimerEntry | undefined;
   #waiters: Waiter[] = [];
+  #streak = 0; // firings delivered in a row straight from wait() (IMMEDIATE_STREAK)
   #ref: boolean;
 
   /** A timer that never fires; prefer the static constructors. */
@@ -792,17 +779,13 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
     // intervals read the clock, so missed ticks come back to back.
     const due = when !== undefined && this.#waiters.length === 0 &&
       (when <= this.#clock.recentNs() || (this.#period > 0 && when <= this.#clock.nowNs()));
-    if (due && takeImmediate()) return Promise.resolve(this.#advance() / NS_PER_MS);
-    if (due) {
-      // due, but out of immediate firings: wait for a macrotask turn, then look again
-      return new Promise<number | undefined>((resolve, reject) => {
-        const t = setTimeout(() => {
-          if (endOnClear && this.#when === undefined) resolve(undefined); // cleared meanwhile
-          else this.#wait(signal, endOnClear).then(resolve, reject);
-        }, 0);
-        if (!this.#ref) Deno.unrefTimer(t);
-      });
+    if (due && this.#streak < IMMEDIATE_STREAK) {
+      this.#streak++;
+      return Promise.resolve(this.#advance() / NS_PER_MS);
     }
+    // Not due, or due but out of immediate firings: wait through the clock. A due entry fires
+    // from the clock's next pass (the reactor's flush, which yields to the event loop within
+    // its own budget), all due entries at once: no per-waiter polling, however many wait.
     return new Promise<number | undefined>((resolve, reject) => {
       const w: Waiter = { resolve, reject };
       if (endOnClear) w.onClear = () => resolve(undefined);
@@ -881,6 +864,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
   }
 
   #fire(): void {
+    this.#streak = 0;
     const waiters = this.#waiters;
     if (waiters.length === 0 || this.#when === undefined) return;
     const at = this.#advance() / NS_PER_MS;

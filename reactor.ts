@@ -155,6 +155,7 @@ export class Reactor {
   #parkable: boolean[] = []; // a standalone wait that may be taken back and requeued
   #parking: boolean[] = []; // an internal cancel to take it back is on its way
   #parkingCount = 0;
+  #parkables = 0; // parkable ops pending (staged or in C)
   #requeued: boolean[] = []; // waits in JS because it was taken back
   #requeuedWaiting = 0;
   #lastRound = 0; // when taken-back ops last had their turn
@@ -659,6 +660,7 @@ export class Reactor {
     const gen = (this.#gens[id] ?? 0) % GEN_LIMIT + 1; // ticket = id + gen * 2^32 stays exact
     this.#gens[id] = gen;
     this.#parkable[id] = parkable;
+    if (parkable) this.#parkables++;
     if (w !== null && at >= 0) {
       w[at + SQE.user_data / 4] = id;
       w[at + SQE.user_data / 4 + 1] = gen;
@@ -710,6 +712,7 @@ export class Reactor {
       this.#parkingCount--;
     }
     this.#cancelled[id] = false;
+    if (this.#parkable[id]) this.#parkables--;
     if (this.#requeued[id]) { // cancelled while it waited in JS
       this.#requeued[id] = false;
       this.#requeuedWaiting--;
@@ -845,6 +848,7 @@ export class Reactor {
 
   /** The first k staged entries reached C: parkable ones join the rotation. */
   #consumed(from: number, k: number): void {
+    if (this.#parkables === 0) return; // NOPs, timers, connects: nothing takes turns
     let now = -1;
     for (let e = from; e < from + k; e++) {
       const id = this.#sqU32[e * SQE_WORDS + SQE.user_data / 4];
@@ -1002,10 +1006,26 @@ function isWait(o: RawOp): boolean {
   }
 }
 
-const U32_FIELDS = ["len", "opFlags"] as const;
-
-/** Every field of a raw op in range, or a TypeError/RangeError naming it. */
+/** Every field of a raw op in range, or a TypeError/RangeError naming it (the fast path is one test). */
 function checkRawOp(o: RawOp, k: number): void {
+  const flags = o.flags ?? 0, len = o.len ?? 0, opFlags = o.opFlags ?? 0, off = o.off ?? 0;
+  const { addr, addr2 } = o;
+  if (
+    (o.op & 255) === o.op && (o.fd | 0) === o.fd && (flags & 255) === flags &&
+    len >>> 0 === len && opFlags >>> 0 === opFlags &&
+    (typeof off === "number"
+      ? off >= 0 && Number.isSafeInteger(off)
+      : off >= 0n && off <= U64_MAX) &&
+    (typeof addr !== "number" || (addr >= 0 && Number.isSafeInteger(addr))) &&
+    (typeof addr2 !== "number" || (addr2 >= 0 && Number.isSafeInteger(addr2)))
+  ) return;
+  badRawOp(o, k);
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+
+/** Names the first bad field of a raw op. */
+function badRawOp(o: RawOp, k: number): never {
   const where = `Cannot submit op ${k}`;
   if (typeof o !== "object" || o === null) throw new TypeError(`${where}: expected an object`);
   if (!Number.isInteger(o.op) || o.op < 0 || o.op > 255) {
@@ -1018,18 +1038,14 @@ function checkRawOp(o: RawOp, k: number): void {
   if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
     throw new RangeError(`${where}: flags must be an integer in 0..255, got ${flags}`);
   }
-  for (const f of U32_FIELDS) {
+  for (const f of ["len", "opFlags"] as const) {
     const v = o[f] ?? 0;
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
       throw new RangeError(`${where}: ${f} must be an integer in 0..2^32-1, got ${v}`);
     }
   }
   const off = o.off ?? 0;
-  if (
-    typeof off === "bigint"
-      ? off < 0n || off > 0xffffffffffffffffn
-      : !Number.isSafeInteger(off) || off < 0
-  ) {
+  if (typeof off === "bigint" ? off < 0n || off > U64_MAX : !Number.isSafeInteger(off) || off < 0) {
     throw new RangeError(`${where}: off must be an integer in 0..2^64-1, got ${off}`);
   }
   for (const f of ["addr", "addr2"] as const) {
@@ -1038,6 +1054,7 @@ function checkRawOp(o: RawOp, k: number): void {
       throw new RangeError(`${where}: ${f} must be an address >= 0, got ${v}`);
     }
   }
+  throw new TypeError(`${where}: malformed op`);
 }
 
 let fatalWatched = false;

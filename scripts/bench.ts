@@ -1,12 +1,23 @@
 /**
  * `deno task bench`: one table, measured in one run, ours beside the anchors
- * (../shared/anchors workloads: Deno.connect/listen, node:net, C epoll).
+ * (scripts/anchors: the same workloads on Deno.connect/listen, node:net, Bun,
+ * and a one-thread C epoll loop). Echo, bulk and UDP rows go through the
+ * public API (TcpStream, UdpSocket); the raw op path has rows of its own.
  * Ratios matter, not absolute figures. `--quick` shortens every workload.
  */
 import { OP } from "../ffi/layout.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
-import { constants, multi, op, Reactor, reactor, TcpListener } from "../mod.ts";
+import {
+  constants,
+  multi,
+  op,
+  Reactor,
+  reactor,
+  TcpListener,
+  TcpStream,
+  UdpSocket,
+} from "../mod.ts";
 import { fileURLToPath } from "node:url";
 
 const quick = Deno.args.includes("--quick");
@@ -21,6 +32,15 @@ export interface Row {
   unit: string;
   better: "lower" | "higher";
   target?: string;
+}
+
+const started = performance.now();
+/** A progress line on stderr: the phase, time so far and memory (a bench must not grow). */
+function progress(phase: string): void {
+  const mib = (Deno.memoryUsage().rss / 1048576).toFixed(0);
+  console.error(
+    `  ${((performance.now() - started) / 1e3).toFixed(0)} s: ${phase} (rss ${mib} MiB)`,
+  );
 }
 
 function pct(xs: number[], p: number): number {
@@ -150,16 +170,145 @@ async function echoOurs(r: Reactor, C: number, N: number, S: number): Promise<nu
   return (C * N) / dt;
 }
 
-/** An anchor as a child process; returns msgs/s. */
-async function anchor(cmd: string, args: string[]): Promise<number> {
+/** Ours through the public API: TcpListener, TcpStream.connect, read, write (the anchors' shape). */
+async function echoPublic(C: number, N: number, S: number): Promise<number> {
+  const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 }, { backlog: 1024 });
+  const serving = (async () => {
+    const conns: Promise<void>[] = [];
+    for (let i = 0; i < C; i++) {
+      const c = await l.accept();
+      c.setNoDelay(true);
+      conns.push((async () => {
+        const b = new Uint8Array(65536);
+        for (;;) {
+          const n = await c.read(b).catch(() => null);
+          if (n === null) break;
+          await c.writeAll(b.subarray(0, n));
+        }
+        c.close();
+      })());
+    }
+    await Promise.all(conns);
+  })();
+  const clients = await Promise.all(Array.from({ length: C }, async () => {
+    const c = await TcpStream.connect(l.localAddr);
+    c.setNoDelay(true);
+    return c;
+  }));
+  const t0 = performance.now();
+  await Promise.all(clients.map(async (c) => {
+    const m = new Uint8Array(S), b = new Uint8Array(65536);
+    for (let i = 0; i < N; i++) {
+      await c.writeAll(m);
+      for (let got = 0; got < S;) got += (await c.read(b))!;
+    }
+  }));
+  const dt = (performance.now() - t0) / 1e3;
+  for (const c of clients) c.close();
+  await serving;
+  l.close();
+  return (C * N) / dt;
+}
+
+/** Ours, bulk: `total` bytes in `chunk`-byte writes over one TcpStream; bytes/s. */
+async function bulkPublic(total: number, chunk: number): Promise<number> {
+  const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const c = await l.accept();
+    const b = new Uint8Array(chunk);
+    let got = 0;
+    while (got < total) {
+      const n = await c.read(b);
+      if (n === null) break;
+      got += n;
+    }
+    c.close();
+    return got;
+  })();
+  const c = await TcpStream.connect(l.localAddr);
+  const m = new Uint8Array(chunk);
+  const t0 = performance.now();
+  for (let sent = 0; sent < total;) {
+    sent += await c.write(sent + chunk <= total ? m : m.subarray(0, total - sent));
+  }
+  const got = await served;
+  const dt = (performance.now() - t0) / 1e3;
+  c.close();
+  l.close();
+  return got / dt;
+}
+
+/** Ours, UDP: K senders, each N ping-pongs of 16 bytes with one echo socket; round trips/s. */
+async function udpPublic(K: number, N: number): Promise<number> {
+  const echo = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    const b = new Uint8Array(64);
+    for (;;) {
+      const got = await echo.recvFrom(b).catch(() => null);
+      if (got === null) return;
+      await echo.sendTo(b.subarray(0, got.n), got.addr as Deno.NetAddr);
+    }
+  })();
+  const to = echo.localAddr;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: K }, async () => {
+    using s = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+    const m = new Uint8Array(16), b = new Uint8Array(64);
+    for (let i = 0; i < N; i++) {
+      await s.sendTo(m, to);
+      await s.recv(b);
+    }
+  }));
+  const dt = (performance.now() - t0) / 1e3;
+  echo.close();
+  await serving;
+  return (K * N) / dt;
+}
+
+/** An anchor as a child process; returns the figure it prints as `<key>=<n>` (default msgs/s). */
+async function anchor(cmd: string, args: string[], key = "msgs/s"): Promise<number> {
   const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "inherit" }).output();
-  const m = new TextDecoder().decode(out.stdout).match(/msgs\/s=(\d+)/);
-  if (!m) throw new Error(`anchor ${cmd} printed no figure`);
+  const m = new TextDecoder().decode(out.stdout).match(
+    new RegExp(`${key.replace("/", "\\/")}=(\\d+)`),
+  );
+  if (!m) throw new Error(`anchor ${cmd} printed no ${key}`);
   return Number(m[1]);
 }
 
+/** Bun, pinned, fetched from npm only when the bench runs (never by the quick start). */
+const BUN_VERSION = "1.4.4";
+async function bunAnchor(): Promise<string | undefined> {
+  const dir = `${root}build/bench-tools`;
+  const exe = `${dir}/node_modules/@oven/bun-linux-x64/bin/bun`;
+  const has = () => {
+    try {
+      return Deno.statSync(exe).isFile;
+    } catch {
+      return false;
+    }
+  };
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return undefined;
+  if (!has()) {
+    console.error(`fetching @oven/bun-linux-x64@${BUN_VERSION} for the Bun anchor…`);
+    await new Deno.Command("npm", {
+      args: [
+        "install",
+        "--prefix",
+        dir,
+        "--no-save",
+        "--no-package-lock",
+        "--no-audit",
+        "--no-fund",
+        `@oven/bun-linux-x64@${BUN_VERSION}`,
+      ],
+      stdout: "null",
+    }).output();
+  }
+  return has() ? exe : undefined;
+}
+
 async function cAnchor(): Promise<string | undefined> {
-  const src = `${root}../shared/anchors/echo_c_epoll.c`;
+  const src = `${root}scripts/anchors/echo_c_epoll.c`;
   const exe = `${root}build/echo_c_epoll`;
   try {
     Deno.statSync(src);
@@ -176,7 +325,11 @@ function table(rows: Row[]): string {
     v === undefined
       ? "—"
       : unit.endsWith("/s")
-      ? `${(v / 1e6 >= 1 ? (v / 1e6).toFixed(2) + " M" : (v / 1e3).toFixed(1) + " k")}`
+      ? v >= 1e9
+        ? `${(v / 1e9).toFixed(2)} G`
+        : v >= 1e6
+        ? `${(v / 1e6).toFixed(2)} M`
+        : `${(v / 1e3).toFixed(1)} k`
       : v.toFixed(1);
   const lines = [
     "| workload | ario | anchor | anchor value | ratio (ario/anchor) | target |",
@@ -241,8 +394,10 @@ export function chart(rows: Row[], title: string): string {
 if (import.meta.main) {
   const rows: Row[] = [];
   const deno = Deno.execPath();
-  const anchorDeno = `${root}../shared/anchors/echo_deno_native.ts`;
-  const anchorNode = `${root}../shared/anchors/echo_node.mjs`;
+  const anchors = `${root}scripts/anchors`;
+  const anchorDeno = `${anchors}/echo_deno_native.ts`;
+  const anchorNode = `${anchors}/echo_node.mjs`;
+  const bun = await bunAnchor();
   console.error(`backend: ${reactor().backend}${quick ? " (quick)" : ""}`);
   // NOPs measure the binding and FFI; io_uring also pays a kernel round trip per batch
   for (const backend of [reactor().backend, "epoll"] as const) {
@@ -259,7 +414,9 @@ if (import.meta.main) {
     if (r !== reactor()) await r.close();
   }
   const n = quick ? 300 : 3000;
+  progress("NOP rates done");
   const bell = await wakeDoorbell(n), nb = await wakeNonblocking(n);
+  progress("wake latency done");
   rows.push({
     name: "wake C→JS p50, doorbell vs nonblocking call",
     ours: pct(bell, 0.5),
@@ -289,55 +446,107 @@ if (import.meta.main) {
   // a difference between stacks.
   const rounds = quick ? 1 : 3;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const bunEcho = `${anchors}/echo_bun.mjs`;
   for (const [C, N] of [[1, N1], [100, N100]]) {
     const runs = new Map<string, number[]>();
     const record = (k: string, v: number) => runs.set(k, [...(runs.get(k) ?? []), v]);
     for (let round = 0; round < rounds; round++) {
-      record("deno", await anchor(deno, ["run", "-A", anchorDeno, String(C), String(N), "16"]));
-      record("node", await anchor("node", [anchorNode, String(C), String(N), "16"]));
-      if (c) record("c", await anchor(c, [String(C), String(N), "16"]));
+      const args = [String(C), String(N), "16"];
+      record("deno", await anchor(deno, ["run", "-A", anchorDeno, ...args]));
+      record("node", await anchor("node", [anchorNode, ...args]));
+      if (bun) record("bun", await anchor(bun, [bunEcho, ...args]));
+      if (c) record("c", await anchor(c, args));
+      record("public", await echoPublic(C, N, 16));
       for (const b of backends) record(b, await echoOurs(reactors.get(b)!, C, N, 16));
+      progress(`${C}-conn echo, round ${round + 1} of ${rounds}`);
     }
-    const denoNative = median(runs.get("deno")!), nodeNet = median(runs.get("node")!);
-    const cEpoll = c ? median(runs.get("c")!) : undefined;
-    for (const backend of backends) {
-      const ours = median(runs.get(backend)!);
-      const anchors: [string, number | undefined][] = [
-        ["Deno.connect/listen", denoNative],
-        ["node:net", backend === reactor().backend ? nodeNet : undefined],
-        ["C epoll (1 thread)", cEpoll],
-      ];
-      for (const [anchorName, value] of anchors) {
-        if (value === undefined) continue;
-        const deno = anchorName.startsWith("Deno");
-        const io = backend === "io_uring";
-        rows.push(
-          C === 1
-            ? {
-              name: `1-conn 16 B ping-pong RTT, ${backend}`,
-              ours: 1e6 / ours,
-              anchor: 1e6 / value,
-              anchorName,
-              unit: "µs",
-              better: "lower",
-              target: deno ? "≤ 1.0× Deno" : "",
-            }
-            : {
-              name: `100-conn 16 B echo, ${backend}`,
-              ours,
-              anchor: value,
-              anchorName,
-              unit: "msgs/s",
-              better: "higher",
-              target: deno
-                ? (io ? "≥ 2× Deno" : "≥ 1.5× Deno")
-                : io && anchorName.startsWith("C")
-                ? "≥ 1.0× C epoll"
-                : "",
-            },
-        );
+    const med = (k: string) => runs.has(k) ? median(runs.get(k)!) : undefined;
+    const row = (name: string, ours: number, anchorName: string, value: number, target = ""): Row =>
+      C === 1
+        ? {
+          name: `1-conn 16 B RTT, ${name}`,
+          ours: 1e6 / ours,
+          anchor: 1e6 / value,
+          anchorName,
+          unit: "µs",
+          better: "lower",
+          target,
+        }
+        : {
+          name: `100-conn 16 B echo, ${name}`,
+          ours,
+          anchor: value,
+          anchorName,
+          unit: "msgs/s",
+          better: "higher",
+          target,
+        };
+    const goals: Record<string, string> = C === 1
+      ? { "Bun.listen/connect": "≤ 1.0× Bun", "C epoll (1 thread)": "≤ 1.25× C epoll" }
+      : { "Deno.connect/listen": "≥ 2.0× Deno", "Bun.listen/connect": "≥ 1.5× Bun" };
+    const named: [string, string][] = [
+      ["deno", "Deno.connect/listen"],
+      ["node", "node:net"],
+      ["bun", "Bun.listen/connect"],
+      ["c", "C epoll (1 thread)"],
+    ];
+    const pub = med("public")!;
+    for (const [k, anchorName] of named) {
+      const v = med(k);
+      if (v !== undefined) {
+        rows.push(row(`TcpStream (${reactor().backend})`, pub, anchorName, v, goals[anchorName]));
       }
     }
+    for (const b of backends) {
+      rows.push(row(`raw ops (${b})`, med(b)!, "Deno.connect/listen", med("deno")!));
+    }
+  }
+  // bulk and UDP through the public API, beside Deno's own
+  {
+    const total = quick ? 2 ** 27 : 2 ** 30;
+    const bulk: number[] = [], bulkDeno: number[] = [];
+    const udp: number[] = [], udpDeno: number[] = [];
+    const K = 16, NU = quick ? 500 : 5000;
+    for (let round = 0; round < rounds; round++) {
+      bulkDeno.push(
+        await anchor(
+          deno,
+          ["run", "-A", `${anchors}/bulk_deno_native.ts`, String(total), "65536"],
+          "bytes/s",
+        ),
+      );
+      bulk.push(await bulkPublic(total, 65536));
+      udpDeno.push(
+        await anchor(deno, [
+          "run",
+          "-A",
+          "--unstable-net",
+          `${anchors}/udp_deno_native.ts`,
+          String(K),
+          String(NU),
+        ], "rtt/s"),
+      );
+      udp.push(await udpPublic(K, NU));
+      progress(`bulk and UDP, round ${round + 1} of ${rounds}`);
+    }
+    rows.push({
+      name: `${total >= 2 ** 30 ? "1 GiB" : "128 MiB"} in 64 KiB writes, one TcpStream`,
+      ours: median(bulk),
+      anchor: median(bulkDeno),
+      anchorName: "Deno.connect/listen",
+      unit: "B/s",
+      better: "higher",
+      target: "≥ 1.3× Deno",
+    });
+    rows.push({
+      name: "UDP ping-pong, 16 senders, UdpSocket",
+      ours: median(udp),
+      anchor: median(udpDeno),
+      anchorName: "Deno.listenDatagram",
+      unit: "rtt/s",
+      better: "higher",
+      target: "≥ 2× Deno",
+    });
   }
   for (const r of reactors.values()) if (r !== reactor()) await r.close();
 

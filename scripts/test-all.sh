@@ -56,8 +56,8 @@ for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc 
 done
 count_lines "$log/checks.txt"
 
-section "JSDoc examples (deno test --doc)"
-logged "$log/doc.txt" env ARIO_BACKEND= timeout 300 $deno test --doc -A mod.ts ./*.ts
+section "JSDoc and README examples (deno test --doc)"
+logged "$log/doc.txt" env ARIO_BACKEND= timeout 300 $deno test --doc -A mod.ts ./*.ts README.md
 count_deno "$log/doc.txt" $?
 
 section "C tests"

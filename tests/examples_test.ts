@@ -88,10 +88,17 @@ async function run(
   const child = new Deno.Command(cmd, { args, stdin: "piped", stdout: "piped", stderr: "piped" })
     .spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-  const w = child.stdin.getWriter();
-  await w.write(enc.encode(input));
-  await w.close();
+  // Feed stdin while the output is drained: a client echoing a large input
+  // blocks on a full stdout pipe otherwise, and nothing reads it until the
+  // input is written. A child that exits early makes the write fail; its
+  // status and output say why.
+  const fed = (async () => {
+    const w = child.stdin.getWriter();
+    await w.write(enc.encode(input));
+    await w.close();
+  })().catch(() => {});
   const o = await child.output();
+  await fed;
   clearTimeout(timer);
   const dec = new TextDecoder();
   return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };

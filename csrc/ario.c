@@ -233,6 +233,8 @@ static uint32_t fd_find(const ario_loop *l, int32_t fd) {
   return ARIO_NIL; /* a full table (ARIO_SMALL) */
 }
 
+uint32_t ario__fd_slot(const ario_loop *l, int32_t fd) { return fd_find(l, fd); }
+
 static int set_interest(ario_loop *l, uint32_t s, unsigned want) {
   int rc = l->be->watch(l, s, want);
   if (rc == 0) {

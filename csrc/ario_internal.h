@@ -139,6 +139,8 @@ _Static_assert(sizeof(ario__idx) == 1, "ARIO_MEM_SIZE counts 1-byte indexes");
  * io_uring and epoll report it. */
 #define ARIO__POLL_NVAL 0x20u
 void ario__fd_ready(ario_loop *l, uint32_t slot, unsigned revents);
+/* The fd table slot of descriptor `fd`, or ARIO_NIL if it has none. */
+uint32_t ario__fd_slot(const ario_loop *l, int32_t fd);
 /* Whether the owner's poll may consume a wake-up. Not while a thread
  * sleeps in ario_wait(): the wake may be the one telling it of an earlier
  * deadline, and a drained wake-up is lost to a poll that already started

@@ -205,20 +205,23 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
     }
     return 0;
   }
-  if (FD_ISSET(l->bs.wake_rd, &t->ord) && ario__owner_may_drain(l)) drain(l);
-  for (uint32_t s = 0; s < l->fd_cap && n > 0; s++) {
-    int fd = l->fds[s].fd;
-    if (fd < 0 || fd >= MAX_FD || !l->fds[s].armed) continue;
+  if (FD_ISSET(l->bs.wake_rd, &t->ord)) {
+    n--;
+    if (ario__owner_may_drain(l)) drain(l);
+  }
+  /* By descriptor number, up to the highest watched: the slot table is
+   * 2 * entries wide and mostly empty, and walking it cost more than the
+   * rest of a round trip (16 384 entries: 100 us against 50). */
+  for (int fd = 0; fd < nfds && n > 0; fd++) {
     unsigned r = 0;
-    if (FD_ISSET(fd, &t->ord)) r |= ARIO_POLL_IN;
-    if (FD_ISSET(fd, &t->owr)) r |= ARIO_POLL_OUT;
-    if (FD_ISSET(fd, &t->oex)) r |= (l->fds[s].armed & ARIO_POLL_PRI) ? ARIO_POLL_PRI : ARIO_POLL_ERR;
-    if (!r) continue;
-    /* the result sets are per descriptor: clear so a slot moved by the
-     * core's table is not reported twice */
-    FD_CLR(fd, &t->ord);
-    FD_CLR(fd, &t->owr);
-    FD_CLR(fd, &t->oex);
+    if (FD_ISSET(fd, &t->ord)) r |= ARIO_POLL_IN, n--;
+    if (FD_ISSET(fd, &t->owr)) r |= ARIO_POLL_OUT, n--;
+    int ex = FD_ISSET(fd, &t->oex);
+    if (ex) n--;
+    if ((!r && !ex) || fd == l->bs.wake_rd) continue;
+    uint32_t s = ario__fd_slot(l, fd);
+    if (s == ARIO_NIL || !l->fds[s].armed) continue;
+    if (ex) r |= (l->fds[s].armed & ARIO_POLL_PRI) ? ARIO_POLL_PRI : ARIO_POLL_ERR;
     ario__fd_ready(l, s, r);
   }
   return n;

@@ -642,6 +642,7 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
   ario__fd *f = &l->fds[s];
   if (f->fd < 0) return;
   int32_t fd = f->fd;
+  int idle = f->head == ARIO_NIL; /* nobody waits: the report is stale */
   ario__idx i = f->head;
   while (i != ARIO_NIL) {
     ario__op *op = &l->ops[i];
@@ -661,10 +662,14 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
     if (i != ARIO_NIL && (l->ops[i].state != ARIO__WAITING || l->ops[i].pos != s))
       i = f->head; /* the list changed under us: rescan from its head */
   }
-  /* Interest nobody wants any more is dropped when it reports. */
-  if (f->armed & ~f->want) {
-    if (f->head == ARIO_NIL) fd_erase(l, s);
-    else set_interest(l, s, f->want);
+  /* Interest is dropped when it reports with nobody waiting for it. An fd
+   * whose waiters this report served stays armed: its next op usually comes
+   * at once (a ping-pong re-arms with one MOD per wait instead of an
+   * epoll ADD and DEL), and if none does, the next report drops it. */
+  if (f->head == ARIO_NIL) {
+    if (idle) fd_erase(l, s);
+  } else if (f->armed & ~f->want & revents) {
+    set_interest(l, s, f->want);
   }
 }
 

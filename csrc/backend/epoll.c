@@ -1,8 +1,9 @@
 /*
  * backend/epoll.c: Linux readiness through epoll. Registrations are level
  * triggered and kept while idle (dropped when they report with no waiter),
- * so a ping-pong on one socket costs no epoll_ctl at all. An eventfd in the
- * set carries ario_wake().
+ * so a ping-pong on one socket costs one EPOLL_CTL_MOD per wait (the core
+ * re-validates an idle registration: the number may name a new file). An
+ * eventfd in the set carries ario_wake().
  */
 #include "../ario_internal.h"
 #include "../sys.h"

@@ -140,8 +140,12 @@ export class Reactor {
   // in flight, by id (the low half of user_data; the high half is a generation)
   #handlers: (Completion | undefined)[] = [];
   #keep: unknown[] = [];
-  #refd: boolean[] = [];
-  #gens: number[] = [];
+  // per id, typed so the hot path stays cheap: the generation, the F_* flags and, for
+  // parkable ops, when C took them and the fd's close count then (grown together)
+  #gens = new Uint32Array(64);
+  #flags = new Uint8Array(64);
+  #since = new Float64Array(64);
+  #closesAt = new Uint32Array(64);
   #free: number[] = [];
   #pending = 0;
   #refs = 0;
@@ -152,15 +156,10 @@ export class Reactor {
   readonly #urgent = new Lane();
   readonly #parked = new Lane();
   #laneOps = 0; // entries in #overflow and #parked
-  #parkable: boolean[] = []; // a standalone wait that may be taken back and requeued
-  #parking: boolean[] = []; // an internal cancel to take it back is on its way
-  #parkingCount = 0;
-  #parkables = 0; // parkable ops pending (staged or in C)
-  #requeued: boolean[] = []; // waits in JS because it was taken back
-  #requeuedWaiting = 0;
+  #parkingCount = 0; // ops with F_PARKING
+  #parkables = 0; // F_PARKABLE ops pending (staged or in C)
+  #requeuedWaiting = 0; // ops with F_REQUEUED
   #lastRound = 0; // when taken-back ops last had their turn
-  #cancelled: boolean[] = []; // the user asked to cancel it: never requeue
-  #since: number[] = []; // when C consumed a parkable op (performance.now())
   #rotation: number[] = []; // tickets of parkable ops in C, oldest first
   #rotHead = 0;
   #rotTimer?: number;
@@ -168,7 +167,6 @@ export class Reactor {
   // closes seen per fd number: a wait taken back is requeued only if its fd was not closed
   // since it was submitted (the number may name another file by then)
   readonly #fdCloses = new Map<number, number>();
-  #closesAt: number[] = [];
   // The doorbell. On the main thread a C thread rings a thread-safe
   // callback (fast: a few µs). A Worker can be terminated at any moment,
   // without `unload`, and a C thread calling a callback of its dead isolate
@@ -453,7 +451,7 @@ export class Reactor {
     this.#urgent.clear();
     this.#laneOps = 0;
     this.#requeuedWaiting = 0;
-    this.#requeued = [];
+    for (let id = 0; id < this.#flags.length; id++) this.#flags[id] &= ~F_REQUEUED;
     if (this.#rotTimer !== undefined) clearTimeout(this.#rotTimer as unknown as number);
     this.#rotTimer = undefined;
   }
@@ -584,7 +582,7 @@ export class Reactor {
     if (this.#closed || !Number.isSafeInteger(ticket) || ticket < 0) return;
     const id = ticket % U32;
     if (this.#gens[id] !== (ticket - id) / U32 || this.#handlers[id] === undefined) return;
-    this.#cancelled[id] = true;
+    this.#flags[id] |= F_CANCELLED;
     this.rawCallback({ op: OP.CANCEL, fd: -1, addr: ticket, ref: false }, noop);
   }
 
@@ -654,12 +652,12 @@ export class Reactor {
     parkable: boolean,
   ): number {
     const id = this.#free.length ? this.#free.pop()! : this.#handlers.length;
+    if (id >= this.#gens.length) this.#grow();
     this.#handlers[id] = done;
     this.#keep[id] = keep;
-    this.#refd[id] = ref;
-    const gen = (this.#gens[id] ?? 0) % GEN_LIMIT + 1; // ticket = id + gen * 2^32 stays exact
+    const gen = this.#gens[id] % GEN_LIMIT + 1; // ticket = id + gen * 2^32 stays exact
     this.#gens[id] = gen;
-    this.#parkable[id] = parkable;
+    this.#flags[id] = (ref ? F_REF : 0) | (parkable ? F_PARKABLE : 0);
     if (parkable) this.#parkables++;
     if (w !== null && at >= 0) {
       w[at + SQE.user_data / 4] = id;
@@ -681,6 +679,19 @@ export class Reactor {
       this.#bellRefd = true;
     }
     return id + gen * U32;
+  }
+
+  /** Doubles the per-id arrays. */
+  #grow(): void {
+    const n = this.#gens.length * 2;
+    const grown = <T extends Uint32Array | Uint8Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.#gens = grown(this.#gens, new Uint32Array(n));
+    this.#flags = grown(this.#flags, new Uint8Array(n));
+    this.#since = grown(this.#since, new Float64Array(n));
+    this.#closesAt = grown(this.#closesAt, new Uint32Array(n));
   }
 
   /** Completes the op with this ticket if it is still the one pending under its id. */
@@ -706,16 +717,13 @@ export class Reactor {
     this.#keep[id] = undefined;
     this.#free.push(id);
     this.#pending--;
-    if (this.#refd[id]) this.#refs--;
-    if (this.#parking[id]) {
-      this.#parking[id] = false;
-      this.#parkingCount--;
-    }
-    this.#cancelled[id] = false;
-    if (this.#parkable[id]) this.#parkables--;
-    if (this.#requeued[id]) { // cancelled while it waited in JS
-      this.#requeued[id] = false;
-      this.#requeuedWaiting--;
+    const f = this.#flags[id];
+    this.#flags[id] = 0;
+    if (f & F_REF) this.#refs--;
+    if (f & ~F_REF) {
+      if (f & F_PARKABLE) this.#parkables--;
+      if (f & F_PARKING) this.#parkingCount--;
+      if (f & F_REQUEUED) this.#requeuedWaiting--; // cancelled while it waited in JS
     }
     done(res);
   }
@@ -852,9 +860,10 @@ export class Reactor {
     let now = -1;
     for (let e = from; e < from + k; e++) {
       const id = this.#sqU32[e * SQE_WORDS + SQE.user_data / 4];
-      if (!this.#parkable[id]) continue;
-      if (this.#requeued[id]) {
-        this.#requeued[id] = false;
+      const f = this.#flags[id];
+      if (!(f & F_PARKABLE)) continue;
+      if (f & F_REQUEUED) {
+        this.#flags[id] = f & ~F_REQUEUED;
         this.#requeuedWaiting--;
       }
       if (now < 0) now = performance.now();
@@ -911,7 +920,7 @@ export class Reactor {
         break;
       }
       this.#rotHead++;
-      this.#parking[id] = true;
+      this.#flags[id] |= F_PARKING;
       this.#parkingCount++;
       const words = new Uint32Array(SQE_WORDS);
       encode(words, 0, { op: OP.CANCEL, fd: -1, addr: t });
@@ -935,10 +944,9 @@ export class Reactor {
 
   /** A taken-back op was cancelled: back into the queue, behind the ops that waited. */
   #requeue(id: number): void {
-    this.#parking[id] = false;
+    this.#flags[id] = (this.#flags[id] & ~F_PARKING) | F_REQUEUED;
     this.#parkingCount--;
     const words = this.#shadow.slice(id * SQE_WORDS, (id + 1) * SQE_WORDS);
-    this.#requeued[id] = true;
     this.#requeuedWaiting++;
     this.#enqueue(this.#parked, words);
   }
@@ -955,7 +963,7 @@ export class Reactor {
         const id = this.#cqU32[w];
         if (this.#gens[id] !== this.#cqU32[w + 1] || this.#handlers[id] === undefined) continue;
         const res = this.#cqI32[w + CQE.res / 4];
-        if (this.#parking[id] && res === ECANCELED && !this.#cancelled[id]) {
+        if ((this.#flags[id] & (F_PARKING | F_CANCELLED)) === F_PARKING && res === ECANCELED) {
           const fd = this.#shadow[id * SQE_WORDS + 1] | 0;
           if ((this.#fdCloses.get(fd) ?? 0) === this.#closesAt[id]) {
             this.#requeue(id);
@@ -979,6 +987,12 @@ let ECANCELED = 0, EINVAL = 0;
 const INT64_MAX = 2n ** 63n - 1n;
 /** Generations wrap below 2^21 so that a ticket (id + gen * 2^32) is an exact number. */
 const GEN_LIMIT = 2 ** 21 - 1;
+// Per-op flags (Reactor.#flags)
+const F_REF = 1; // keeps the process alive
+const F_PARKABLE = 2; // a standalone wait that may be taken back and requeued
+const F_PARKING = 4; // an internal cancel to take it back is on its way
+const F_CANCELLED = 8; // the user asked to cancel it: never requeue
+const F_REQUEUED = 16; // waits in JS because it was taken back
 /** How long a wait holds its slot in a full table before it yields it to a waiting op. */
 const PARK_AFTER_MS = 20;
 /** Waits taken back in one go: bounds the churn when many more wait than fit. */

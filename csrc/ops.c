@@ -120,17 +120,29 @@ static int32_t do_accept(ario_loop *l, ario__op *op) {
 }
 
 static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
-  if (!revents) {
-    /* interrupted after it began, connect(2) goes on in the background */
-    if (connect(op->fd, (const struct sockaddr *)op->addr, (socklen_t)op->len) == 0)
-      return SIM_EINTR(l) ? -EAGAIN : 0;
-    if (errno == EINPROGRESS || errno == EAGAIN || errno == EINTR) return -EAGAIN;
-    return neg_errno();
+  if (revents) {
+    int err = 0;
+    socklen_t sl = sizeof err;
+    if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, (void *)&err, &sl) < 0) return neg_errno();
+    if (err) return -err;
+    /* No error is not yet success: connected means the socket has a peer */
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    if (getpeername(op->fd, (struct sockaddr *)&peer, &pl) == 0) return 0;
   }
-  int err = 0;
-  socklen_t sl = sizeof err;
-  if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, (void *)&err, &sl) < 0) return neg_errno();
-  return err ? -err : 0;
+  /* The first attempt, or a report that came before the handshake ended (a
+   * spurious wake-up, or a report for an earlier op on this fd before this
+   * one ever reached connect(2)): connect(2) says where it stands. */
+  if (connect(op->fd, (const struct sockaddr *)op->addr, (socklen_t)op->len) == 0)
+    return !revents && SIM_EINTR(l) ? -EAGAIN : 0; /* interrupted: it goes on in the background */
+  if (errno == EINPROGRESS || errno == EALREADY || errno == EAGAIN || errno == EINTR)
+    return -EAGAIN;
+  int e = errno;
+  struct sockaddr_storage peer;
+  socklen_t pl = sizeof peer;
+  if (e == EISCONN && revents && getpeername(op->fd, (struct sockaddr *)&peer, &pl) == 0)
+    return 0; /* it completed a moment ago (a listener says EISCONN too) */
+  return e ? -e : -EINVAL;
 }
 
 static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {

@@ -23,6 +23,7 @@
 import assert from "node:assert/strict";
 import {
   Async,
+  constants,
   type IoError,
   multi,
   op,
@@ -37,6 +38,7 @@ import {
   UnixStream,
 } from "../mod.ts";
 import { load } from "../ffi/load.ts";
+import { encodeAddr } from "../addr.ts";
 
 const enabled = Deno.env.get("ARIO_BACKEND") === "sim";
 const replay = Deno.env.get("ARIO_SIM_SEED");
@@ -660,9 +662,11 @@ async function serverWorkload(ctx: Ctx, rng: Rng): Promise<void> {
   await Promise.all(handlers);
   l.close();
   if (!ctx.reset) assert.equal(served.size, k, `server: ${served.size} of ${k} clients served`);
-  // nobody listens there now
+  // A refused connect. Not to the closed listener's port: another workload's listener may
+  // have been given that number by now (seen: a LISTEN socket made a moment before).
+  const closed = closedPort();
   try {
-    const c = await TcpStream.connect({ hostname: "127.0.0.1", port }, {
+    const c = await TcpStream.connect({ hostname: "127.0.0.1", port: closed.port }, {
       reactor: ctx.r,
       timeout: 10_000,
     });
@@ -670,7 +674,21 @@ async function serverWorkload(ctx: Ctx, rng: Rng): Promise<void> {
     assert.fail("connect to a closed port succeeded");
   } catch (e) {
     assert.ok(e instanceof Deno.errors.ConnectionRefused, `refused connect gave ${e}`);
+  } finally {
+    closed.release();
   }
+}
+
+/** A TCP port held by a socket that is bound and never listens: connects there are refused. */
+function closedPort(): { port: number; release(): void } {
+  const lib = load();
+  const fd = lib.ario_socket(constants.AF_INET, constants.SOCK_STREAM, 0);
+  assert.ok(fd >= 0, `socket: ${fd}`);
+  const sa = encodeAddr({ hostname: "127.0.0.1", port: 0 });
+  assert.equal(lib.ario_bind(fd, sa, sa.length), 0);
+  const out = new Uint8Array(128), len = new Uint32Array([out.length]);
+  assert.equal(lib.ario_getsockname(fd, out, new Uint8Array(len.buffer)), 0);
+  return { port: (out[2] << 8) | out[3], release: () => void lib.ario_close(null, fd) };
 }
 
 /**

@@ -213,12 +213,13 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
    * 2 * entries wide and mostly empty, and walking it cost more than the
    * rest of a round trip (16 384 entries: 100 us against 50). */
   for (int fd = 0; fd < nfds && n > 0; fd++) {
+    if (fd == l->bs.wake_rd) continue; /* counted above */
     unsigned r = 0;
     if (FD_ISSET(fd, &t->ord)) r |= ARIO_POLL_IN, n--;
     if (FD_ISSET(fd, &t->owr)) r |= ARIO_POLL_OUT, n--;
     int ex = FD_ISSET(fd, &t->oex);
     if (ex) n--;
-    if ((!r && !ex) || fd == l->bs.wake_rd) continue;
+    if (!r && !ex) continue;
     uint32_t s = ario__fd_slot(l, fd);
     if (s == ARIO_NIL || !l->fds[s].armed) continue;
     if (ex) r |= (l->fds[s].armed & ARIO_POLL_PRI) ? ARIO_POLL_PRI : ARIO_POLL_ERR;

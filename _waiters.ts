@@ -1,6 +1,6 @@
 /**
- * Internal helpers of channel.ts and sync.ts: a FIFO deque and abortable
- * waiter queues. Not part of the public API.
+ * Internal helpers of channel.ts, sync.ts and reactor.ts: a FIFO deque and
+ * abortable waiter queues. Not part of the public API.
  *
  * @module
  */
@@ -54,6 +54,25 @@ export class Deque<T> {
       this.#head = 0;
     }
     return v;
+  }
+  /** The first item, left in place (undefined when empty). */
+  peek(): T | undefined {
+    return this.#head < this.#items.length ? this.#items[this.#head] : undefined;
+  }
+  /** Replaces each item by what `f` returns, in order; items `keep` refuses leave. */
+  edit(f: (v: T) => T, keep: (v: T) => boolean): void {
+    const kept: T[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const v = f(this.#items[i]);
+      if (keep(v)) kept.push(v);
+    }
+    this.#items = kept;
+    this.#head = 0;
+  }
+  /** Removes everything. */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
   }
   /** Removes a given item (linear); true if it was there. */
   remove(v: T): boolean {

@@ -13,6 +13,7 @@ import type { Symbols } from "./ffi/symbols.ts";
 import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
+import { Deque } from "./_waiters.ts";
 
 /** Options of {@linkcode Reactor}. */
 export interface ReactorOptions {
@@ -133,7 +134,7 @@ export class Reactor {
   readonly #sqU32: Uint32Array;
   #sqLen = 0; // staged entries are [#sqHead, #sqLen): what C took leaves from the front
   #sqHead = 0;
-  readonly #overflow = new Lane();
+  readonly #overflow = new Deque<Uint32Array>();
   readonly #cq: Uint8Array;
   readonly #cqU32: Uint32Array;
   readonly #cqI32: Int32Array;
@@ -153,8 +154,8 @@ export class Reactor {
   // area), each a list of chunks of whole chains: cancels and closes that
   // must get past a full table, new ops in order, and ops taken back from
   // a full table so that the ones waiting get their turn (see #rotate).
-  readonly #urgent = new Lane();
-  readonly #parked = new Lane();
+  readonly #urgent = new Deque<Uint32Array>();
+  readonly #parked = new Deque<Uint32Array>();
   #laneOps = 0; // entries in #overflow and #parked
   #parkingCount = 0; // ops with F_PARKING
   #parkables = 0; // F_PARKABLE ops pending (staged or in C)
@@ -474,7 +475,7 @@ export class Reactor {
   }
 
   /** Appends entries (whole chains) to a lane, in chunks the staging area can take. */
-  #enqueue(lane: Lane, words: Uint32Array): void {
+  #enqueue(lane: Deque<Uint32Array>, words: Uint32Array): void {
     const n = words.length / SQE_WORDS;
     this.#laneOps += n;
     if (n <= this.#entries) {
@@ -530,7 +531,7 @@ export class Reactor {
         const left = cut(chunk, len);
         this.#laneOps -= len - left;
         return left === len ? chunk : chunk.subarray(0, left * SQE_WORDS);
-      });
+      }, (chunk) => chunk.length > 0);
     }
     if (gone.length > 0) {
       queueMicrotask(() => {
@@ -849,7 +850,7 @@ export class Reactor {
           this.#laneOps -= m;
           lane.shift();
         }
-        if (lane.size > 0) break; // keep the order: the parked lane waits behind new ops
+        if (lane.length > 0) break; // keep the order: the parked lane waits behind new ops
       }
     }
   }
@@ -1142,49 +1143,6 @@ function encode(w: Uint32Array, at: number, op: RawOp): void {
 function setU64(w: Uint32Array, at: number, v: number): void {
   w[at] = v >>> 0;
   w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
-}
-
-/** A FIFO of encoded chunks (whole chains) with O(1) push and shift. */
-class Lane {
-  #items: (Uint32Array | undefined)[] = [];
-  #head = 0;
-
-  /** Chunks waiting. */
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(chunk: Uint32Array): void {
-    this.#items.push(chunk);
-  }
-
-  peek(): Uint32Array | undefined {
-    return this.#items[this.#head];
-  }
-
-  shift(): void {
-    this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-  }
-
-  /** Replaces each chunk by what `f` returns; empty chunks leave the lane. */
-  edit(f: (chunk: Uint32Array) => Uint32Array): void {
-    const kept: Uint32Array[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const c = f(this.#items[i]!);
-      if (c.length > 0) kept.push(c);
-    }
-    this.#items = kept;
-    this.#head = 0;
-  }
-
-  clear(): void {
-    this.#items = [];
-    this.#head = 0;
-  }
 }
 
 let shared: Reactor | undefined;

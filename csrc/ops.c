@@ -125,10 +125,7 @@ static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
     socklen_t sl = sizeof err;
     if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, (void *)&err, &sl) < 0) return neg_errno();
     if (err) return -err;
-    /* No error is not yet success: connected means the socket has a peer */
-    struct sockaddr_storage peer;
-    socklen_t pl = sizeof peer;
-    if (getpeername(op->fd, (struct sockaddr *)&peer, &pl) == 0) return 0;
+    if (ario__sys_has_peer(op->fd)) return 0; /* no error is not yet success */
   }
   /* The first attempt, or a report that came before the handshake ended (a
    * spurious wake-up, or a report for an earlier op on this fd before this
@@ -138,9 +135,7 @@ static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
   if (errno == EINPROGRESS || errno == EALREADY || errno == EAGAIN || errno == EINTR)
     return -EAGAIN;
   int e = errno;
-  struct sockaddr_storage peer;
-  socklen_t pl = sizeof peer;
-  if (e == EISCONN && revents && getpeername(op->fd, (struct sockaddr *)&peer, &pl) == 0)
+  if (e == EISCONN && revents && ario__sys_has_peer(op->fd))
     return 0; /* it completed a moment ago (a listener says EISCONN too) */
   return e ? -e : -EINVAL;
 }

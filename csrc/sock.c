@@ -39,6 +39,12 @@ ARIO_API const char *ario_errno_name(int err) {
   return "EUNKNOWN";
 }
 
+int ario__sys_has_peer(int fd) {
+  struct sockaddr_storage peer;
+  socklen_t len = sizeof peer;
+  return getpeername(fd, (struct sockaddr *)&peer, &len) == 0;
+}
+
 int ario__sys_prepare_fd(int fd) {
   int fl = fcntl(fd, F_GETFL);
   if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -errno;

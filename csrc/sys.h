@@ -165,6 +165,9 @@ void ARIO_LWIP_WAIT_HOOK(struct ario_loop *loop, int64_t timeout_ns);
  * platform has it, free of SIGPIPE). Returns 0 or -errno. */
 int ario__sys_prepare_fd(int fd);
 
+/* Whether socket `fd` is connected: it has a peer (getpeername). */
+int ario__sys_has_peer(int fd);
+
 /* Converts a timeout in ns (<0: none) to poll(2)'s milliseconds, rounding
  * up so a wait never ends before its deadline. */
 int ario__ns_to_ms(int64_t ns);

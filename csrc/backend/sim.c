@@ -264,12 +264,6 @@ uint32_t ario__sim_room(ario_loop *l, uint32_t room, uint32_t need) {
   return room > cut ? room - cut : 0;
 }
 
-/* A socket with a peer (not a listener, not unconnected). */
-static int connected(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t sl = sizeof ss;
-  return getpeername(fd, (struct sockaddr *)&ss, &sl) == 0;
-}
 
 /* SOCK_STREAM, SOCK_DGRAM..., or 0 for what is not a socket. */
 static int sock_type(int fd) {
@@ -321,7 +315,7 @@ int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
   }
   if (fake_eagain(s, op, revents, is_send ? POLLOUT : POLLIN)) return -EAGAIN;
   int type = sock_type(op->fd);
-  if (type == SOCK_STREAM && chance(s, s->p_reset) && connected(op->fd)) {
+  if (type == SOCK_STREAM && chance(s, s->p_reset) && ario__sys_has_peer(op->fd)) {
     shutdown(op->fd, SHUT_RDWR); /* the connection really ends */
     uint32_t done = transfer ? (uint32_t)op->res : 0; /* MSG_WAITALL progress */
     if (done) return (int32_t)done;

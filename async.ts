@@ -34,12 +34,34 @@ import {
   type SockAddr,
   SOCKADDR_MAX,
 } from "./addr.ts";
-import { constants, errnoError, type IoError } from "./errors.ts";
-import { OFF_CURRENT, OP, POLL } from "./ffi/layout.ts";
+import {
+  closedError,
+  constants,
+  errnoError,
+  errnoName,
+  type IoError,
+  timedOutError,
+} from "./errors.ts";
+import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { isNumericHost, resolveHost, resolveHostSync } from "./dns.ts";
-import { type Bytes, type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
-import { multi, op, type Received } from "./submit.ts";
+import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { connectOp, multi, Op, op, type Received } from "./submit.ts";
+import {
+  type Bytes,
+  prepAccept,
+  prepClose,
+  prepConnect,
+  prepPoll,
+  prepRead,
+  prepRecv,
+  prepRecvFrom,
+  prepSend,
+  prepSendTo,
+  prepShutdown,
+  prepWrite,
+  type RawOp,
+} from "./sqe.ts";
 import {
   type BufferLostError,
   getU32,
@@ -127,10 +149,6 @@ const READ_HINT_MIN = 4096;
 const lib = () => load();
 const noop = () => {};
 
-function errno(name: string): number {
-  return constants[name];
-}
-
 function ipOf(a: TcpAddr | IpAddr): IpAddr {
   const hostname = a.hostname === undefined || a.hostname === "localhost"
     ? "127.0.0.1"
@@ -178,20 +196,6 @@ function badBuffer(buf: Uint8Array, what: string): TypeError | undefined {
 
 function fail(rc: number, op: string, context: string): never {
   throw errnoError(rc, op, context);
-}
-
-/** An error of a closed object: BadResource, with code EBADF (closed before) or ECANCELED (closed while waiting). */
-function closedError(what: string, op: string, inFlight: boolean): IoError {
-  const code = inFlight ? "ECANCELED" : "EBADF";
-  const e = new Deno.errors.BadResource(
-    `Cannot ${what}: ${
-      inFlight ? "the descriptor was closed while waiting" : "the descriptor is closed"
-    } (${code})`,
-  ) as IoError;
-  e.code = code;
-  e.errno = errno(code);
-  e.op = op;
-  return e;
 }
 
 function newSocket(domain: number, type: number, what: string): number {
@@ -266,23 +270,12 @@ async function connectSocket(addr: SockAddr, type: number, o: ConnectOptions): P
   if (o.signal?.aborted) throw o.signal.reason;
   const fd = newSocket(familyOf(addr), type, "connect");
   try {
-    const timed = o.timeout !== undefined;
-    const ops = timed
-      ? [op.connect(fd, addr, { link: "soft" }), op.linkTimeout(o.timeout!)] as const
-      : [op.connect(fd, addr)] as const;
+    const ops = o.timeout !== undefined
+      ? [connectOp(fd, addr, { link: "soft" }, where), op.linkTimeout(o.timeout)] as const
+      : [connectOp(fd, addr, undefined, where)] as const;
     const [res, fired] = await multi(ops, { signal: o.signal, reactor: o.reactor });
-    if (res instanceof Error) {
-      if (fired === true) {
-        const e = new Deno.errors.TimedOut(
-          `${where}: timed out after ${o.timeout} ms (ETIMEDOUT)`,
-        ) as IoError;
-        e.code = "ETIMEDOUT";
-        e.errno = errno("ETIMEDOUT");
-        e.op = "connect";
-        throw e;
-      }
-      throw errnoError(-(res as IoError).errno, "connect", where);
-    }
+    if (fired === true) throw timedOutError(where, "connect", o.timeout!);
+    if (res instanceof Error) throw res;
     return fd;
   } catch (e) {
     closeRaw(fd, o.reactor);
@@ -319,6 +312,22 @@ function ipBytes(ip: string, v6: boolean, what: string): Uint8Array {
 }
 
 type Transport = "tcp" | "udp" | "unix" | "unixpacket";
+
+/** How an op of the socket classes is named in its errors: "Cannot <what>: CODE (<op>)". */
+interface IoCall {
+  readonly op: string;
+  readonly what: string;
+  /** A result of 0 is the end of the stream: resolves null. */
+  readonly eofNull?: boolean;
+}
+const READ_CALL: IoCall = { op: "read", what: "read", eofNull: true };
+const RECV_CALL: IoCall = { op: "recv", what: "read", eofNull: true };
+const WRITE_CALL: IoCall = { op: "write", what: "write" };
+const SEND_CALL: IoCall = { op: "send", what: "write" };
+const POLL_CALL: IoCall = { op: "poll", what: "wait for readiness" };
+const SHUTDOWN_CALL: IoCall = { op: "shutdown", what: "shut down" };
+const ACCEPT_CALL: IoCall = { op: "accept", what: "accept" };
+const RECVFROM_CALL: IoCall = { op: "recvfrom", what: "receive" };
 
 /**
  * An fd in non-blocking mode, driven by the reactor: the equivalent of
@@ -441,19 +450,19 @@ export class Async implements AsyncDisposable, Disposable {
       transport = unix ? (stream ? "unix" : "unixpacket") : (stream ? "tcp" : "udp");
     }
     // can the reactor poll it? Registering tells (epoll refuses regular files: EPERM)
-    const [res] = await multi(
-      [
-        op.poll(fd, POLL.IN | POLL.OUT, { link: "soft" }),
-        op.linkTimeout(0),
-      ] as const,
-      { reactor: options.reactor },
+    const probe = new Op(
+      "poll",
+      prepPoll({ op: 0, fd, flags: SQE_FLAG.LINK }, fd, POLL.IN | POLL.OUT),
+      (res) => res,
+      { mapsErrors: true },
     );
-    if (res instanceof Error && (res as IoError).code !== "ECANCELED") {
-      const e = res as IoError;
-      const why = e.code === "EPERM"
-        ? "it cannot be polled (a regular file or directory?)"
-        : e.code;
-      throw errnoError(-e.errno, "poll", `${where}: ${why}`);
+    const [got] = await multi([probe, op.linkTimeout(0)] as const, { reactor: options.reactor });
+    const res = got as number;
+    if (res === -constants.EPERM) {
+      throw errnoError(res, "poll", `${where}: it cannot be polled (a regular file or directory?)`);
+    }
+    if (res < 0 && res !== -constants.ECANCELED) {
+      throw errnoError(res, "poll", `${where}: ${errnoName(res)}`);
     }
     return new Async(fd, transport, options.reactor);
   }
@@ -497,39 +506,37 @@ export class Async implements AsyncDisposable, Disposable {
   }
 
   /**
-   * Runs one raw op on this fd. Resolves with the result; rejects with an
-   * errno error ("Cannot <what>: CODE (name)"), `signal.reason` on abort,
-   * or BadResource once closed.
+   * @internal This object's one submission entry, recycled by every op:
+   * fill it with an encoder of sqe.ts and pass it to {@linkcode Async.run}
+   * at once (the reactor reads it synchronously).
    */
-  #io(
-    code: number,
-    addr: Bytes | number,
-    len: number,
-    opFlags: number,
-    off: number | bigint,
-    keep: unknown,
-    name: string,
-    what: string,
+  protected get entry(): RawOp {
+    return this.#rop;
+  }
+
+  /**
+   * @internal Runs the op `e` holds (see {@linkcode Async.entry}). Resolves
+   * with the result; rejects with an errno error ("Cannot <what>: CODE
+   * (op)"), `signal.reason` on abort, or BadResource once closed. `keep`
+   * stays alive until C is done; `region` is C-owned memory the entry
+   * points into, released then, and a read's bytes are copied from it into
+   * `into` when it completes.
+   */
+  protected run(
+    e: RawOp,
+    call: IoCall,
     signal: AbortSignal | undefined,
-    addr2: Bytes | number = 0,
-    eofNull = false,
+    keep?: unknown,
     region?: IoRegion,
     into?: Uint8Array,
   ): Promise<number> {
-    // `region`: C-owned memory `addr` points into, released once C is done with
-    // it; a read's bytes are copied from it into `into` when the op completes
+    const { op: name, what } = call;
     if (this.#closed || signal?.aborted) {
       if (region) ioRelease(region);
       return Promise.reject(this.#closed ? closedError(what, name, false) : signal!.reason);
     }
-    const o = this.#rop;
-    o.op = code;
-    o.addr = addr;
-    o.addr2 = addr2;
-    o.len = len;
-    o.opFlags = opFlags;
-    o.off = off;
-    o.ref = this.#ref;
+    const len = e.len!, opFlags = e.opFlags!;
+    e.ref = this.#ref;
     return new Promise<number>((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const done = (res: number) => {
@@ -547,7 +554,7 @@ export class Async implements AsyncDisposable, Disposable {
           }
         }
         // reads resolve null at end of stream (typed number here; read() says so)
-        if (res >= 0) return resolve(res === 0 && eofNull ? null as unknown as number : res);
+        if (res >= 0) return resolve(res === 0 && call.eofNull ? null as unknown as number : res);
         if (res === -constants.ECANCELED) {
           if (signal?.aborted) return reject(signal.reason);
           if (this.#closed) return reject(closedError(what, name, true));
@@ -556,7 +563,7 @@ export class Async implements AsyncDisposable, Disposable {
       };
       let id: number;
       try {
-        id = this.#r.rawCallback(o, done, keep);
+        id = this.#r.rawCallback(e, done, keep);
       } catch (e) {
         if (region) ioRelease(region);
         return reject(e);
@@ -588,17 +595,7 @@ export class Async implements AsyncDisposable, Disposable {
         ),
       );
     }
-    return this.#io(
-      OP.POLL,
-      0,
-      0,
-      events,
-      0,
-      undefined,
-      "poll",
-      "wait for readiness",
-      options?.signal,
-    );
+    return this.run(prepPoll(this.#rop, this.#fd, events), POLL_CALL, options?.signal);
   }
 
   /**
@@ -729,23 +726,9 @@ export class Async implements AsyncDisposable, Disposable {
     const flags = this.#sock ? options?.flags ?? 0 : 0;
     if (this.#stash.length) return this.#readStash(buf, flags, options);
     // straight to the reactor: one promise per call, null at end of stream
-    const code = this.#sock ? OP.RECV : OP.READ;
-    const name = this.#sock ? "recv" : "read";
-    const off = this.#sock ? 0 : OFF_CURRENT;
+    const signal = options?.signal;
     if (inPlace(buf)) {
-      return this.#io(
-        code,
-        buf,
-        buf.length,
-        flags,
-        off,
-        buf,
-        name,
-        "read",
-        options?.signal,
-        0,
-        true,
-      );
+      return this.run(this.#prepRead(buf, buf.length, flags), this.#readCall, signal, buf);
     }
     // a stream read may return less than asked: one op holds what recent reads needed
     // (at most IO_CHUNK) of C memory, not buf.length (a peek or a datagram gets it all)
@@ -753,21 +736,19 @@ export class Async implements AsyncDisposable, Disposable {
       ? buf.length
       : Math.min(buf.length, this.#hint);
     const region = ioAcquire(n);
-    return this.#io(
-      code,
-      region.addr,
-      n,
-      flags,
-      off,
-      undefined,
-      name,
-      "read",
-      options?.signal,
-      0,
-      true,
-      region,
-      buf,
-    );
+    const e = this.#prepRead(region.addr, n, flags);
+    return this.run(e, this.#readCall, signal, undefined, region, buf);
+  }
+
+  /** RECV on a socket, READ on anything else. */
+  #prepRead(buf: Bytes | number, len: number, flags: number): RawOp {
+    return this.#sock
+      ? prepRecv(this.#rop, this.#fd, buf, len, flags)
+      : prepRead(this.#rop, this.#fd, buf, len, OFF_CURRENT);
+  }
+
+  get #readCall(): IoCall {
+    return this.#sock ? RECV_CALL : READ_CALL;
   }
 
   /** A stream read of `len` bytes returned `res`: size the next one. */
@@ -845,30 +826,21 @@ export class Async implements AsyncDisposable, Disposable {
       const bad = badBuffer(buf, "write");
       if (bad) return Promise.reject(bad);
     }
-    const code = this.#sock ? OP.SEND : OP.WRITE;
-    const name = this.#sock ? "send" : "write";
-    const off = this.#sock ? 0 : OFF_CURRENT;
     const flags = this.#sock ? options?.flags ?? 0 : 0;
-    if (inPlace(buf)) {
-      return this.#io(code, buf, buf.length, flags, off, buf, name, "write", options?.signal);
-    }
+    const call = this.#sock ? SEND_CALL : WRITE_CALL;
+    const signal = options?.signal;
+    if (inPlace(buf)) return this.run(this.#prepWrite(buf, buf.length, flags), call, signal, buf);
     // copied now: the write sends what `buf` holds at this call, whatever happens to it next
     const n = this.#message() ? buf.length : Math.min(buf.length, IO_CHUNK);
     const region = ioCopyIn(buf, n);
-    return this.#io(
-      code,
-      region.addr,
-      n,
-      flags,
-      off,
-      undefined,
-      name,
-      "write",
-      options?.signal,
-      0,
-      false,
-      region,
-    );
+    return this.run(this.#prepWrite(region.addr, n, flags), call, signal, undefined, region);
+  }
+
+  /** SEND on a socket, WRITE on anything else. */
+  #prepWrite(buf: Bytes | number, len: number, flags: number): RawOp {
+    return this.#sock
+      ? prepSend(this.#rop, this.#fd, buf, len, flags)
+      : prepWrite(this.#rop, this.#fd, buf, len, OFF_CURRENT);
   }
 
   /**
@@ -884,38 +856,6 @@ export class Async implements AsyncDisposable, Disposable {
     while (off < buf.length) {
       off += await this.write(off === 0 ? buf : buf.subarray(off), options);
     }
-  }
-
-  /** @internal recv/send-family op for subclasses. */
-  protected submit(
-    code: number,
-    addr: Bytes | number,
-    len: number,
-    opFlags: number,
-    off: number | bigint,
-    keep: unknown,
-    name: string,
-    what: string,
-    signal?: AbortSignal,
-    addr2?: Bytes | number,
-    region?: IoRegion,
-    into?: Uint8Array,
-  ): Promise<number> {
-    return this.#io(
-      code,
-      addr,
-      len,
-      opFlags,
-      off,
-      keep,
-      name,
-      what,
-      signal,
-      addr2,
-      false,
-      region,
-      into,
-    );
   }
 
   /**
@@ -1081,7 +1021,7 @@ export class Async implements AsyncDisposable, Disposable {
 
   /** @internal shutdown(2) through the reactor, errors ignored. */
   protected shutdownRaw(how: number): void {
-    this.#io(OP.SHUTDOWN, 0, how, 0, 0, undefined, "shutdown", "shut down", undefined).catch(noop);
+    this.run(prepShutdown(this.#rop, this.#fd, how), SHUTDOWN_CALL, undefined).catch(noop);
   }
 
   #endRead(): void {
@@ -1124,15 +1064,10 @@ export class Async implements AsyncDisposable, Disposable {
       // the loop, so they complete ECANCELED and the fd number is not
       // reused under them
       this.#closing = new Promise((resolve) => {
-        this.#rop.op = OP.CLOSE;
-        this.#rop.addr = 0;
-        this.#rop.addr2 = 0;
-        this.#rop.len = 0;
-        this.#rop.opFlags = 0;
-        this.#rop.off = 0;
-        this.#rop.ref = true;
+        const e = prepClose(this.#rop, this.#fd);
+        e.ref = true;
         try {
-          r.rawCallback(this.#rop, () => resolve());
+          r.rawCallback(e, () => resolve());
         } catch {
           closeRaw(this.#fd, r);
           resolve();
@@ -1191,7 +1126,7 @@ export class StreamSocket extends Async {
     if (n === undefined) {
       throw new TypeError(`Cannot shut down "${how}": expected "read", "write" or "both"`);
     }
-    await this.submit(OP.SHUTDOWN, 0, n, 0, 0, undefined, "shutdown", "shut down", options?.signal);
+    await this.run(prepShutdown(this.entry, this.fd, n), SHUTDOWN_CALL, options?.signal);
   }
 
   /**
@@ -1415,17 +1350,7 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * ```
    */
   async accept(options?: SignalOptions): Promise<S> {
-    const fd = await this.submit(
-      OP.ACCEPT,
-      0,
-      0,
-      0,
-      0,
-      undefined,
-      "accept",
-      "accept",
-      options?.signal,
-    );
+    const fd = await this.run(prepAccept(this.entry, this.fd), ACCEPT_CALL, options?.signal);
     return this.wrap(fd);
   }
 
@@ -1553,17 +1478,20 @@ export class DatagramSocket extends Async {
     const sa = ioCopyIn(to8);
     try {
       const data = inPlace(buf) ? undefined : ioCopyIn(buf);
-      return await this.submit(
-        OP.SENDTO,
+      const e = prepSendTo(
+        this.entry,
+        this.fd,
         data ? data.addr : buf,
         buf.length,
         options?.flags ?? 0,
-        to8.length,
-        data ? undefined : buf,
-        "sendto",
-        what,
-        options?.signal,
         sa.addr,
+        to8.length,
+      );
+      return await this.run(
+        e,
+        { op: "sendto", what },
+        options?.signal,
+        data ? undefined : buf,
         data,
       );
     } finally {
@@ -1575,17 +1503,12 @@ export class DatagramSocket extends Async {
   protected async connectAddr(to: SockAddr, options?: SignalOptions): Promise<void> {
     const to8 = encodeAddr(to);
     const sa = ioCopyIn(to8);
-    await this.submit(
-      OP.CONNECT,
-      sa.addr,
-      to8.length,
-      0,
-      0,
-      undefined,
-      "connect",
-      `connect to ${fmt(to)}`,
+    const e = prepConnect(this.entry, this.fd, sa.addr, to8.length);
+    await this.run(
+      e,
+      { op: "connect", what: `connect to ${fmt(to)}` },
       options?.signal,
-      0,
+      undefined,
       sa,
     );
   }
@@ -1627,20 +1550,16 @@ export class DatagramSocket extends Async {
       const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
       let n: number;
       try {
-        n = await this.submit(
-          OP.RECVFROM,
+        const e = prepRecvFrom(
+          this.entry,
+          this.fd,
           data ? data.addr : buf,
           buf.length,
           flags,
-          sa.addr + SOCKADDR_MAX,
-          data ? undefined : buf,
-          "recvfrom",
-          "receive",
-          options?.signal,
           sa.addr,
-          data,
-          buf,
+          sa.addr + SOCKADDR_MAX,
         );
+        n = await this.run(e, RECVFROM_CALL, options?.signal, data ? undefined : buf, data, buf);
       } catch (e) {
         const lost = e as BufferLostError & { addr?: Addr };
         if (lost instanceof TypeError && lost.received) {

@@ -19,7 +19,7 @@
  */
 import { load } from "./ffi/load.ts";
 import { decodeAddr } from "./addr.ts";
-import { constants, errnoError } from "./errors.ts";
+import { constants, errnoError, timedOutError } from "./errors.ts";
 
 /** Options of {@linkcode resolveHost}. */
 export interface ResolveOptions {
@@ -158,12 +158,7 @@ export function resolveHost(hostname: string, options: ResolveOptions = {}): Pro
     if (timeout !== undefined) {
       timer = setTimeout(() => {
         stop();
-        const e = new Deno.errors.TimedOut(
-          `Cannot resolve "${hostname}": timed out after ${timeout} ms (ETIMEDOUT)`,
-        );
-        reject(
-          Object.assign(e, { code: "ETIMEDOUT", errno: constants.ETIMEDOUT, op: "getaddrinfo" }),
-        );
+        reject(timedOutError(`Cannot resolve "${hostname}"`, "getaddrinfo", timeout));
       }, timeout) as unknown as number;
     }
     lookup.then((v) => {

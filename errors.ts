@@ -76,12 +76,52 @@ export type IoError = Error & IoErrorFields;
  * ```
  */
 export function errnoError(res: number, op: string, context?: string): IoError {
+  return opError(res, op, context ?? `Cannot ${op}`);
+}
+
+/**
+ * The one builder of op errors: `res` (an errno of either sign) failed
+ * `op` while doing `context` ("Cannot connect to 127.0.0.1:80"). The
+ * message is "<context>: CODE (op)", or with `why` "<context>: <why>
+ * (CODE)"; the class is the `Deno.errors` one of the code unless `Class`.
+ */
+function opError(
+  res: number,
+  op: string,
+  context: string,
+  why?: string,
+  Class?: new (message?: string) => Error,
+): IoError {
   const errno = Math.abs(res);
   const code = errnoName(errno);
-  const Class = errorClasses[code] ?? Error;
-  const e = new Class(`${context ?? `Cannot ${op}`}: ${code} (${op})`) as IoError;
+  const Ctor = Class ?? errorClasses[code] ?? Error;
+  const e = new Ctor(
+    why ? `${context}: ${why} (${code})` : `${context}: ${code} (${op})`,
+  ) as IoError;
   e.code = code;
   e.errno = errno;
   e.op = op;
   return e;
+}
+
+/**
+ * The error of an op on a closed descriptor: BadResource, code
+ * EBADF when it was closed before the call, ECANCELED when it was closed
+ * while the op waited.
+ */
+export function closedError(what: string, op: string, inFlight: boolean): IoError {
+  return inFlight
+    ? opError(
+      constants.ECANCELED,
+      op,
+      `Cannot ${what}`,
+      "the descriptor was closed while waiting",
+      Deno.errors.BadResource,
+    )
+    : opError(constants.EBADF, op, `Cannot ${what}`, "the descriptor is closed");
+}
+
+/** The error of an op that gave up after `ms`: TimedOut, code ETIMEDOUT. */
+export function timedOutError(context: string, op: string, ms: number): IoError {
+  return opError(constants.ETIMEDOUT, op, context, `timed out after ${ms} ms`);
 }

@@ -11,15 +11,8 @@
  *
  * @module
  */
-export {
-  addressOf,
-  type Bytes,
-  type Completion,
-  type RawOp,
-  Reactor,
-  reactor,
-  type ReactorOptions,
-} from "./reactor.ts";
+export { addressOf, type Completion, Reactor, reactor, type ReactorOptions } from "./reactor.ts";
+export type { Bytes, RawOp } from "./sqe.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
 export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
 export {

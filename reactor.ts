@@ -11,6 +11,7 @@
 import { load } from "./ffi/load.ts";
 import type { Symbols } from "./ffi/symbols.ts";
 import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
+import { type Bytes, prepCancel, prepCancelEverything, prepTimeout, type RawOp } from "./sqe.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
 import { Deque } from "./_waiters.ts";
@@ -29,36 +30,6 @@ export interface ReactorOptions {
 
 /** Receives an op's raw result: a value, or a negative errno. */
 export type Completion = (res: number) => void;
-
-/** Memory C may read or write: a view or a whole buffer. */
-export type Bytes = ArrayBufferView<ArrayBufferLike> | ArrayBufferLike;
-
-/** The fields of one submission entry, as `ario_sqe` holds them. */
-export interface RawOp {
-  /** Opcode (`OP`). */
-  op: number;
-  /** Descriptor, or -1. */
-  fd: number;
-  /** `ARIO_SQE_*` link flags. */
-  flags?: number;
-  /**
-   * First address: a buffer or socket address, or its numeric value. A JS
-   * buffer here is used in place: it must not be transferred, resized or
-   * detached until the op completes (see {@linkcode addressOf}); the op
-   * builders of submit.ts copy through C-owned memory instead.
-   */
-  addr?: Bytes | number;
-  /** Second address. */
-  addr2?: Bytes | number;
-  /** Length. */
-  len?: number;
-  /** Per-op flags. */
-  opFlags?: number;
-  /** Offset, nanoseconds or length, by op (bigint for full 64-bit values). */
-  off?: number | bigint;
-  /** Whether this op keeps the process alive (default true). */
-  ref?: boolean;
-}
 
 const U32 = 2 ** 32;
 const SQE_WORDS = SQE.size / 4;
@@ -564,14 +535,9 @@ export class Reactor {
         new RangeError(`Cannot set timeout: count must be an integer in 0..2^32-1, got ${count}`),
       );
     }
-    return this.raw({
-      op: OP.TIMEOUT,
-      fd: -1,
-      off: ns,
-      opFlags: options.abs ? 1 : 0,
-      len: count,
-      ref: options.ref,
-    });
+    const e = prepTimeout({ op: 0, fd: -1 }, ns, count, !!options.abs);
+    e.ref = options.ref;
+    return this.raw(e);
   }
 
   /**
@@ -584,7 +550,8 @@ export class Reactor {
     const id = ticket % U32;
     if (this.#gens[id] !== (ticket - id) / U32 || this.#handlers[id] === undefined) return;
     this.#flags[id] |= F_CANCELLED;
-    this.rawCallback({ op: OP.CANCEL, fd: -1, addr: ticket, ref: false }, noop);
+    const e = prepCancel({ op: 0, fd: -1, ref: false }, ticket);
+    this.rawCallback(e, noop);
   }
 
   /** Monotonic clock of the C loop, in nanoseconds. */
@@ -614,7 +581,7 @@ export class Reactor {
     this.#dropStaged();
     const ecanceled = -(constants.ECANCELED);
     const cancelAll = new Uint32Array(SQE_WORDS);
-    encode(cancelAll, 0, { op: OP.CANCEL, fd: -1, opFlags: CANCEL.ANY | CANCEL.ALL });
+    encode(cancelAll, 0, prepCancelEverything({ op: 0, fd: -1 }));
     cancelAll[SQE.user_data / 4] = 0xFFFFFFFF;
     this.#lib.ario_submit(this.#loop, new Uint8Array(cancelAll.buffer), 1);
     // readiness backends cancel at once; io_uring's cancellations land within a few reaps
@@ -924,7 +891,7 @@ export class Reactor {
       this.#flags[id] |= F_PARKING;
       this.#parkingCount++;
       const words = new Uint32Array(SQE_WORDS);
-      encode(words, 0, { op: OP.CANCEL, fd: -1, addr: t });
+      encode(words, 0, prepCancel({ op: 0, fd: -1 }, t));
       words[SQE.user_data / 4] = 0xFFFFFFFF; // a completion nobody waits for
       this.#urgent.push(words);
       queued = true;

@@ -19,8 +19,27 @@
  */
 import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
-import { OFF_CURRENT, OP, POLL, SQE_FLAG, TIMEOUT_ABS } from "./ffi/layout.ts";
-import { type RawOp, type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
+import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import {
+  prepAccept,
+  prepCancel,
+  prepCancelFd,
+  prepClose,
+  prepConnect,
+  prepLinkTimeout,
+  prepNop,
+  prepPoll,
+  prepRead,
+  prepRecv,
+  prepRecvFrom,
+  prepSend,
+  prepSendTo,
+  prepShutdown,
+  prepTimeout,
+  prepWrite,
+  type RawOp,
+} from "./sqe.ts";
 import {
   getU32,
   inPlace,
@@ -67,26 +86,25 @@ export class Op<T> {
   /** What must stay alive until the op completes (the reactor holds it). */
   readonly keep: unknown;
   readonly #map: (res: number) => T;
+  readonly #context?: string;
+  readonly #mapsErrors: boolean;
   #id = -1;
   #reactor?: Reactor;
   #regions?: IoRegion[];
   #uses = 0;
 
   /**
-   * Builds an op; prefer the {@linkcode op} builders. `regions` are C-owned
-   * regions the entry points into: released once the op completed (or, if
-   * it is never submitted, once it is collected).
+   * Builds an op; prefer the {@linkcode op} builders. `map` turns a result
+   * into the op's value (a negative errno becomes an error first, unless
+   * `mapsErrors`); see {@linkcode OpExtras} for the rest.
    */
-  constructor(
-    name: string,
-    raw: RawOp,
-    map: (res: number) => T,
-    keep?: unknown,
-    regions?: IoRegion[],
-  ) {
+  constructor(name: string, raw: RawOp, map: (res: number) => T, extras: OpExtras = {}) {
     this.name = name;
     this.raw = raw;
     this.#map = map;
+    this.#context = extras.context;
+    this.#mapsErrors = extras.mapsErrors ?? false;
+    const { keep, regions } = extras;
     if (regions?.length) {
       this.#regions = regions;
       // the reactor holds `keep` until completion: so the op, and its regions, stay
@@ -100,9 +118,7 @@ export class Op<T> {
   /** Maps a raw result to the op's value, or an error for -errno. */
   result(res: number): T | IoError {
     try {
-      if (res < 0 && !(this.raw.op === OP.LINK_TIMEOUT || this.raw.op === OP.TIMEOUT)) {
-        return errnoError(res, this.name);
-      }
+      if (res < 0 && !this.#mapsErrors) return errnoError(res, this.name, this.#context);
       return this.#map(res);
     } finally {
       // C is done with the regions once every submission of this op completed
@@ -132,6 +148,26 @@ export class Op<T> {
   get reactor(): Reactor | undefined {
     return this.#reactor;
   }
+}
+
+/** What an {@linkcode Op} may carry besides its entry and its mapping. */
+export interface OpExtras {
+  /** What must stay alive until the op completes (the reactor holds it). */
+  keep?: unknown;
+  /**
+   * C-owned regions the entry points into: released once the op completed
+   * (or, if it is never submitted, once it is collected).
+   */
+  regions?: IoRegion[];
+  /** What a failure says was being done: "Cannot connect to 127.0.0.1:80"; default "Cannot <name>". */
+  context?: string;
+  /** `map` receives negative results too (timeouts: -ETIME is their value). */
+  mapsErrors?: boolean;
+}
+
+/** A fresh entry with the link flag of `o`, for an encoder to fill. */
+function entry(o?: LinkOptions): RawOp {
+  return { op: 0, fd: -1, flags: linkFlag(o) };
 }
 
 function linkFlag(o?: LinkOptions): number {
@@ -187,29 +223,29 @@ function msgFlags(o?: MsgOptions): number {
 
 const KEPT = "are in the error's `received`";
 
+/** An encoder of READ, WRITE, RECV or SEND: one buffer, its length, and `arg` (offset or flags). */
+type Prep<A> = (e: RawOp, fd: number, buf: number | Uint8Array, len: number, arg: A) => RawOp;
+
 /**
  * READ, WRITE, RECV and SEND: one buffer, its length, the byte count back.
  * `into`: C writes the buffer (a read), else it reads it (a write).
  */
-function transferOp(
+function transferOp<A>(
   name: string,
-  code: number,
+  prep: Prep<A>,
   fd: number,
   buf: Uint8Array,
+  arg: A,
   o: LinkOptions | undefined,
-  extra: Partial<RawOp>,
   into: boolean,
 ): Op<number> {
   checkBuffer(buf, name);
-  const raw: RawOp = { op: code, fd: checkFd(fd, name), flags: linkFlag(o), len: buf.length };
-  Object.assign(raw, extra);
+  checkFd(fd, name);
   if (inPlace(buf)) {
-    raw.addr = buf;
-    return new Op(name, raw, bytes, buf);
+    return new Op(name, prep(entry(o), fd, buf, buf.length, arg), bytes, { keep: buf });
   }
   // checked first: nothing below throws, so the region always reaches the op
   const region = into ? ioAcquire(buf.length) : ioCopyIn(buf);
-  raw.addr = region.addr;
   const map = into
     ? (res: number) => {
       const lost = ioCopyOut(region, res, buf, name, KEPT);
@@ -217,7 +253,8 @@ function transferOp(
       return res;
     }
     : bytes;
-  return new Op(name, raw, map, buf, [region]);
+  const raw = prep(entry(o), fd, region.addr, buf.length, arg);
+  return new Op(name, raw, map, { keep: buf, regions: [region] });
 }
 
 /** Where the kernel's sockaddr length word sits in a sockaddr region. */
@@ -304,7 +341,7 @@ export const op: OpBuilders = {
    * ```
    */
   nop(o?: LinkOptions): Op<void> {
-    return new Op("nop", { op: OP.NOP, fd: -1, flags: linkFlag(o) }, none);
+    return new Op("nop", prepNop(entry(o)), none);
   },
 
   /**
@@ -316,7 +353,7 @@ export const op: OpBuilders = {
    * ```
    */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    return transferOp("read", OP.READ, fd, buf, o, { off: checkOffset(o?.offset, "read") }, true);
+    return transferOp("read", prepRead, fd, buf, checkOffset(o?.offset, "read"), o, true);
   },
 
   /**
@@ -328,15 +365,7 @@ export const op: OpBuilders = {
    * ```
    */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
-    return transferOp(
-      "write",
-      OP.WRITE,
-      fd,
-      buf,
-      o,
-      { off: checkOffset(o?.offset, "write") },
-      false,
-    );
+    return transferOp("write", prepWrite, fd, buf, checkOffset(o?.offset, "write"), o, false);
   },
 
   /**
@@ -348,7 +377,7 @@ export const op: OpBuilders = {
    * ```
    */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    return transferOp("recv", OP.RECV, fd, buf, o, { opFlags: msgFlags(o) }, true);
+    return transferOp("recv", prepRecv, fd, buf, msgFlags(o), o, true);
   },
 
   /**
@@ -360,7 +389,7 @@ export const op: OpBuilders = {
    * ```
    */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
-    return transferOp("send", OP.SEND, fd, buf, o, { opFlags: msgFlags(o) }, false);
+    return transferOp("send", prepSend, fd, buf, msgFlags(o), o, false);
   },
 
   /**
@@ -377,21 +406,22 @@ export const op: OpBuilders = {
     o?: MsgOptions & { transport?: "udp" | "unix" },
   ): Op<Received> {
     checkBuffer(buf, "recvFrom");
-    const raw: RawOp = {
-      op: OP.RECVFROM,
-      fd: checkFd(fd, "recvFrom"),
-      flags: linkFlag(o),
-      len: buf.length,
-      opFlags: o?.flags ?? 0,
-    };
+    checkFd(fd, "recvFrom");
+    const e = entry(o);
     const transport = o?.transport ?? "udp";
     // the sender's sockaddr and its length word, which the kernel writes too
     const sa = ioAcquire(SA_LEN + 4);
     setU32(sa.view, SA_LEN, SOCKADDR_MAX);
-    raw.addr2 = sa.addr;
-    raw.off = sa.addr + SA_LEN;
     const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
-    raw.addr = data ? data.addr : buf;
+    const raw = prepRecvFrom(
+      e,
+      fd,
+      data ? data.addr : buf,
+      buf.length,
+      o?.flags ?? 0,
+      sa.addr,
+      sa.addr + SA_LEN,
+    );
     return new Op(
       "recvFrom",
       raw,
@@ -401,8 +431,7 @@ export const op: OpBuilders = {
         if (lost) throw Object.assign(lost, { addr });
         return { n: res, addr };
       },
-      buf,
-      data ? [sa, data] : [sa],
+      { keep: buf, regions: data ? [sa, data] : [sa] },
     );
   },
 
@@ -416,20 +445,21 @@ export const op: OpBuilders = {
    */
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number> {
     checkBuffer(buf, "sendTo");
+    checkFd(fd, "sendTo");
+    const e = entry(o);
     const to8 = encodeAddr(to);
-    const raw: RawOp = {
-      op: OP.SENDTO,
-      fd: checkFd(fd, "sendTo"),
-      flags: linkFlag(o),
-      len: buf.length,
-      off: to8.length,
-      opFlags: o?.flags ?? 0,
-    };
     const sa = ioCopyIn(to8);
-    raw.addr2 = sa.addr;
     const data = inPlace(buf) ? undefined : ioCopyIn(buf);
-    raw.addr = data ? data.addr : buf;
-    return new Op("sendTo", raw, bytes, buf, data ? [sa, data] : [sa]);
+    const raw = prepSendTo(
+      e,
+      fd,
+      data ? data.addr : buf,
+      buf.length,
+      o?.flags ?? 0,
+      sa.addr,
+      to8.length,
+    );
+    return new Op("sendTo", raw, bytes, { keep: buf, regions: data ? [sa, data] : [sa] });
   },
 
   /**
@@ -441,11 +471,7 @@ export const op: OpBuilders = {
    * ```
    */
   accept(fd: number, o?: LinkOptions): Op<number> {
-    return new Op(
-      "accept",
-      { op: OP.ACCEPT, fd: checkFd(fd, "accept"), flags: linkFlag(o) },
-      bytes,
-    );
+    return new Op("accept", prepAccept(entry(o), checkFd(fd, "accept")), bytes);
   },
 
   /**
@@ -457,12 +483,7 @@ export const op: OpBuilders = {
    * ```
    */
   connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void> {
-    const to8 = encodeAddr(to);
-    const raw: RawOp = { op: OP.CONNECT, fd: checkFd(fd, "connect"), flags: linkFlag(o) };
-    const sa = ioCopyIn(to8);
-    raw.addr = sa.addr;
-    raw.len = to8.length;
-    return new Op("connect", raw, none, undefined, [sa]);
+    return connectOp(fd, to, o);
   },
 
   /**
@@ -474,7 +495,7 @@ export const op: OpBuilders = {
    * ```
    */
   close(fd: number, o?: LinkOptions): Op<void> {
-    return new Op("close", { op: OP.CLOSE, fd: checkFd(fd, "close"), flags: linkFlag(o) }, none);
+    return new Op("close", prepClose(entry(o), checkFd(fd, "close")), none);
   },
 
   /**
@@ -490,12 +511,7 @@ export const op: OpBuilders = {
     if (n === undefined) {
       throw new TypeError(`Cannot shutdown "${how}": expected "read", "write" or "both"`);
     }
-    return new Op("shutdown", {
-      op: OP.SHUTDOWN,
-      fd: checkFd(fd, "shutdown"),
-      flags: linkFlag(o),
-      len: n,
-    }, none);
+    return new Op("shutdown", prepShutdown(entry(o), checkFd(fd, "shutdown"), n), none);
   },
 
   /**
@@ -514,12 +530,7 @@ export const op: OpBuilders = {
         `Cannot poll: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`,
       );
     }
-    return new Op("poll", {
-      op: OP.POLL,
-      fd: checkFd(fd, "poll"),
-      flags: linkFlag(o),
-      opFlags: events,
-    }, bytes);
+    return new Op("poll", prepPoll(entry(o), checkFd(fd, "poll"), events), bytes);
   },
 
   /**
@@ -537,18 +548,12 @@ export const op: OpBuilders = {
     if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
       throw new RangeError(`Cannot set timeout: count must be an integer >= 0, got ${count}`);
     }
-    return new Op("timeout", {
-      op: OP.TIMEOUT,
-      fd: -1,
-      flags: linkFlag(o),
-      off: msToNs(ms, "set timeout"),
-      len: count,
-      opFlags: o?.absolute ? TIMEOUT_ABS : 0,
-    }, (res) => {
+    const raw = prepTimeout(entry(o), msToNs(ms, "set timeout"), count, !!o?.absolute);
+    return new Op("timeout", raw, (res) => {
       if (res === 0) return "count";
       if (res === -constants.ETIME) return "timeout";
       throw errnoError(res, "timeout");
-    });
+    }, { mapsErrors: true });
   },
 
   /**
@@ -562,17 +567,12 @@ export const op: OpBuilders = {
    * ```
    */
   linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Op<boolean> {
-    return new Op("linkTimeout", {
-      op: OP.LINK_TIMEOUT,
-      fd: -1,
-      flags: linkFlag(o),
-      off: msToNs(ms, "set link timeout"),
-      opFlags: o?.absolute ? TIMEOUT_ABS : 0,
-    }, (res) => {
+    const raw = prepLinkTimeout(entry(o), msToNs(ms, "set link timeout"), !!o?.absolute);
+    return new Op("linkTimeout", raw, (res) => {
       if (res === -constants.ETIME) return true;
       if (res === -constants.ECANCELED) return false;
       throw errnoError(res, "linkTimeout");
-    });
+    }, { mapsErrors: true });
   },
 
   /**
@@ -592,21 +592,28 @@ export const op: OpBuilders = {
       if (target.id < 0) {
         throw new TypeError(`Cannot cancel op "${target.name}": it was not submitted`);
       }
-      return new Op("cancel", {
-        op: OP.CANCEL,
-        fd: -1,
-        flags: linkFlag(o),
-        addr: target.id, // its ticket: names this op only, never a later one
-      }, (res) => res === 0 ? 1 : res);
+      // its ticket: names this op only, never a later one
+      return new Op("cancel", prepCancel(entry(o), target.id), (res) => res === 0 ? 1 : res);
     }
-    return new Op("cancel", {
-      op: OP.CANCEL,
-      fd: checkFd(target.fd, "cancel"),
-      flags: linkFlag(o),
-      opFlags: 0x02 | (target.all ? 0x01 : 0),
-    }, (res) => target.all ? res : 1);
+    const raw = prepCancelFd(entry(o), checkFd(target.fd, "cancel"), !!target.all);
+    return new Op("cancel", raw, (res) => target.all ? res : 1);
   },
 };
+
+/**
+ * CONNECT to `to` (copied to C-owned memory); `context` names the
+ * connection in a failure ("Cannot connect to 127.0.0.1:80").
+ */
+export function connectOp(fd: number, to: SockAddr, o?: LinkOptions, context?: string): Op<void> {
+  checkFd(fd, "connect");
+  const e = entry(o);
+  const to8 = encodeAddr(to);
+  const sa = ioCopyIn(to8);
+  return new Op("connect", prepConnect(e, fd, sa.addr, to8.length), none, {
+    regions: [sa],
+    context,
+  });
+}
 
 /** Options of {@linkcode single} and {@linkcode multi}. */
 export interface SubmitOptions {

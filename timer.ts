@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { OP, TIMEOUT_ABS } from "./ffi/layout.ts";
+import { prepTimeout } from "./sqe.ts";
 import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
 import { load } from "./ffi/load.ts";
 import { constants } from "./errors.ts";
@@ -305,16 +305,8 @@ export class ReactorClock implements TimerClock {
     const r = this.#reactor;
     const token = ++this.#token;
     const deadline = top.deadline;
-    const id = r.rawCallback(
-      {
-        op: OP.TIMEOUT,
-        fd: -1,
-        off: BigInt(Math.ceil(deadline)),
-        opFlags: TIMEOUT_ABS,
-        ref: wantRef,
-      },
-      (res) => this.#onTimeout(token, res),
-    );
+    const e = prepTimeout({ op: 0, fd: -1, ref: wantRef }, BigInt(Math.ceil(deadline)), 0, true);
+    const id = r.rawCallback(e, (res) => this.#onTimeout(token, res));
     if (old !== -1) oldOn!.cancel(old);
     this.#armedId = id;
     this.#armedAt = deadline;

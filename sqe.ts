@@ -1,0 +1,183 @@
+/**
+ * Submission entries and one encoder per op, after liburing's
+ * `io_uring_prep_<op>`: what each op's fields mean (the op table of
+ * `csrc/include/ario.h`) is written here once. The op builders
+ * (submit.ts), the socket classes (async.ts), timers and the reactor's own
+ * cancels all fill their entries through these. An encoder sets every
+ * field but the link flags and `ref`, so a recycled entry carries nothing
+ * over from its previous op.
+ *
+ * @module
+ */
+import { CANCEL, OP, TIMEOUT_ABS } from "./ffi/layout.ts";
+
+/** Memory C may read or write: a view or a whole buffer. */
+export type Bytes = ArrayBufferView<ArrayBufferLike> | ArrayBufferLike;
+
+/** The fields of one submission entry, as `ario_sqe` holds them. */
+export interface RawOp {
+  /** Opcode (`OP`). */
+  op: number;
+  /** Descriptor, or -1. */
+  fd: number;
+  /** `ARIO_SQE_*` link flags. */
+  flags?: number;
+  /**
+   * First address: a buffer or socket address, or its numeric value. A JS
+   * buffer here is used in place: it must not be transferred, resized or
+   * detached until the op completes (see {@linkcode addressOf}); the op
+   * builders of submit.ts copy through C-owned memory instead.
+   */
+  addr?: Bytes | number;
+  /** Second address. */
+  addr2?: Bytes | number;
+  /** Length. */
+  len?: number;
+  /** Per-op flags. */
+  opFlags?: number;
+  /** Offset, nanoseconds or length, by op (bigint for full 64-bit values). */
+  off?: number | bigint;
+  /** Whether this op keeps the process alive (default true). */
+  ref?: boolean;
+}
+
+/** A buffer, or the address of C-owned memory. */
+type Mem = Bytes | number;
+
+function fill(
+  e: RawOp,
+  op: number,
+  fd: number,
+  addr: Mem,
+  addr2: Mem,
+  len: number,
+  opFlags: number,
+  off: number | bigint,
+): RawOp {
+  e.op = op;
+  e.fd = fd;
+  e.addr = addr;
+  e.addr2 = addr2;
+  e.len = len;
+  e.opFlags = opFlags;
+  e.off = off;
+  return e;
+}
+
+/** NOP: completes at once with 0. */
+export function prepNop(e: RawOp): RawOp {
+  return fill(e, OP.NOP, -1, 0, 0, 0, 0, 0);
+}
+
+/** READ: `len` bytes into `buf` at file offset `off` (`OFF_CURRENT`: a pipe, socket or tty). */
+export function prepRead(e: RawOp, fd: number, buf: Mem, len: number, off: number | bigint): RawOp {
+  return fill(e, OP.READ, fd, buf, 0, len, 0, off);
+}
+
+/** WRITE: `len` bytes of `buf` at file offset `off`. */
+export function prepWrite(
+  e: RawOp,
+  fd: number,
+  buf: Mem,
+  len: number,
+  off: number | bigint,
+): RawOp {
+  return fill(e, OP.WRITE, fd, buf, 0, len, 0, off);
+}
+
+/** RECV: up to `len` bytes into `buf`, with platform `MSG_*` flags. */
+export function prepRecv(e: RawOp, fd: number, buf: Mem, len: number, msgFlags: number): RawOp {
+  return fill(e, OP.RECV, fd, buf, 0, len, msgFlags, 0);
+}
+
+/** SEND: `len` bytes of `buf` on a connected socket, with `MSG_*` flags. */
+export function prepSend(e: RawOp, fd: number, buf: Mem, len: number, msgFlags: number): RawOp {
+  return fill(e, OP.SEND, fd, buf, 0, len, msgFlags, 0);
+}
+
+/**
+ * RECVFROM: one datagram into `buf`; the sender's sockaddr goes to `sa`,
+ * its length to the uint32 at `saLen` (in: capacity, out: length).
+ */
+export function prepRecvFrom(
+  e: RawOp,
+  fd: number,
+  buf: Mem,
+  len: number,
+  msgFlags: number,
+  sa: number,
+  saLen: number,
+): RawOp {
+  return fill(e, OP.RECVFROM, fd, buf, sa, len, msgFlags, saLen);
+}
+
+/** SENDTO: one datagram of `len` bytes to the sockaddr at `sa` of `saLen` bytes. */
+export function prepSendTo(
+  e: RawOp,
+  fd: number,
+  buf: Mem,
+  len: number,
+  msgFlags: number,
+  sa: number,
+  saLen: number,
+): RawOp {
+  return fill(e, OP.SENDTO, fd, buf, sa, len, msgFlags, saLen);
+}
+
+/** ACCEPT: a connection; the result is its fd (the peer's address is not asked for). */
+export function prepAccept(e: RawOp, fd: number): RawOp {
+  return fill(e, OP.ACCEPT, fd, 0, 0, 0, 0, 0);
+}
+
+/** CONNECT: to the sockaddr at `sa` of `saLen` bytes. */
+export function prepConnect(e: RawOp, fd: number, sa: number, saLen: number): RawOp {
+  return fill(e, OP.CONNECT, fd, sa, 0, saLen, 0, 0);
+}
+
+/** CLOSE: cancels what waits on `fd`, then closes it. */
+export function prepClose(e: RawOp, fd: number): RawOp {
+  return fill(e, OP.CLOSE, fd, 0, 0, 0, 0, 0);
+}
+
+/** SHUTDOWN: `how` 0 reading, 1 writing, 2 both. */
+export function prepShutdown(e: RawOp, fd: number, how: number): RawOp {
+  return fill(e, OP.SHUTDOWN, fd, 0, 0, how, 0, 0);
+}
+
+/** POLL: until `fd` is ready for `events` (`POLL.*`); the result is the ready mask. */
+export function prepPoll(e: RawOp, fd: number, events: number): RawOp {
+  return fill(e, OP.POLL, fd, 0, 0, 0, events, 0);
+}
+
+/**
+ * TIMEOUT: `-ETIME` after `ns` (an absolute time on the loop's clock when
+ * `absolute`), or 0 once `count` other ops completed (0: never).
+ */
+export function prepTimeout(
+  e: RawOp,
+  ns: number | bigint,
+  count: number,
+  absolute: boolean,
+): RawOp {
+  return fill(e, OP.TIMEOUT, -1, 0, 0, count, absolute ? TIMEOUT_ABS : 0, ns);
+}
+
+/** LINK_TIMEOUT: cancels the op linked before it after `ns` (absolute: on the loop's clock). */
+export function prepLinkTimeout(e: RawOp, ns: number | bigint, absolute: boolean): RawOp {
+  return fill(e, OP.LINK_TIMEOUT, -1, 0, 0, 0, absolute ? TIMEOUT_ABS : 0, ns);
+}
+
+/** CANCEL of one op, named by its ticket (its user_data). */
+export function prepCancel(e: RawOp, ticket: number): RawOp {
+  return fill(e, OP.CANCEL, -1, ticket, 0, 0, 0, 0);
+}
+
+/** CANCEL of the ops waiting on `fd`: the first, or `all` of them. */
+export function prepCancelFd(e: RawOp, fd: number, all: boolean): RawOp {
+  return fill(e, OP.CANCEL, fd, 0, 0, 0, CANCEL.FD | (all ? CANCEL.ALL : 0), 0);
+}
+
+/** CANCEL of every op in flight (the reactor's shutdown). */
+export function prepCancelEverything(e: RawOp): RawOp {
+  return fill(e, OP.CANCEL, -1, 0, 0, 0, CANCEL.ANY | CANCEL.ALL, 0);
+}

@@ -89,6 +89,31 @@ export function familyOf(a: SockAddr): number {
   return a.hostname.includes(":") ? constants.AF_INET6 : constants.AF_INET;
 }
 
+/**
+ * Address family of the sockaddr in the first `len` bytes of `sa`, as C
+ * reads it (on BSDs the first byte is a length): `AF_INET`, `AF_INET6`,
+ * `AF_UNIX`, or -1 for a family C does not decode.
+ */
+export function sockaddrFamily(sa: Uint8Array, len: number): number {
+  const fam = load().ario_sockaddr_decode(sa, len, scratch, scratch.length, null);
+  return fam < 0 ? -1 : fam;
+}
+const scratch = new Uint8Array(128);
+
+/**
+ * The 4 (IPv4) or 16 (IPv6) bytes of a numeric address, as multicast
+ * requests take them; `what` names the call in a TypeError.
+ */
+export function ipBytes(ip: string, v6: boolean, what: string): Uint8Array {
+  const host = ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip;
+  if (host.includes(":") !== v6) {
+    throw new TypeError(`Cannot ${what}: "${ip}" is not an IPv${v6 ? 6 : 4} address`);
+  }
+  const sa = encodeAddr({ hostname: host, port: 0 });
+  // sin6_addr and sin_addr: the same offsets on every platform (BSD's length byte included)
+  return v6 ? sa.slice(8, 24) : sa.slice(4, 8);
+}
+
 /** Decodes sockaddr bytes; `transport` names the socket kind. */
 export function decodeAddr(
   sa: Uint8Array,

@@ -44,27 +44,12 @@ export {
 } from "./submit.ts";
 export { BACKEND, type BackendName } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
-export {
-  Async,
-  type BindOptions,
-  type ConnectOptions,
-  DatagramSocket,
-  type FromOptions,
-  type IoOptions,
-  type KeepAliveOptions,
-  Listener,
-  type ListenOptions,
-  type SignalOptions,
-  StreamSocket,
-  type TcpAddr,
-  TcpListener,
-  TcpStream,
-  UdpSocket,
-  UnixDatagram,
-  UnixListener,
-  type UnixPath,
-  UnixStream,
-} from "./async.ts";
+export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
+export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
+export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
+export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
+export { UdpSocket } from "./udp.ts";
+export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,
   reactorClock,

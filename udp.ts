@@ -1,0 +1,295 @@
+/**
+ * UDP: {@linkcode UdpSocket}, async-io's `Async<UdpSocket>`, with
+ * broadcast, TTL and multicast options.
+ *
+ * @example A datagram between two sockets on loopback
+ * ```ts
+ * import { UdpSocket } from "@ario/ario";
+ * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * await a.sendTo(new TextEncoder().encode("hi"), b.localAddr);
+ * const { n, addr } = await b.recvFrom(new Uint8Array(16));
+ * console.log(n, addr.transport); // 2 "udp"
+ * ```
+ *
+ * @module
+ */
+import { ipBytes } from "./addr.ts";
+import { isNumericHost } from "./dns.ts";
+import { constants } from "./errors.ts";
+import type { IoOptions, SignalOptions } from "./async.ts";
+import {
+  bindIpOf,
+  type BindOptions,
+  boundSocket,
+  fail,
+  ipOf,
+  ipsOf,
+  mreq4,
+  mreq6,
+  setBytes,
+  sockName,
+  type TcpAddr,
+  ttlOption,
+} from "./net.ts";
+import type { Reactor } from "./reactor.ts";
+import { DatagramSocket } from "./socket.ts";
+
+/**
+ * A UDP socket: async-io's `Async<UdpSocket>`.
+ *
+ * @example
+ * ```ts
+ * import { UdpSocket } from "@ario/ario";
+ * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * await a.sendTo(new TextEncoder().encode("hi"), b.localAddr);
+ * const { n, addr } = await b.recvFrom(new Uint8Array(16));
+ * console.log(n, addr.transport); // 2 "udp"
+ * ```
+ */
+export class UdpSocket extends DatagramSocket {
+  /**
+   * Wraps a UDP socket fd (taking ownership).
+   *
+   * @example
+   * ```ts ignore
+   * const u = new UdpSocket(fd);
+   * ```
+   */
+  constructor(fd: number, reactor?: Reactor) {
+    super(fd, "udp", reactor);
+  }
+
+  /**
+   * Binds a UDP socket (port 0: any free port).
+   *
+   * @example
+   * ```ts ignore
+   * const u = UdpSocket.bind({ hostname: "0.0.0.0", port: 5353 }, { reuseAddr: true, reusePort: true });
+   * ```
+   */
+  static override bind(addr: TcpAddr, options: BindOptions = {}): UdpSocket {
+    const fd = boundSocket(
+      bindIpOf(addr),
+      constants.SOCK_DGRAM,
+      options,
+      false,
+      "bind UDP socket to",
+    );
+    return new UdpSocket(fd, options.reactor);
+  }
+
+  /**
+   * Sends one datagram to `to`; resolves with the bytes sent.
+   *
+   * @example
+   * ```ts ignore
+   * await u.sendTo(data, { hostname: "127.0.0.1", port: 9000 });
+   * ```
+   */
+  sendTo(buf: Uint8Array, to: TcpAddr, options?: IoOptions): Promise<number> {
+    const ip = ipOf(to);
+    if (typeof ip.hostname !== "string" || isNumericHost(ip.hostname)) {
+      return this.sendToAddr(buf, ip, options);
+    }
+    return ipsOf(to, options).then((ips) => this.sendToAddr(buf, ips[0], options));
+  }
+
+  /**
+   * Sets the default peer: `send`/`recv` then use it, and datagrams from
+   * others are dropped.
+   *
+   * @example
+   * ```ts ignore
+   * await u.connect({ hostname: "127.0.0.1", port: 9000 });
+   * await u.send(data);
+   * ```
+   */
+  connect(addr: TcpAddr, options?: SignalOptions): Promise<void> {
+    return ipsOf(addr, options).then((ips) => this.connectAddr(ips[0], options));
+  }
+
+  /** The bound address. */
+  get localAddr(): Deno.NetAddr {
+    this.checkOpen("get local address", "getsockname");
+    return sockName(this.fd, false, "udp") as Deno.NetAddr;
+  }
+
+  /** The connected peer's address. */
+  get remoteAddr(): Deno.NetAddr {
+    this.checkOpen("get peer address", "getpeername");
+    return sockName(this.fd, true, "udp") as Deno.NetAddr;
+  }
+
+  /**
+   * Allows sending to broadcast addresses (SO_BROADCAST).
+   *
+   * @example
+   * ```ts ignore
+   * u.setBroadcast(true);
+   * ```
+   */
+  setBroadcast(on: boolean): void {
+    this.setOption(constants.SOL_SOCKET, constants.SO_BROADCAST, on);
+  }
+
+  /** Whether SO_BROADCAST is set. */
+  get broadcast(): boolean {
+    return this.getOption(constants.SOL_SOCKET, constants.SO_BROADCAST) !== 0;
+  }
+
+  /**
+   * Sets the unicast time-to-live (IPv4) or hop limit (IPv6).
+   *
+   * @example
+   * ```ts ignore
+   * u.setTtl(8);
+   * ```
+   */
+  setTtl(ttl: number): void {
+    const [level, name] = ttlOption(this.fd);
+    this.setOption(level, name, ttl);
+  }
+
+  /** The unicast time-to-live / hop limit. */
+  get ttl(): number {
+    const [level, name] = ttlOption(this.fd);
+    return this.getOption(level, name);
+  }
+
+  /**
+   * Joins an IPv4 multicast group on the interface with address `iface`
+   * (default any).
+   *
+   * @example
+   * ```ts ignore
+   * u.joinMulticastV4("239.1.2.3", "127.0.0.1");
+   * ```
+   */
+  joinMulticastV4(group: string, iface = "0.0.0.0"): void {
+    this.#mreq4(group, iface, constants.IP_ADD_MEMBERSHIP, "join");
+  }
+
+  /**
+   * Leaves an IPv4 multicast group.
+   *
+   * @example
+   * ```ts ignore
+   * u.leaveMulticastV4("239.1.2.3", "127.0.0.1");
+   * ```
+   */
+  leaveMulticastV4(group: string, iface = "0.0.0.0"): void {
+    this.#mreq4(group, iface, constants.IP_DROP_MEMBERSHIP, "leave");
+  }
+
+  #mreq4(group: string, iface: string, name: number, verb: string): void {
+    const what = `${verb} multicast group ${group}`;
+    const m = mreq4(group, iface, what);
+    this.checkOpen(what, "setsockopt");
+    const rc = setBytes(this.fd, constants.IPPROTO_IP, name, m);
+    if (rc < 0) fail(rc, "setsockopt", `Cannot ${what}`);
+  }
+
+  /**
+   * Joins an IPv6 multicast group on interface index `ifIndex` (0: the
+   * system's choice).
+   *
+   * @example
+   * ```ts ignore
+   * u.joinMulticastV6("ff02::1:3", 1);
+   * ```
+   */
+  joinMulticastV6(group: string, ifIndex = 0): void {
+    this.#mreq6(group, ifIndex, constants.IPV6_JOIN_GROUP ?? constants.IPV6_ADD_MEMBERSHIP, "join");
+  }
+
+  /**
+   * Leaves an IPv6 multicast group.
+   *
+   * @example
+   * ```ts ignore
+   * u.leaveMulticastV6("ff02::1:3", 1);
+   * ```
+   */
+  leaveMulticastV6(group: string, ifIndex = 0): void {
+    this.#mreq6(
+      group,
+      ifIndex,
+      constants.IPV6_LEAVE_GROUP ?? constants.IPV6_DROP_MEMBERSHIP,
+      "leave",
+    );
+  }
+
+  #mreq6(group: string, ifIndex: number, name: number, verb: string): void {
+    const what = `${verb} multicast group ${group}`;
+    const m = mreq6(group, ifIndex, what);
+    this.checkOpen(what, "setsockopt");
+    const rc = setBytes(this.fd, constants.IPPROTO_IPV6, name, m);
+    if (rc < 0) fail(rc, "setsockopt", `Cannot ${what}`);
+  }
+
+  /**
+   * Whether IPv4 multicast sent here loops back to local listeners.
+   *
+   * @example
+   * ```ts ignore
+   * u.setMulticastLoopV4(true);
+   * ```
+   */
+  setMulticastLoopV4(on: boolean): void {
+    this.setOption(constants.IPPROTO_IP, constants.IP_MULTICAST_LOOP, on);
+  }
+
+  /**
+   * Time-to-live of IPv4 multicast sent here.
+   *
+   * @example
+   * ```ts ignore
+   * u.setMulticastTtlV4(4);
+   * ```
+   */
+  setMulticastTtlV4(ttl: number): void {
+    this.setOption(constants.IPPROTO_IP, constants.IP_MULTICAST_TTL, ttl);
+  }
+
+  /**
+   * Outgoing interface of IPv4 multicast, by its address.
+   *
+   * @example
+   * ```ts ignore
+   * u.setMulticastInterfaceV4("127.0.0.1");
+   * ```
+   */
+  setMulticastInterfaceV4(iface: string): void {
+    this.setOption(
+      constants.IPPROTO_IP,
+      constants.IP_MULTICAST_IF,
+      ipBytes(iface, false, "set multicast interface"),
+    );
+  }
+
+  /**
+   * Whether IPv6 multicast sent here loops back to local listeners.
+   *
+   * @example
+   * ```ts ignore
+   * u.setMulticastLoopV6(true);
+   * ```
+   */
+  setMulticastLoopV6(on: boolean): void {
+    this.setOption(constants.IPPROTO_IPV6, constants.IPV6_MULTICAST_LOOP, on);
+  }
+
+  /**
+   * Outgoing interface of IPv6 multicast, by index.
+   *
+   * @example
+   * ```ts ignore
+   * u.setMulticastInterfaceV6(1);
+   * ```
+   */
+  setMulticastInterfaceV6(ifIndex: number): void {
+    this.setOption(constants.IPPROTO_IPV6, constants.IPV6_MULTICAST_IF, ifIndex);
+  }
+}

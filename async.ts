@@ -27,8 +27,8 @@ import { closedError, constants, errnoError, errnoName } from "./errors.ts";
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
-import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
-import { multi, Op, op } from "./submit.ts";
+import { type Reactor, sharedReactor } from "./reactor.ts";
+import { multi, op, Operation } from "./submit.ts";
 import {
   type Bytes,
   prepClose,
@@ -218,7 +218,7 @@ export class Async implements AsyncDisposable, Disposable {
       transport = unix ? (stream ? "unix" : "unixpacket") : (stream ? "tcp" : "udp");
     }
     // can the reactor poll it? Registering tells (epoll refuses regular files: EPERM)
-    const probe = new Op(
+    const probe = new Operation(
       "poll",
       prepPoll({ op: 0, fd, flags: SQE_FLAG.LINK }, fd, POLL.IN | POLL.OUT),
       (res) => res,

@@ -11,7 +11,7 @@
  *
  * @example Producer and consumer
  * ```ts
- * import { channel } from "@ario/ario";
+ * import { channel } from "@ario/ario/channel";
  * const [tx, rx] = channel<number>();
  * (async () => {
  *   for (let i = 0; i < 3; i++) await tx.send(i);
@@ -30,7 +30,7 @@ import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
  *
  * @example
  * ```ts
- * import { channel, SendError } from "@ario/ario";
+ * import { channel, SendError } from "@ario/ario/channel";
  * const [tx, rx] = channel<string>();
  * rx.close();
  * try { await tx.send("lost"); } catch (e) { if (e instanceof SendError) console.log(e.value); }
@@ -52,7 +52,7 @@ export class SendError<T> extends Error {
  *
  * @example
  * ```ts
- * import { channel, RecvError } from "@ario/ario";
+ * import { channel, RecvError } from "@ario/ario/channel";
  * const [tx, rx] = channel<number>();
  * tx.close();
  * await rx.receive().catch((e) => console.log(e instanceof RecvError)); // true
@@ -72,7 +72,7 @@ export class RecvError extends Error {
  *
  * @example
  * ```ts
- * import { channel, TryRecvError } from "@ario/ario";
+ * import { channel, TryRecvError } from "@ario/ario/channel";
  * const [_tx, rx] = channel<number>();
  * try { rx.tryReceive(); } catch (e) { console.log((e as TryRecvError).kind); } // "empty"
  * ```
@@ -105,7 +105,7 @@ export class TryRecvError extends Error {
  *
  * @example
  * ```ts
- * import { channel } from "@ario/ario";
+ * import { channel } from "@ario/ario/channel";
  * const [_tx, rx] = channel<number>();
  * await rx.receive({ signal: AbortSignal.timeout(5) }).catch((e) => console.log(e.name)); // "TimeoutError"
  * ```
@@ -131,7 +131,7 @@ class State<T> {
  *
  * @example
  * ```ts
- * import { channel } from "@ario/ario";
+ * import { channel } from "@ario/ario/channel";
  * const [tx, rx] = channel<string>();
  * const tx2 = tx.clone();
  * await tx.send("a");
@@ -209,7 +209,7 @@ export class Sender<T> {
  *
  * @example
  * ```ts
- * import { channel } from "@ario/ario";
+ * import { channel } from "@ario/ario/channel";
  * const [tx, rx] = channel<number>();
  * tx.trySend(1);
  * console.log(rx.tryReceive()); // 1
@@ -297,7 +297,7 @@ export class Receiver<T> {
  *
  * @example
  * ```ts
- * import { channel } from "@ario/ario";
+ * import { channel } from "@ario/ario/channel";
  * const [tx, rx] = channel<string>();
  * await tx.send("hi");
  * console.log(await rx.receive()); // "hi"

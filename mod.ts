@@ -11,7 +11,13 @@
  *
  * @module
  */
-export { addressOf, type Completion, Reactor, reactor, type ReactorOptions } from "./reactor.ts";
+export {
+  addressOf,
+  type Completion,
+  Reactor,
+  type ReactorOptions,
+  sharedReactor,
+} from "./reactor.ts";
 export type { Bytes, RawOp } from "./sqe.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
 export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
@@ -32,9 +38,9 @@ export {
   type LinkOptions,
   type MsgOptions,
   multi,
-  Op,
   op,
   type OpBuilders,
+  Operation,
   POLL,
   type Received,
   type Results,
@@ -52,7 +58,7 @@ export { UdpSocket } from "./udp.ts";
 export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,
-  reactorClock,
+  sharedReactorClock,
   Timer,
   type TimerClock,
   TimerEntry,

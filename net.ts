@@ -22,7 +22,7 @@ import {
 import { constants, errnoError, timedOutError } from "./errors.ts";
 import { load } from "./ffi/load.ts";
 import { isNumericHost, resolveHost, resolveHostSync } from "./dns.ts";
-import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { type Reactor, sharedReactor } from "./reactor.ts";
 import { connectOp, multi, op } from "./submit.ts";
 import type { SignalOptions } from "./async.ts";
 

@@ -1120,11 +1120,11 @@ let shared: Reactor | undefined;
  *
  * @example
  * ```ts
- * import { reactor } from "@ario/ario";
- * console.log(reactor().backend);
+ * import { sharedReactor } from "@ario/ario";
+ * console.log(sharedReactor().backend);
  * ```
  */
-export function reactor(): Reactor {
+export function sharedReactor(): Reactor {
   if (!shared || shared.closed) shared = new Reactor();
   return shared;
 }

@@ -20,7 +20,7 @@
 import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
-import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { type Reactor, sharedReactor } from "./reactor.ts";
 import {
   prepAccept,
   prepCancel,
@@ -78,7 +78,7 @@ const unsubmitted = new FinalizationRegistry<IoRegion[]>((regions) => {
  * with a TypeError whose `received` holds them (a `BufferLostError`).
  * A view of more than 4 KiB on a `SharedArrayBuffer` is used in place.
  */
-export class Op<T> {
+export class Operation<T> {
   /** The op's name, used in errors ("recv", "connect"). */
   readonly name: string;
   /** The submission entry. */
@@ -150,7 +150,7 @@ export class Op<T> {
   }
 }
 
-/** What an {@linkcode Op} may carry besides its entry and its mapping. */
+/** What an {@linkcode Operation} may carry besides its entry and its mapping. */
 export interface OpExtras {
   /** What must stay alive until the op completes (the reactor holds it). */
   keep?: unknown;
@@ -238,11 +238,11 @@ function transferOp<A>(
   arg: A,
   o: LinkOptions | undefined,
   into: boolean,
-): Op<number> {
+): Operation<number> {
   checkBuffer(buf, name);
   checkFd(fd, name);
   if (inPlace(buf)) {
-    return new Op(name, prep(entry(o), fd, buf, buf.length, arg), bytes, { keep: buf });
+    return new Operation(name, prep(entry(o), fd, buf, buf.length, arg), bytes, { keep: buf });
   }
   // checked first: nothing below throws, so the region always reaches the op
   const region = into ? ioAcquire(buf.length) : ioCopyIn(buf);
@@ -254,7 +254,7 @@ function transferOp<A>(
     }
     : bytes;
   const raw = prep(entry(o), fd, region.addr, buf.length, arg);
-  return new Op(name, raw, map, { keep: buf, regions: [region] });
+  return new Operation(name, raw, map, { keep: buf, regions: [region] });
 }
 
 /** Where the kernel's sockaddr length word sits in a sockaddr region. */
@@ -294,42 +294,45 @@ export interface TimeoutOptions extends LinkOptions {
 /** The op builders; see {@linkcode op}. */
 export interface OpBuilders {
   /** Does nothing; completes at once. */
-  nop(o?: LinkOptions): Op<void>;
+  nop(o?: LinkOptions): Operation<void>;
   /** Reads into `buf` from any pollable fd. */
-  read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number>;
+  read(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
   /** Writes `buf` to any pollable fd. */
-  write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number>;
+  write(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
   /** Receives from a socket; 0 means the peer closed. */
-  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number>;
+  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
   /** Sends on a connected socket. */
-  send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number>;
+  send(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
   /** Receives one datagram and its sender. */
   recvFrom(
     fd: number,
     buf: Uint8Array,
     o?: MsgOptions & { transport?: "udp" | "unix" },
-  ): Op<Received>;
+  ): Operation<Received>;
   /** Sends one datagram to `to`. */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number>;
+  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number>;
   /** Accepts a connection; resolves to the new fd. */
-  accept(fd: number, o?: LinkOptions): Op<number>;
+  accept(fd: number, o?: LinkOptions): Operation<number>;
   /** Connects a socket. */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void>;
+  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void>;
   /** Closes fd after cancelling what waits on it. */
-  close(fd: number, o?: LinkOptions): Op<void>;
+  close(fd: number, o?: LinkOptions): Operation<void>;
   /** Shuts down reading, writing or both. */
-  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Op<void>;
+  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void>;
   /** Waits for readiness; resolves to the ready mask. */
-  poll(fd: number, events: number, o?: LinkOptions): Op<number>;
+  poll(fd: number, events: number, o?: LinkOptions): Operation<number>;
   /** Completes after `ms` ("timeout") or `count` completions ("count"). */
-  timeout(ms: number, o?: TimeoutOptions): Op<"timeout" | "count">;
+  timeout(ms: number, o?: TimeoutOptions): Operation<"timeout" | "count">;
   /** Bounds the linked op before it; resolves whether it fired. */
-  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Op<boolean>;
+  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Operation<boolean>;
   /** Cancels a submitted op, or the ops on an fd. */
-  cancel(target: Op<unknown> | { fd: number; all?: boolean }, o?: LinkOptions): Op<number>;
+  cancel(
+    target: Operation<unknown> | { fd: number; all?: boolean },
+    o?: LinkOptions,
+  ): Operation<number>;
 }
 
-/** Builders of every op. Each returns an {@linkcode Op} to submit once. */
+/** Builders of every op. Each returns an {@linkcode Operation} to submit once. */
 export const op: OpBuilders = {
   /**
    * Does nothing; completes at once.
@@ -340,8 +343,8 @@ export const op: OpBuilders = {
    * await single(op.nop());
    * ```
    */
-  nop(o?: LinkOptions): Op<void> {
-    return new Op("nop", prepNop(entry(o)), none);
+  nop(o?: LinkOptions): Operation<void> {
+    return new Operation("nop", prepNop(entry(o)), none);
   },
 
   /**
@@ -352,7 +355,7 @@ export const op: OpBuilders = {
    * const n = await single(op.read(fd, new Uint8Array(1024)));
    * ```
    */
-  read(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
+  read(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number> {
     return transferOp("read", prepRead, fd, buf, checkOffset(o?.offset, "read"), o, true);
   },
 
@@ -364,7 +367,7 @@ export const op: OpBuilders = {
    * const n = await single(op.write(fd, new TextEncoder().encode("hi\n")));
    * ```
    */
-  write(fd: number, buf: Uint8Array, o?: FileOptions): Op<number> {
+  write(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number> {
     return transferOp("write", prepWrite, fd, buf, checkOffset(o?.offset, "write"), o, false);
   },
 
@@ -376,7 +379,7 @@ export const op: OpBuilders = {
    * const n = await single(op.recv(fd, buf, { waitAll: true }));
    * ```
    */
-  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
+  recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number> {
     return transferOp("recv", prepRecv, fd, buf, msgFlags(o), o, true);
   },
 
@@ -388,7 +391,7 @@ export const op: OpBuilders = {
    * await single(op.send(fd, new TextEncoder().encode("hello")));
    * ```
    */
-  send(fd: number, buf: Uint8Array, o?: MsgOptions): Op<number> {
+  send(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number> {
     return transferOp("send", prepSend, fd, buf, msgFlags(o), o, false);
   },
 
@@ -404,7 +407,7 @@ export const op: OpBuilders = {
     fd: number,
     buf: Uint8Array,
     o?: MsgOptions & { transport?: "udp" | "unix" },
-  ): Op<Received> {
+  ): Operation<Received> {
     checkBuffer(buf, "recvFrom");
     checkFd(fd, "recvFrom");
     const e = entry(o);
@@ -422,7 +425,7 @@ export const op: OpBuilders = {
       sa.addr,
       sa.addr + SA_LEN,
     );
-    return new Op(
+    return new Operation(
       "recvFrom",
       raw,
       (res) => {
@@ -443,7 +446,7 @@ export const op: OpBuilders = {
    * await single(op.sendTo(fd, data, { hostname: "127.0.0.1", port: 9000 }));
    * ```
    */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Op<number> {
+  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number> {
     checkBuffer(buf, "sendTo");
     checkFd(fd, "sendTo");
     const e = entry(o);
@@ -459,7 +462,7 @@ export const op: OpBuilders = {
       sa.addr,
       to8.length,
     );
-    return new Op("sendTo", raw, bytes, { keep: buf, regions: data ? [sa, data] : [sa] });
+    return new Operation("sendTo", raw, bytes, { keep: buf, regions: data ? [sa, data] : [sa] });
   },
 
   /**
@@ -470,8 +473,8 @@ export const op: OpBuilders = {
    * const conn = await single(op.accept(listenerFd));
    * ```
    */
-  accept(fd: number, o?: LinkOptions): Op<number> {
-    return new Op("accept", prepAccept(entry(o), checkFd(fd, "accept")), bytes);
+  accept(fd: number, o?: LinkOptions): Operation<number> {
+    return new Operation("accept", prepAccept(entry(o), checkFd(fd, "accept")), bytes);
   },
 
   /**
@@ -482,7 +485,7 @@ export const op: OpBuilders = {
    * await single(op.connect(fd, { hostname: "127.0.0.1", port: 8080 }));
    * ```
    */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Op<void> {
+  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void> {
     return connectOp(fd, to, o);
   },
 
@@ -494,8 +497,8 @@ export const op: OpBuilders = {
    * await single(op.close(fd));
    * ```
    */
-  close(fd: number, o?: LinkOptions): Op<void> {
-    return new Op("close", prepClose(entry(o), checkFd(fd, "close")), none);
+  close(fd: number, o?: LinkOptions): Operation<void> {
+    return new Operation("close", prepClose(entry(o), checkFd(fd, "close")), none);
   },
 
   /**
@@ -506,12 +509,12 @@ export const op: OpBuilders = {
    * await single(op.shutdown(fd, "write"));
    * ```
    */
-  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Op<void> {
+  shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void> {
     const n = { read: 0, write: 1, both: 2 }[how];
     if (n === undefined) {
       throw new TypeError(`Cannot shutdown "${how}": expected "read", "write" or "both"`);
     }
-    return new Op("shutdown", prepShutdown(entry(o), checkFd(fd, "shutdown"), n), none);
+    return new Operation("shutdown", prepShutdown(entry(o), checkFd(fd, "shutdown"), n), none);
   },
 
   /**
@@ -524,13 +527,13 @@ export const op: OpBuilders = {
    * const mask = await single(op.poll(fd, POLL.IN));
    * ```
    */
-  poll(fd: number, events: number, o?: LinkOptions): Op<number> {
+  poll(fd: number, events: number, o?: LinkOptions): Operation<number> {
     if (!Number.isInteger(events) || events & ~0x1f || !(events & 0x7)) {
       throw new RangeError(
         `Cannot poll: events must combine POLL.IN, POLL.PRI and POLL.OUT, got ${events}`,
       );
     }
-    return new Op("poll", prepPoll(entry(o), checkFd(fd, "poll"), events), bytes);
+    return new Operation("poll", prepPoll(entry(o), checkFd(fd, "poll"), events), bytes);
   },
 
   /**
@@ -543,13 +546,13 @@ export const op: OpBuilders = {
    * console.log(await single(op.timeout(1))); // "timeout"
    * ```
    */
-  timeout(ms: number, o?: TimeoutOptions): Op<"timeout" | "count"> {
+  timeout(ms: number, o?: TimeoutOptions): Operation<"timeout" | "count"> {
     const count = o?.count ?? 0;
     if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
       throw new RangeError(`Cannot set timeout: count must be an integer >= 0, got ${count}`);
     }
     const raw = prepTimeout(entry(o), msToNs(ms, "set timeout"), count, !!o?.absolute);
-    return new Op("timeout", raw, (res) => {
+    return new Operation("timeout", raw, (res) => {
       if (res === 0) return "count";
       if (res === -constants.ETIME) return "timeout";
       throw errnoError(res, "timeout");
@@ -566,9 +569,9 @@ export const op: OpBuilders = {
    * const [n, fired] = await multi([op.recv(fd, buf, { link: "soft" }), op.linkTimeout(50)]);
    * ```
    */
-  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Op<boolean> {
+  linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Operation<boolean> {
     const raw = prepLinkTimeout(entry(o), msToNs(ms, "set link timeout"), !!o?.absolute);
-    return new Op("linkTimeout", raw, (res) => {
+    return new Operation("linkTimeout", raw, (res) => {
       if (res === -constants.ETIME) return true;
       if (res === -constants.ECANCELED) return false;
       throw errnoError(res, "linkTimeout");
@@ -587,16 +590,19 @@ export const op: OpBuilders = {
    * await single(op.cancel(r));
    * ```
    */
-  cancel(target: Op<unknown> | { fd: number; all?: boolean }, o?: LinkOptions): Op<number> {
-    if (target instanceof Op) {
+  cancel(
+    target: Operation<unknown> | { fd: number; all?: boolean },
+    o?: LinkOptions,
+  ): Operation<number> {
+    if (target instanceof Operation) {
       if (target.id < 0) {
         throw new TypeError(`Cannot cancel op "${target.name}": it was not submitted`);
       }
       // its ticket: names this op only, never a later one
-      return new Op("cancel", prepCancel(entry(o), target.id), (res) => res === 0 ? 1 : res);
+      return new Operation("cancel", prepCancel(entry(o), target.id), (res) => res === 0 ? 1 : res);
     }
     const raw = prepCancelFd(entry(o), checkFd(target.fd, "cancel"), !!target.all);
-    return new Op("cancel", raw, (res) => target.all ? res : 1);
+    return new Operation("cancel", raw, (res) => target.all ? res : 1);
   },
 };
 
@@ -604,12 +610,17 @@ export const op: OpBuilders = {
  * CONNECT to `to` (copied to C-owned memory); `context` names the
  * connection in a failure ("Cannot connect to 127.0.0.1:80").
  */
-export function connectOp(fd: number, to: SockAddr, o?: LinkOptions, context?: string): Op<void> {
+export function connectOp(
+  fd: number,
+  to: SockAddr,
+  o?: LinkOptions,
+  context?: string,
+): Operation<void> {
   checkFd(fd, "connect");
   const e = entry(o);
   const to8 = encodeAddr(to);
   const sa = ioCopyIn(to8);
-  return new Op("connect", prepConnect(e, fd, sa.addr, to8.length), none, {
+  return new Operation("connect", prepConnect(e, fd, sa.addr, to8.length), none, {
     regions: [sa],
     context,
   });
@@ -624,8 +635,8 @@ export interface SubmitOptions {
 }
 
 /** The results of a batch: each op's value, or the error it failed with. */
-export type Results<Ops extends readonly Op<unknown>[]> = {
-  -readonly [K in keyof Ops]: Ops[K] extends Op<infer T> ? T | IoError : never;
+export type Results<Ops extends readonly Operation<unknown>[]> = {
+  -readonly [K in keyof Ops]: Ops[K] extends Operation<infer T> ? T | IoError : never;
 };
 
 /**
@@ -641,7 +652,7 @@ export type Results<Ops extends readonly Op<unknown>[]> = {
  * console.log(fired); // "timeout"
  * ```
  */
-export function single<T>(o: Op<T>, options?: SubmitOptions): Promise<T> {
+export function single<T>(o: Operation<T>, options?: SubmitOptions): Promise<T> {
   return multi([o] as const, options).then(([r]) => {
     if (r instanceof Error) {
       const signal = options?.signal;
@@ -667,7 +678,7 @@ export function single<T>(o: Op<T>, options?: SubmitOptions): Promise<T> {
  * console.log(a, b, c); // undefined "timeout" ...
  * ```
  */
-export function multi<const Ops extends readonly Op<unknown>[]>(
+export function multi<const Ops extends readonly Operation<unknown>[]>(
   ops: Ops,
   options?: SubmitOptions,
 ): Promise<Results<Ops>> {
@@ -677,7 +688,7 @@ export function multi<const Ops extends readonly Op<unknown>[]>(
     return Promise.reject(new TypeError("Cannot submit: expected a non-empty array of ops"));
   }
   for (const o of ops) {
-    if (!(o instanceof Op)) {
+    if (!(o instanceof Operation)) {
       return Promise.reject(new TypeError("Cannot submit: every element must be an op"));
     }
   }

@@ -5,7 +5,7 @@
  *
  * @example A guarded counter and a bounded pipeline
  * ```ts
- * import { Mutex, RingBuffer } from "@ario/ario";
+ * import { Mutex, RingBuffer } from "@ario/ario/sync";
  * const m = new Mutex({ n: 0 });
  * {
  *   using g = await m.lock();
@@ -25,7 +25,7 @@ import { Deque, settle, type Waiter, waitIn } from "./_waiters.ts";
  *
  * @example
  * ```ts
- * import { Mutex } from "@ario/ario";
+ * import { Mutex } from "@ario/ario/sync";
  * const m = new Mutex(0);
  * using _held = await m.lock();
  * await m.lock({ signal: AbortSignal.timeout(5) }).catch((e) => console.log(e.name)); // "TimeoutError"
@@ -42,7 +42,7 @@ export interface LockOptions {
  *
  * @example
  * ```ts
- * import { Mutex } from "@ario/ario";
+ * import { Mutex } from "@ario/ario/sync";
  * const m = new Mutex([1, 2]);
  * using g = await m.lock();
  * g.value.push(3);
@@ -96,7 +96,7 @@ export class MutexGuard<T> {
  *
  * @example Serialise a critical section across tasks
  * ```ts
- * import { Mutex } from "@ario/ario";
+ * import { Mutex } from "@ario/ario/sync";
  * const m = new Mutex(0);
  * await Promise.all([1, 2, 3].map(async (k) => {
  *   using g = await m.lock();
@@ -162,7 +162,7 @@ export class Mutex<T> {
  *
  * @example
  * ```ts
- * import { RingBuffer, RingBufferClosedError } from "@ario/ario";
+ * import { RingBuffer, RingBufferClosedError } from "@ario/ario/sync";
  * const rb = new RingBuffer<number>(1);
  * rb.close();
  * await rb.recv().catch((e) => console.log(e instanceof RingBufferClosedError)); // true
@@ -184,7 +184,7 @@ export class RingBufferClosedError extends Error {
  *
  * @example A fast producer held back by a slow consumer
  * ```ts
- * import { RingBuffer } from "@ario/ario";
+ * import { RingBuffer } from "@ario/ario/sync";
  * const rb = new RingBuffer<number>(2);
  * const producer = (async () => { for (let i = 0; i < 5; i++) await rb.send(i); })();
  * for (let i = 0; i < 5; i++) console.log(await rb.recv());

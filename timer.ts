@@ -13,13 +13,13 @@
  *
  * Time values: every `time` argument and result is in milliseconds on the
  * timer's clock (a float; {@linkcode TimerClock.now}). On the reactor clock that
- * is the C loop's CLOCK_MONOTONIC (`reactor().now()` / 1e6); it is NOT the
+ * is the C loop's CLOCK_MONOTONIC (`sharedReactor().now()` / 1e6); it is NOT the
  * origin of `performance.now()`. Pass a `bigint` to {@linkcode Timer.at} /
  * {@linkcode Timer.intervalAt} for a deadline in exact nanoseconds on that clock.
  *
  * @example Sleep, tick, time out
  * ```ts
- * import { Timer } from "@ario/ario";
+ * import { Timer } from "@ario/ario/timer";
  * await Timer.after(5); // resolves with the deadline, ms on the reactor clock
  * let n = 0;
  * for await (const _at of Timer.interval(2)) if (++n === 3) break;
@@ -28,7 +28,7 @@
  * @module
  */
 import { prepTimeout } from "./sqe.ts";
-import { type Reactor, reactor as sharedReactor } from "./reactor.ts";
+import { type Reactor, sharedReactor } from "./reactor.ts";
 import { load } from "./ffi/load.ts";
 import { constants } from "./errors.ts";
 
@@ -42,7 +42,7 @@ const NS_PER_MS = 1e6;
  *
  * @example A raw entry on a virtual clock
  * ```ts
- * import { TimerEntry, VirtualClock } from "@ario/ario";
+ * import { TimerEntry, VirtualClock } from "@ario/ario/timer";
  * const clock = new VirtualClock();
  * clock.insert(new TimerEntry(5e6, () => console.log("fired at", clock.now())));
  * clock.advance(5); // fired at 5
@@ -78,7 +78,7 @@ export class TimerEntry {
  *
  * @example Choose a clock per timer
  * ```ts
- * import { Timer, VirtualClock } from "@ario/ario";
+ * import { Timer, VirtualClock } from "@ario/ario/timer";
  * const clock = new VirtualClock();
  * const t = Timer.after(10, { clock });
  * clock.advance(10);
@@ -370,7 +370,7 @@ function closedClock(): Error {
  *
  * @example Three timers, fired in deadline order
  * ```ts
- * import { Timer, VirtualClock } from "@ario/ario";
+ * import { Timer, VirtualClock } from "@ario/ario/timer";
  * const clock = new VirtualClock();
  * const order: number[] = [];
  * for (const ms of [30, 10, 20]) Timer.after(ms, { clock }).then(() => order.push(ms));
@@ -486,11 +486,11 @@ let defaultClock: ReactorClock | undefined;
  *
  * @example
  * ```ts
- * import { reactorClock } from "@ario/ario";
- * console.log(reactorClock().now()); // ms on CLOCK_MONOTONIC
+ * import { sharedReactorClock } from "@ario/ario/timer";
+ * console.log(sharedReactorClock().now()); // ms on CLOCK_MONOTONIC
  * ```
  */
-export function reactorClock(): ReactorClock {
+export function sharedReactorClock(): ReactorClock {
   return defaultClock ??= new ReactorClock();
 }
 
@@ -499,13 +499,13 @@ export function reactorClock(): ReactorClock {
  *
  * @example An unref'd timer on a virtual clock
  * ```ts
- * import { Timer, type TimerOptions, VirtualClock } from "@ario/ario";
+ * import { Timer, type TimerOptions, VirtualClock } from "@ario/ario/timer";
  * const options: TimerOptions = { clock: new VirtualClock(), ref: false };
  * console.log(Timer.after(5, options).refed); // false
  * ```
  */
 export interface TimerOptions {
-  /** Clock to run on (default {@linkcode reactorClock}()). */
+  /** Clock to run on (default {@linkcode sharedReactorClock}()). */
   clock?: TimerClock;
   /** Whether a waiting timer keeps the process alive (default true). */
   ref?: boolean;
@@ -516,7 +516,7 @@ export interface TimerOptions {
  *
  * @example Give up waiting after 10 ms
  * ```ts
- * import { Timer } from "@ario/ario";
+ * import { Timer } from "@ario/ario/timer";
  * await Timer.after(60_000).wait({ signal: AbortSignal.timeout(10) }).catch((e) => console.log(e.name));
  * ```
  */
@@ -577,7 +577,7 @@ function periodNs(ms: number, what: string): number {
  *
  * @example Timeout a promise
  * ```ts
- * import { Timer } from "@ario/ario";
+ * import { Timer } from "@ario/ario/timer";
  * const work = new Promise((r) => setTimeout(r, 1, "done"));
  * const winner = await Promise.race([work, Timer.after(1000).then(() => "timeout")]);
  * console.log(winner); // "done"
@@ -594,7 +594,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
 
   /** A timer that never fires; prefer the static constructors. */
   constructor(options: TimerOptions = {}) {
-    this.#clock = options.clock ?? reactorClock();
+    this.#clock = options.clock ?? sharedReactorClock();
     this.#ref = options.ref ?? true;
   }
 
@@ -603,7 +603,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * await Timer.after(1);
    * ```
    */
@@ -617,7 +617,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * await Timer.at(Timer.now() + 2);
    * ```
    */
@@ -630,7 +630,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * let n = 0;
    * for await (const _ of Timer.interval(1)) if (++n === 2) break;
    * ```
@@ -644,7 +644,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * const t = Timer.intervalAt(Timer.now(), 5);
    * await t; // at once: the first deadline is now
    * ```
@@ -658,7 +658,7 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * console.log(Timer.never().willFire()); // false
    * ```
    */
@@ -671,12 +671,12 @@ export class Timer implements PromiseLike<number>, AsyncIterable<number> {
    *
    * @example
    * ```ts
-   * import { Timer } from "@ario/ario";
+   * import { Timer } from "@ario/ario/timer";
    * const t = Timer.at(Timer.now() + 1);
    * console.log(await t >= Timer.now() - 1);
    * ```
    */
-  static now(clock: TimerClock = reactorClock()): number {
+  static now(clock: TimerClock = sharedReactorClock()): number {
     return clock.now();
   }
 

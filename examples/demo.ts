@@ -7,7 +7,7 @@
  *   deno task demo
  */
 import { load } from "../ffi/load.ts";
-import { constants, multi, op, reactor, single, TcpListener } from "../mod.ts";
+import { constants, multi, op, sharedReactor, single, TcpListener } from "../mod.ts";
 
 const lib = load();
 const enc = new TextEncoder(), dec = new TextDecoder();
@@ -15,7 +15,9 @@ const show = (r: unknown) =>
   r instanceof Error ? `${(r as Error & { code: string }).code}` : JSON.stringify(r);
 
 const server = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
-console.log(`backend: ${reactor().backend}; echo server on 127.0.0.1:${server.localAddr.port}`);
+console.log(
+  `backend: ${sharedReactor().backend}; echo server on 127.0.0.1:${server.localAddr.port}`,
+);
 
 // The server: accept, then echo each connection until EOF.
 let serving = true;

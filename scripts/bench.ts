@@ -13,7 +13,7 @@ import {
   multi,
   op,
   Reactor,
-  reactor,
+  sharedReactor,
   TcpListener,
   TcpStream,
   UdpSocket,
@@ -72,7 +72,7 @@ async function nopRate(batch: number, r: Reactor): Promise<number> {
 const keepAlive: unknown[] = [];
 
 async function wakeDoorbell(n: number): Promise<number[]> {
-  const r = reactor();
+  const r = sharedReactor();
   const lat: number[] = [];
   for (let i = 0; i < n; i++) {
     const deadline = r.now() + 200_000n; // 200 µs
@@ -398,10 +398,10 @@ if (import.meta.main) {
   const anchorDeno = `${anchors}/echo_deno_native.ts`;
   const anchorNode = `${anchors}/echo_node.mjs`;
   const bun = await bunAnchor();
-  console.error(`backend: ${reactor().backend}${quick ? " (quick)" : ""}`);
+  console.error(`backend: ${sharedReactor().backend}${quick ? " (quick)" : ""}`);
   // NOPs measure the binding and FFI; io_uring also pays a kernel round trip per batch
-  for (const backend of [reactor().backend, "epoll"] as const) {
-    const r = backend === reactor().backend ? reactor() : new Reactor({ backend });
+  for (const backend of [sharedReactor().backend, "epoll"] as const) {
+    const r = backend === sharedReactor().backend ? sharedReactor() : new Reactor({ backend });
     for (const b of [1, 64, 1024]) {
       rows.push({
         name: `NOP ops/s, batch ${b}, ${backend}`,
@@ -411,7 +411,7 @@ if (import.meta.main) {
         target: b > 1 ? "≥ 10 M" : "",
       });
     }
-    if (r !== reactor()) await r.close();
+    if (r !== sharedReactor()) await r.close();
   }
   const n = quick ? 300 : 3000;
   progress("NOP rates done");
@@ -439,7 +439,9 @@ if (import.meta.main) {
   // every backend that runs here, beside Deno, node:net and the C epoll anchor, in one run
   const backends = ["io_uring", "epoll", "poll", "select"] as const;
   const reactors = new Map(
-    backends.map((b) => [b, b === reactor().backend ? reactor() : new Reactor({ backend: b })]),
+    backends.map((
+      b,
+    ) => [b, b === sharedReactor().backend ? sharedReactor() : new Reactor({ backend: b })]),
   );
   // Rounds alternate every stack, and each figure is the median of its rounds: this VM's speed
   // drifts by tens of percent over a minute, which a single pass in sequence would mistake for
@@ -494,7 +496,9 @@ if (import.meta.main) {
     for (const [k, anchorName] of named) {
       const v = med(k);
       if (v !== undefined) {
-        rows.push(row(`TcpStream (${reactor().backend})`, pub, anchorName, v, goals[anchorName]));
+        rows.push(
+          row(`TcpStream (${sharedReactor().backend})`, pub, anchorName, v, goals[anchorName]),
+        );
       }
     }
     for (const b of backends) {
@@ -548,7 +552,7 @@ if (import.meta.main) {
       target: "≥ 2× Deno",
     });
   }
-  for (const r of reactors.values()) if (r !== reactor()) await r.close();
+  for (const r of reactors.values()) if (r !== sharedReactor()) await r.close();
 
   for (const t of await benchTimers()) {
     const target = t.name.includes("p99")

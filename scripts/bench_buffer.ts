@@ -9,7 +9,7 @@
  * `deno run -A scripts/bench_buffer.ts [--quick] [rtt|echo|bulk]...`
  */
 import { cpuUsage } from "node:process";
-import { reactor, TcpListener, TcpStream } from "../mod.ts";
+import { sharedReactor, TcpListener, TcpStream } from "../mod.ts";
 
 const quick = Deno.args.includes("--quick");
 const picked = Deno.args.filter((a) => !a.startsWith("--"));
@@ -94,7 +94,7 @@ async function bulk(total: number, shared = false): Promise<number> {
   return total / dt / 1e9;
 }
 
-const backend = reactor().backend;
+const backend = sharedReactor().backend;
 /** Runs `f`; returns its figure and the CPU µs it took per `units`. */
 async function measured(f: () => Promise<number>, units: number): Promise<[number, number]> {
   const c0 = cpuUsage();

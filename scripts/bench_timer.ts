@@ -18,7 +18,7 @@
  * @module
  */
 import { ReactorClock, Timer } from "../timer.ts";
-import { reactor } from "../reactor.ts";
+import { sharedReactor } from "../reactor.ts";
 
 /**
  * One line of the comparison table.
@@ -100,7 +100,7 @@ async function manyTimeout(n: number): Promise<number> {
 
 /** One C TIMEOUT op per timer (the design the heap replaced), for the record. */
 async function manyDirect(n: number): Promise<number> {
-  const r = reactor();
+  const r = sharedReactor();
   const t0 = performance.now();
   const all: Promise<number>[] = new Array(n);
   for (let i = 0; i < n; i++) all[i] = r.timeout(Math.ceil(Math.random() * 5e6));
@@ -109,7 +109,7 @@ async function manyDirect(n: number): Promise<number> {
 }
 
 async function latenessDirect(n: number): Promise<number[]> {
-  const r = reactor();
+  const r = sharedReactor();
   const out: number[] = [];
   const all: Promise<unknown>[] = [];
   for (let i = 0; i < n; i++) {
@@ -212,7 +212,7 @@ export async function benchTimers(): Promise<Row[]> {
 
 if (import.meta.main) {
   const rows = await benchTimers();
-  const backend = reactor().backend;
+  const backend = sharedReactor().backend;
   console.log(
     `ario Timer (${backend} backend, JS heap + one C TIMEOUT) vs setTimeout, Deno ${Deno.version.deno}`,
   );
@@ -226,5 +226,5 @@ if (import.meta.main) {
       } ${ratio.toFixed(1)}x better`,
     );
   }
-  await reactor().close();
+  await sharedReactor().close();
 }

@@ -10,7 +10,7 @@
 // TcpListener, 20 000 timers (random 0–2 ms, a tenth cancelled), a 16 MB
 // transfer over one TCP pair, and a Unix pair ping-pong.
 import { parseArgs } from "node:util";
-import { reactor, TcpListener, TcpStream, Timer, UnixStream } from "../mod.ts";
+import { sharedReactor, TcpListener, TcpStream, Timer, UnixStream } from "../mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 const seconds = values.short ? 40 : Number(values.minutes) * 60;
 const slack = Number(values["slack-mib"]) * 2 ** 20;
-const r = reactor();
+const r = sharedReactor();
 
 function fds(): number {
   let n = 0;

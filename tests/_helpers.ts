@@ -7,7 +7,7 @@ import {
   errnoError,
   multi,
   op,
-  reactor,
+  sharedReactor,
   single,
   TcpListener,
 } from "../mod.ts";
@@ -59,7 +59,7 @@ export function pipe(): [number, number] {
 
 /** Closes an fd through the shared reactor (pending ops complete ECANCELED). */
 export function closeFd(fd: number): void {
-  check(lib().ario_close(reactor().unsafeLoop, fd), "close");
+  check(lib().ario_close(sharedReactor().unsafeLoop, fd), "close");
 }
 
 /** Sends all of `data` with the submit API. */

@@ -5,7 +5,7 @@ import {
   Async,
   constants,
   POLL,
-  reactor,
+  sharedReactor,
   TcpListener,
   TcpStream,
   UdpSocket,
@@ -192,7 +192,7 @@ Deno.test("incoming() yields connections and ends when the listener closes", asy
     for await (const conn of l) seen.push(conn);
   })();
   const clients = await Promise.all([0, 1, 2].map(() => TcpStream.connect(l.localAddr)));
-  while (seen.length < 3) await reactor().timeout(1_000_000);
+  while (seen.length < 3) await sharedReactor().timeout(1_000_000);
   l.close();
   await loop;
   assert.equal(seen.length, 3);
@@ -204,7 +204,7 @@ Deno.test("shutdown('write') gives the peer end of stream; peek does not consume
   await c.writeAll(text("last"));
   await c.shutdown("write");
   const buf = new Uint8Array(4);
-  while ((await s.peek(buf)) !== 4) await reactor().timeout(1_000_000);
+  while ((await s.peek(buf)) !== 4) await sharedReactor().timeout(1_000_000);
   assert.equal(str(await readN(s, 4)), "last");
   assert.equal(await s.read(buf), null);
   await assert.rejects(c.shutdown("sideways" as "read"), TypeError);
@@ -426,7 +426,7 @@ Deno.test({
       const r = Number(libc!.read(fd, eight, 8n));
       return r < 0 ? -constants.EAGAIN : r;
     });
-    await reactor().timeout(5_000_000);
+    await sharedReactor().timeout(5_000_000);
     assert.equal(attempts, 1, "one attempt, then it waits for readability");
     const one = new Uint8Array(8);
     new DataView(one.buffer).setBigUint64(0, 5n, true);
@@ -452,7 +452,7 @@ Deno.test({
     const file = Deno.makeTempFileSync();
     Deno.writeTextFileSync(file, "data");
     const fd = openFd(file, O_RDONLY);
-    if (reactor().backend === "epoll") {
+    if (sharedReactor().backend === "epoll") {
       await assert.rejects(Async.from(fd), (e: Coded) => {
         assert.ok(e instanceof Deno.errors.PermissionDenied);
         assert.equal(e.code, "EPERM");
@@ -482,7 +482,7 @@ Deno.test("readiness: waitReadable, waitWritable, priority (TCP urgent data), re
   assert.equal(await s.read(new Uint8Array(1)), 1);
   // io_uring's poll is not woken by urgent data that arrives after it is
   // armed (the kernel's wakeup carries no POLLPRI): wait after arrival there
-  const early = reactor().backend !== "io_uring";
+  const early = sharedReactor().backend !== "io_uring";
   const pri = early ? s.waitPriority({ signal: AbortSignal.timeout(2000) }) : undefined;
   await c.write(text("!"), { flags: constants.MSG_OOB });
   assert.ok((await (pri ?? s.waitPriority({ signal: AbortSignal.timeout(2000) }))) & POLL.PRI);
@@ -518,7 +518,7 @@ Deno.test("close() with ops in flight completes them with BadResource (ECANCELED
   // in C already
   const reads = [s.read(new Uint8Array(4)), s.waitReadable(), s.waitPriority()];
   const accept = l.accept();
-  await reactor().timeout(2_000_000);
+  await sharedReactor().timeout(2_000_000);
   s.close();
   l.close();
   for (const p of [...reads, accept]) {
@@ -574,7 +574,7 @@ Deno.test("streams: readable/writable pipe an echo and close the fd when both ar
   for (const x of chunks) got.set(x, (o += x.length) - x.length);
   assert.equal(got.length, data.length);
   assert.deepEqual(got, data);
-  await reactor().timeout(1_000_000);
+  await sharedReactor().timeout(1_000_000);
   assert.ok(s.closed && c.closed, "both ends closed once both streams finished");
   await assertClosed(links);
 });
@@ -585,7 +585,7 @@ Deno.test("streams: BYOB reads, backpressure on the writable, pipe writable clos
   assert.equal(writer.desiredSize, 1);
   const big = new Uint8Array(1 << 20); // more than a pipe holds: the write waits for the reader
   const wrote = writer.write(big);
-  await reactor().timeout(5_000_000);
+  await sharedReactor().timeout(5_000_000);
   assert.equal(writer.desiredSize, 0, "backpressure while the chunk is pending");
   const reader = r.readable.getReader({ mode: "byob" });
   let total = 0;

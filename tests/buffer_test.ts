@@ -12,7 +12,7 @@ import {
   addressOf,
   op,
   Reactor,
-  reactor,
+  sharedReactor,
   single,
   TcpListener,
   TcpStream,
@@ -137,7 +137,7 @@ for (const a of losing) {
     assert.equal(settled, 1);
     closeFd(c);
     closeFd(s);
-    assert.equal(reactor().pending, 0);
+    assert.equal(sharedReactor().pending, 0);
   });
 
   Deno.test(`Async.read: ${a.name} in flight rejects, and the next read returns the bytes`, async () => {
@@ -256,7 +256,7 @@ Deno.test("a view of a buffer that was used once, then detached, gets no stale a
   assert.throws(() => addressOf(b), /detached/);
   // the raw API: encode refuses it instead of submitting the freed address
   const [c, s] = await tcpPair();
-  await assert.rejects(reactor().raw({ op: OP.RECV, fd: s, addr: b, len: 64 }), TypeError);
+  await assert.rejects(sharedReactor().raw({ op: OP.RECV, fd: s, addr: b, len: 64 }), TypeError);
   // the builders and Async refuse it up front
   assert.throws(() => op.recv(s, b), /detached/);
   await using conn = new TcpStream(s);
@@ -433,7 +433,7 @@ h.closeFd(c); h.closeFd(s);
 });
 
 Deno.test("a Worker terminated with a recv, a read and a recvFrom in flight: their bytes land nowhere", async () => {
-  const backend = reactor().backend;
+  const backend = sharedReactor().backend;
   const r = await child(
     `${SENTINEL_CODE}
 const [c, s] = await h.tcpPair();

@@ -4,9 +4,9 @@
 // starves other macrotasks, and a Worker terminated with ops in flight
 // cannot take the process down.
 import assert from "node:assert/strict";
-import { reactor, TcpListener, TcpStream, Timer } from "../mod.ts";
+import { sharedReactor, TcpListener, TcpStream, Timer } from "../mod.ts";
 
-const backend = Deno.env.get("ARIO_BACKEND") || reactor().backend;
+const backend = Deno.env.get("ARIO_BACKEND") || sharedReactor().backend;
 
 Deno.test(`100 MB in 1 MiB writes to a reader that pauses 1 ms every 16 reads never stalls (${backend})`, async () => {
   const TOTAL = 100 * 1024 * 1024, CHUNK = 1024 * 1024;

@@ -8,7 +8,7 @@ import {
   multi,
   op,
   Reactor,
-  reactor,
+  sharedReactor,
   single,
   TcpListener,
   TcpStream,
@@ -114,7 +114,7 @@ Deno.test("a batch left open at its end fails alone: it never chains into anothe
   assert.equal(a, undefined);
   assert.equal((b as Error & { code: string }).code, "ECANCELED");
   assert.equal((c as Error & { code: string }).code, "EINVAL");
-  assert.equal(reactor().pending, 0);
+  assert.equal(sharedReactor().pending, 0);
 });
 
 Deno.test("more unlinked ops than the table holds queue; only a chain longer than it is refused", async () => {
@@ -138,7 +138,7 @@ Deno.test("numbers are checked at the edge: a TypeError or RangeError names the 
     assert.throws(() => op.write(1, buf, { offset }), /offset/);
   }
   assert.throws(() => op.timeout(2 ** 64 / 1e6), /ms/); // 2^64 ns would wrap to a short timer
-  const r = reactor();
+  const r = sharedReactor();
   for (const ns of [NaN, -1, 1.5, 2n ** 64n, -1n]) {
     await assert.rejects(r.timeout(ns), RangeError);
   }
@@ -165,7 +165,7 @@ Deno.test("numbers are checked at the edge: a TypeError or RangeError names the 
 });
 
 Deno.test("submitRaw() with fewer callbacks than ops throws and registers nothing", () => {
-  const r = reactor();
+  const r = sharedReactor();
   const before = r.pending;
   assert.throws(
     () => r.submitRaw([{ op: OP.NOP, fd: -1 }, { op: OP.NOP, fd: -1 }], [() => {}]),
@@ -277,7 +277,7 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     // select watches fds below FD_SETSIZE only; poll scans every fd per wait (slow, not wedged)
-    const backend = reactor().backend;
+    const backend = sharedReactor().backend;
     if (backend === "select") return;
     const want = Math.min(backend === "poll" ? 2_000 : 10_000, fdLimit() - 200);
     const l = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });

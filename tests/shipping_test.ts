@@ -105,7 +105,7 @@ async function run(
 }
 
 const nop = (base: string) =>
-  `import { op, reactor, single } from "${base}/mod.ts";\nawait single(op.nop());\nconsole.log("loaded", reactor().backend);\n`;
+  `import { op, sharedReactor, single } from "${base}/mod.ts";\nawait single(op.nop());\nconsole.log("loaded", sharedReactor().backend);\n`;
 const LOADED = /loaded (io_uring|epoll|poll|select|kqueue|windows)/;
 const ALL = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write"];
 

@@ -1,7 +1,7 @@
 // The batched submit API over real loopback sockets and pipes. CI runs this
 // file once per backend (ARIO_BACKEND=epoll|poll|...).
 import assert from "node:assert/strict";
-import { constants, multi, op, POLL, Reactor, reactor, single } from "../mod.ts";
+import { constants, multi, op, POLL, Reactor, sharedReactor, single } from "../mod.ts";
 import { closeFd, pipe, str, tcpPair, text, udpSocket } from "./_helpers.ts";
 
 Deno.test("single() resolves a NOP and a timeout", async () => {
@@ -136,7 +136,7 @@ Deno.test("a counted timeout completes after N other completions", async () => {
 
 Deno.test("timeouts fire in deadline order, absolute ones too", async () => {
   const order: number[] = [];
-  const now = Number(reactor().now()) / 1e6;
+  const now = Number(sharedReactor().now()) / 1e6;
   await Promise.all([
     single(op.timeout(15)).then(() => order.push(15)),
     single(op.timeout(5)).then(() => order.push(5)),

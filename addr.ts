@@ -7,6 +7,7 @@
  */
 import { load } from "./ffi/load.ts";
 import { constants, errnoError } from "./errors.ts";
+import { getU32, ioAcquire, type IoRegion, setU32 } from "./iomem.ts";
 
 /** An IP address and port. `hostname` must be numeric (no DNS here). */
 export interface IpAddr {
@@ -114,12 +115,46 @@ export function ipBytes(ip: string, v6: boolean, what: string): Uint8Array {
   return v6 ? sa.slice(8, 24) : sa.slice(4, 8);
 }
 
-/** Decodes sockaddr bytes; `transport` names the socket kind. */
+/**
+ * C-owned memory a RECVFROM writes the sender into: the sockaddr at `sa`,
+ * then its uint32 length at `saLen` (in: the capacity, out: the length).
+ * `decode` reads the sender once the op completed.
+ */
+export interface SenderRegion {
+  /** The region; release it (`ioRelease`) once C is done. */
+  region: IoRegion;
+  /** Address of the sockaddr. */
+  sa: number;
+  /** Address of its length word. */
+  saLen: number;
+  /** The sender, labelled with the socket's transport. */
+  decode(transport: "tcp" | "udp" | "unix" | "unixpacket"): Addr;
+}
+
+/** A {@linkcode SenderRegion} with its length word set to the capacity. */
+export function senderRegion(): SenderRegion {
+  const region = ioAcquire(SOCKADDR_MAX + 4);
+  setU32(region.view, SOCKADDR_MAX, SOCKADDR_MAX);
+  return {
+    region,
+    sa: region.addr,
+    saLen: region.addr + SOCKADDR_MAX,
+    decode: (transport) => decodeAddr(region.view, getU32(region.view, SOCKADDR_MAX), transport),
+  };
+}
+
+/**
+ * Decodes sockaddr bytes; `transport` names the socket kind. A Unix
+ * address of no more than its family (an unnamed socket) has path "".
+ */
 export function decodeAddr(
   sa: Uint8Array,
   len: number,
   transport: "tcp" | "udp" | "unix" | "unixpacket",
 ): Addr {
+  if (len <= 2 && transport.startsWith("unix")) {
+    return { transport: transport as "unix" | "unixpacket", path: "" } as Deno.UnixAddr;
+  }
   const text = new Uint8Array(128);
   const port = new Uint32Array(1);
   const fam = load().ario_sockaddr_decode(sa, len, text, text.length, port);

@@ -220,9 +220,6 @@ export function sockName(
   if (rc < 0) {
     fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
   }
-  if (lenBuf[0] <= 2 && transport.startsWith("unix")) {
-    return { transport: transport as "unix", path: "" };
-  }
   return decodeAddr(saBuf, lenBuf[0], transport);
 }
 

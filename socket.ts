@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
+import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
 import { constants, type IoError } from "./errors.ts";
 import {
   ACCEPT_CALL,
@@ -32,15 +32,7 @@ import {
 import { fmt, sockName } from "./net.ts";
 import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
 import type { Received } from "./submit.ts";
-import {
-  type BufferLostError,
-  getU32,
-  inPlace,
-  ioAcquire,
-  ioCopyIn,
-  ioRelease,
-  setU32,
-} from "./iomem.ts";
+import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
 
 /**
  * What stream sockets share (TCP and Unix): addresses and shutdown.
@@ -263,14 +255,8 @@ export class DatagramSocket extends Async {
       if (stashed) return { n: stashed.n, addr: stashed.addr ?? this.#peer() };
     }
     // the sender's sockaddr and its length word: the kernel writes both
-    const sa = ioAcquire(SOCKADDR_MAX + 4);
-    setU32(sa.view, SOCKADDR_MAX, SOCKADDR_MAX);
-    const decode = (): Addr => {
-      const len = getU32(sa.view, SOCKADDR_MAX);
-      return len <= 2 && this.transport === "unixpacket"
-        ? { transport: "unixpacket", path: "" }
-        : decodeAddr(sa.view, len, this.transport as "udp" | "unixpacket");
-    };
+    const from = senderRegion();
+    const decode = () => from.decode(this.transport!);
     try {
       const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
       let n: number;
@@ -281,21 +267,21 @@ export class DatagramSocket extends Async {
           data ? data.addr : buf,
           buf.length,
           flags,
-          sa.addr,
-          sa.addr + SOCKADDR_MAX,
+          from.sa,
+          from.saLen,
         );
         n = await this.run(e, RECVFROM_CALL, options?.signal, data ? undefined : buf, data, buf);
       } catch (e) {
         const lost = e as BufferLostError & { addr?: Addr };
         if (lost instanceof TypeError && lost.received) {
-          lost.addr = decode();
-          if (!(flags & constants.MSG_PEEK)) this.stashSender(lost.received, lost.addr);
+          const addr = lost.addr = decode();
+          if (!(flags & constants.MSG_PEEK)) this.stashSender(lost.received, addr);
         }
         throw e;
       }
       return { n, addr: decode() };
     } finally {
-      ioRelease(sa);
+      ioRelease(from.region);
     }
   }
 

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type Addr, decodeAddr, encodeAddr, type SockAddr, SOCKADDR_MAX } from "./addr.ts";
+import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
@@ -41,7 +41,6 @@ import {
   type RawOp,
 } from "./sqe.ts";
 import {
-  getU32,
   inPlace,
   ioAcquire,
   ioCopyIn,
@@ -49,7 +48,6 @@ import {
   type IoRegion,
   ioRelease,
   isDetached,
-  setU32,
 } from "./iomem.ts";
 
 /** How an op links to the next one in its batch. */
@@ -257,8 +255,6 @@ function transferOp<A>(
   return new Operation(name, raw, map, { keep: buf, regions: [region] });
 }
 
-/** Where the kernel's sockaddr length word sits in a sockaddr region. */
-const SA_LEN = SOCKADDR_MAX;
 const none = (_res: number) => undefined;
 
 /** Options of read/write. */
@@ -412,9 +408,7 @@ export const op: OpBuilders = {
     checkFd(fd, "recvFrom");
     const e = entry(o);
     const transport = o?.transport ?? "udp";
-    // the sender's sockaddr and its length word, which the kernel writes too
-    const sa = ioAcquire(SA_LEN + 4);
-    setU32(sa.view, SA_LEN, SOCKADDR_MAX);
+    const from = senderRegion();
     const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
     const raw = prepRecvFrom(
       e,
@@ -422,19 +416,19 @@ export const op: OpBuilders = {
       data ? data.addr : buf,
       buf.length,
       o?.flags ?? 0,
-      sa.addr,
-      sa.addr + SA_LEN,
+      from.sa,
+      from.saLen,
     );
     return new Operation(
       "recvFrom",
       raw,
       (res) => {
-        const addr = decodeAddr(sa.view, getU32(sa.view, SA_LEN), transport);
+        const addr = from.decode(transport);
         const lost = data && ioCopyOut(data, res, buf, "recvFrom", KEPT);
         if (lost) throw Object.assign(lost, { addr });
         return { n: res, addr };
       },
-      { keep: buf, regions: data ? [sa, data] : [sa] },
+      { keep: buf, regions: data ? [from.region, data] : [from.region] },
     );
   },
 

@@ -19,7 +19,7 @@ const mod = new URL("../mod.ts", import.meta.url).href;
 
 const body = `
 const ario = await import(${JSON.stringify(mod)});
-const r = ario.reactor();
+const r = ario.sharedReactor();
 for (let i = 0; i < 50; i++) await r.timeout(r.now() + 200_000n, { abs: true }); // warm-up
 const lat = [];
 for (let i = 0; i < ${N}; i++) {

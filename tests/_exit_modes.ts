@@ -26,7 +26,7 @@ const head = `import * as ario from "${mod}";\n`;
 // an unref'd 60 s timeout, and a 1 ms interval that keeps the doorbell
 // ringing.
 const inflight = `
-const rx = ario.reactor();
+const rx = ario.sharedReactor();
 const [a, b] = ario.UnixStream.pair();
 a.read(new Uint8Array(16)).catch(() => {});
 rx.timeout(60_000_000_000, { ref: false }).catch(() => {});
@@ -45,7 +45,7 @@ export const MODES: Record<string, ExitMode> = {
   // the ref'd ops complete or close; unref'd ones stay in C: the process ends by itself
   natural: {
     code: `
-const rx = ario.reactor();
+const rx = ario.sharedReactor();
 rx.timeout(60_000_000_000, { ref: false }).catch(() => {});
 new ario.Timer({ ref: false }).setAfter(60_000).then(() => console.log("fired"));
 const [a, b] = ario.UnixStream.pair();
@@ -158,7 +158,7 @@ export async function runMode(name: string, backend?: string): Promise<RunResult
 /** Workers that run ario and end with terminate() or self.close(), in one process. */
 export function workerProgram(count: number, end: "terminate" | "close"): string {
   const worker = `${head}
-const rx = ario.reactor();
+const rx = ario.sharedReactor();
 rx.timeout(60_000_000_000, { ref: false }).catch(() => {});
 ario.Timer.after(300).then(() => {});
 (async () => { for await (const _ of ario.Timer.interval(1)) {} })();

@@ -393,7 +393,7 @@ await h.sendAll(c, data);
 await h.sendAll(c2, data);
 const [n1, n2] = await Promise.all([p1, p2]);
 for (let i = 0; i < 3; i++) globalThis.gc();
-console.log("n", n1 > 0 && n2 > 0, "touched", touched(g), "pending", ario.reactor().pending);
+console.log("n", n1 > 0 && n2 > 0, "touched", touched(g), "pending", ario.sharedReactor().pending);
 h.closeFd(c); h.closeFd(s); h.closeFd(c2); conn.close();
 `,
     ["--v8-flags=--expose-gc"],

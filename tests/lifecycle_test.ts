@@ -55,7 +55,7 @@ Deno.test("ops in flight keep the process alive until they complete", async () =
 Deno.test("an unref'd timeout does not keep the process alive", async () => {
   const t0 = performance.now();
   const r = await run(
-    `ario.reactor().timeout(60_000_000_000, { ref: false }).then(() => console.log("fired"));`,
+    `ario.sharedReactor().timeout(60_000_000_000, { ref: false }).then(() => console.log("fired"));`,
   );
   assert.equal(r.code, 0, r.out);
   assert.doesNotMatch(r.out, /fired/);

@@ -55,7 +55,7 @@ Deno.test("README: every path in the layout block exists", () => {
   for (const line of layout.body.split("\n")) {
     if (!line.startsWith(" ")) base = /^([\w.-]+\/)+/.exec(line)?.[0] ?? ""; // a line names its folder
     for (const m of line.matchAll(/[\w.-]+(?:\/[\w.{},-]*)*/g)) {
-      const p = m[0];
+      const p = m[0].replace(/,+$/, "");
       if (!/\.(ts|c|h|md|json|sh|svg)$|\/$/.test(p)) continue;
       for (const one of expand(p)) {
         assert.ok(
@@ -67,6 +67,30 @@ Deno.test("README: every path in the layout block exists", () => {
     }
   }
   assert.ok(checked > 30, `checked ${checked} paths`);
+});
+
+Deno.test("README: the layout block names every module, folder and C source of the tree", () => {
+  const layout = blocks.find((b) => b.heading === "Layout")!.body;
+  const named = new Set<string>();
+  let base = "";
+  for (const line of layout.split("\n")) {
+    if (!line.startsWith(" ")) base = /^([\w.-]+\/)+/.exec(line)?.[0] ?? "";
+    for (const m of line.matchAll(/[\w.-]+(?:\/[\w.{},-]*)*/g)) {
+      for (const one of expand(m[0].replace(/,+$/, ""))) named.add(one).add(`${base}${one}`);
+    }
+  }
+  const want: string[] = [];
+  const list = (dir: string, keep: (name: string, isDir: boolean) => boolean) => {
+    for (const e of Deno.readDirSync(`${root}${dir}`)) {
+      if (keep(e.name, e.isDirectory)) want.push(`${dir}${e.name}${e.isDirectory ? "/" : ""}`);
+    }
+  };
+  const skip = new Set(["node_modules", "build", "dist", "LICENSE"]);
+  list("", (n, d) => !n.startsWith(".") && !skip.has(n) && (d || n.endsWith(".ts")));
+  list("csrc/", (n, d) => !d && n.endsWith(".c"));
+  list("csrc/backend/", (n) => n.endsWith(".c"));
+  const missing = want.filter((p) => !named.has(p) && !named.has(p.replace(/^csrc\//, "")));
+  assert.deepEqual(missing, [], "name them in README's Layout block");
 });
 
 /** `backend/{a,b}.c` -> `backend/a.c`, `backend/b.c`. */

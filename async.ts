@@ -185,6 +185,7 @@ export class Async implements AsyncDisposable, Disposable {
     this.transport = transport;
     this.#sock = transport !== undefined;
     this.#r = reactor ?? sharedReactor();
+    this.#r.own(fd);
   }
 
   /**
@@ -819,6 +820,7 @@ export class Async implements AsyncDisposable, Disposable {
     if (this.#closed) return;
     this.#closed = true;
     const r = this.#r;
+    r.disown(this.#fd);
     if (r.closed) {
       closeRaw(this.#fd, r);
       this.#closing = Promise.resolve();

@@ -11,14 +11,8 @@
  *
  * @module
  */
-export {
-  addressOf,
-  type Completion,
-  Reactor,
-  type ReactorOptions,
-  sharedReactor,
-} from "./reactor.ts";
-export type { Bytes, RawOp } from "./sqe.ts";
+export { type Completion, Reactor, type ReactorOptions, sharedReactor } from "./reactor.ts";
+export { addressOf, type Bytes, type RawOp } from "./sqe.ts";
 export { constants, errnoError, errnoName, type IoError, type IoErrorFields } from "./errors.ts";
 export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
 export {
@@ -77,3 +71,4 @@ export {
 } from "./channel.ts";
 export { type LockOptions, Mutex, MutexGuard, RingBuffer, RingBufferClosedError } from "./sync.ts";
 export { JoinHandle, runtime, spawn, TaskError, type TaskFn } from "./task.ts";
+export { type PoolWorker, poolWorker, WorkerPool, type WorkerPoolOptions } from "./workers.ts";

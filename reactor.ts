@@ -11,7 +11,15 @@
 import { load } from "./ffi/load.ts";
 import type { Symbols } from "./ffi/symbols.ts";
 import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
-import { type Bytes, prepCancel, prepCancelEverything, prepTimeout, type RawOp } from "./sqe.ts";
+import {
+  checkRawOp,
+  encode,
+  prepCancel,
+  prepCancelEverything,
+  prepTimeout,
+  type RawOp,
+} from "./sqe.ts";
+import { watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
 import { Deque } from "./_waiters.ts";
@@ -53,38 +61,9 @@ function inWorker(): boolean {
   return typeof scope === "function" && globalThis instanceof scope;
 }
 
-const bases = new WeakMap<ArrayBufferLike, number>();
-
-/**
- * Numeric address of a buffer's first byte, valid only while JS leaves the
- * buffer alone: a transfer, a detach or a collection frees or moves it. The
- * base is cached per ArrayBuffer (its memory never moves while it is
- * attached, resizable ones included); a detached buffer throws a TypeError.
- * The op builders and `Async` never hand C such an address for memory C
- * may use after JS runs again: they go through C-owned memory (iomem.ts).
- */
-export function addressOf(buf: Bytes): number {
-  const view = ArrayBuffer.isView(buf);
-  const ab = view ? buf.buffer : buf;
-  if ((ab as ArrayBuffer).detached) throw new TypeError("Cannot use buffer: it is detached");
-  let base = bases.get(ab);
-  if (base === undefined) {
-    const p = Deno.UnsafePointer.of(ab as ArrayBuffer);
-    if (p === null) return 0; // empty: no memory at all
-    base = Number(Deno.UnsafePointer.value(p));
-    bases.set(ab, base);
-  }
-  return view ? base + buf.byteOffset : base;
-}
-
-function toAddress(v: Bytes | number | undefined): number {
-  if (v === undefined) return 0;
-  return typeof v === "number" ? v : addressOf(v);
-}
-
 /**
  * One C event loop and its JS side. Most programs use the shared
- * {@linkcode reactor}; a second one is useful to pick another backend.
+ * {@linkcode sharedReactor}; a second one is useful to pick another backend.
  *
  * @example Create a reactor on the poll backend and run a timeout
  * ```ts
@@ -156,6 +135,8 @@ export class Reactor {
   #closed = false;
   #closing?: Promise<void>;
   readonly #unload = () => this.#stopBell();
+  /** Descriptors objects of this reactor own (Async): closed if its Worker dies. */
+  readonly #owned = new Set<number>();
 
   /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
@@ -198,6 +179,7 @@ export class Reactor {
     if (this.#inWorker) {
       // no thread-safe callback: a pending wait keeps a Worker alive anyway
       this.#bell = { ref() {}, unref() {}, close() {} };
+      watchWorkerDeath(() => this.#closed, () => this.#abandon());
       return;
     }
     const bell = Deno.UnsafeCallback.threadSafe(
@@ -215,6 +197,45 @@ export class Reactor {
     this.#bell = bell;
     globalThis.addEventListener("unload", this.#unload);
     watchFatalErrors(this.#lib);
+  }
+
+  /**
+   * An object of this reactor owns `fd` (the socket classes call it): if
+   * an uncaught error ends the Worker the reactor runs in, `fd` is closed,
+   * as a process exit would close it (its peers see the end; a `reusePort`
+   * listener leaves its group). {@linkcode Reactor.disown} when closed.
+   *
+   * @example
+   * ```ts
+   * import { Async, sharedReactor } from "@ario/ario";
+   * const [r, w] = Async.pipe(); // Async owns its fds already: this is what it does
+   * sharedReactor().own(r.fd);
+   * sharedReactor().disown(r.fd);
+   * r.close();
+   * w.close();
+   * ```
+   */
+  own(fd: number): void {
+    this.#owned.add(fd);
+  }
+
+  /**
+   * `fd` is no longer owned (it is being closed): see {@linkcode Reactor.own}.
+   *
+   * @example
+   * ```ts
+   * import { sharedReactor } from "@ario/ario";
+   * sharedReactor().disown(-1); // nothing owned under that number: nothing happens
+   * ```
+   */
+  disown(fd: number): void {
+    this.#owned.delete(fd);
+  }
+
+  /** The Worker is ending: close every owned descriptor through the loop (it stays allocated). */
+  #abandon(): void {
+    for (const fd of this.#owned) this.#lib.ario_close(this.#loop, fd);
+    this.#owned.clear();
   }
 
   /** Name of the backend the C loop runs. */
@@ -988,131 +1009,12 @@ function isWait(o: RawOp): boolean {
   }
 }
 
-/** Every field of a raw op in range, or a TypeError/RangeError naming it (the fast path is one test). */
-function checkRawOp(o: RawOp, k: number): void {
-  const flags = o.flags ?? 0, len = o.len ?? 0, opFlags = o.opFlags ?? 0, off = o.off ?? 0;
-  const { addr, addr2 } = o;
-  if (
-    (o.op & 255) === o.op && (o.fd | 0) === o.fd && (flags & 255) === flags &&
-    len >>> 0 === len && opFlags >>> 0 === opFlags &&
-    (typeof off === "number"
-      ? off >= 0 && Number.isSafeInteger(off)
-      : off >= 0n && off <= U64_MAX) &&
-    (typeof addr !== "number" || (addr >= 0 && Number.isSafeInteger(addr))) &&
-    (typeof addr2 !== "number" || (addr2 >= 0 && Number.isSafeInteger(addr2)))
-  ) return;
-  badRawOp(o, k);
-}
-
-const U64_MAX = 0xffffffffffffffffn;
-
-/** Names the first bad field of a raw op. */
-function badRawOp(o: RawOp, k: number): never {
-  const where = `Cannot submit op ${k}`;
-  if (typeof o !== "object" || o === null) throw new TypeError(`${where}: expected an object`);
-  if (!Number.isInteger(o.op) || o.op < 0 || o.op > 255) {
-    throw new RangeError(`${where}: op must be an integer in 0..255, got ${o.op}`);
-  }
-  if (!Number.isInteger(o.fd) || o.fd < -(2 ** 31) || o.fd > 2 ** 31 - 1) {
-    throw new RangeError(`${where}: fd must be an integer in -2^31..2^31-1, got ${o.fd}`);
-  }
-  const flags = o.flags ?? 0;
-  if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
-    throw new RangeError(`${where}: flags must be an integer in 0..255, got ${flags}`);
-  }
-  for (const f of ["len", "opFlags"] as const) {
-    const v = o[f] ?? 0;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-      throw new RangeError(`${where}: ${f} must be an integer in 0..2^32-1, got ${v}`);
-    }
-  }
-  const off = o.off ?? 0;
-  if (typeof off === "bigint" ? off < 0n || off > U64_MAX : !Number.isSafeInteger(off) || off < 0) {
-    throw new RangeError(`${where}: off must be an integer in 0..2^64-1, got ${off}`);
-  }
-  for (const f of ["addr", "addr2"] as const) {
-    const v = o[f];
-    if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0)) {
-      throw new RangeError(`${where}: ${f} must be an address >= 0, got ${v}`);
-    }
-  }
-  throw new TypeError(`${where}: malformed op`);
-}
-
-let fatalWatched = false;
-
-/**
- * An uncaught error ends the process without `unload`, and Deno's teardown
- * crashes under a doorbell thread that is inside (or enters) its callback.
- * `ario_bell_exiting(1)` first shuts the door: from then on no doorbell
- * thread enters its callback (bell.c), and it returns how many are inside
- * or committed to entering. None: Deno's own exit is safe, and Deno prints
- * its "error: Uncaught". Some (blocked until JS runs a callback it never
- * will): the error is reported as Deno would and the process leaves
- * through `Deno.exit(1)`, which is safe with the thread there. If the
- * process survives (a later listener cancelled the event), the door opens
- * again on the next macrotask. Not in a Worker: its errors go to the
- * parent, and it has no doorbell thread.
- */
-function watchFatalErrors(lib: Symbols): void {
-  if (fatalWatched) return;
-  fatalWatched = true;
-  const onFatal = (e: Event) => {
-    if (e.defaultPrevented) return;
-    if (lib.ario_bell_exiting(1) === 0) {
-      setTimeout(() => lib.ario_bell_exiting(-1), 0); // only runs if the process survived
-      return;
-    }
-    // A doorbell thread is in its callback: Deno must not tear down now.
-    // Hold the exit, see whether a later listener cancels the event, then
-    // exit as Deno would have (or open the door again).
-    let cancelled = false;
-    const prevent = e.preventDefault;
-    Object.defineProperty(e, "preventDefault", {
-      configurable: true,
-      value: () => {
-        cancelled = true;
-      },
-    });
-    prevent.call(e);
-    queueMicrotask(() => {
-      if (cancelled) {
-        lib.ario_bell_exiting(-1);
-        return;
-      }
-      const rejected = e instanceof PromiseRejectionEvent;
-      const err = rejected ? e.reason : (e as ErrorEvent).error;
-      console.error(`error: Uncaught ${rejected ? "(in promise) " : ""}${err?.stack ?? err}`);
-      Deno.exit(1);
-    });
-  };
-  globalThis.addEventListener("error", onFatal);
-  globalThis.addEventListener("unhandledrejection", onFatal);
-}
-
-/** Writes every field of one entry except user_data (little-endian hosts). */
-function encode(w: Uint32Array, at: number, op: RawOp): void {
-  w[at] = op.op | ((op.flags ?? 0) << 8); // op, flags, reserved = 0
-  w[at + 1] = op.fd >>> 0;
-  setU64(w, at + SQE.addr / 4, toAddress(op.addr));
-  setU64(w, at + SQE.addr2 / 4, toAddress(op.addr2));
-  w[at + SQE.len / 4] = op.len ?? 0;
-  w[at + SQE.op_flags / 4] = op.opFlags ?? 0;
-  const off = op.off ?? 0;
-  if (typeof off === "bigint") {
-    w[at + SQE.off / 4] = Number(off & 0xFFFFFFFFn);
-    w[at + SQE.off / 4 + 1] = Number((off >> 32n) & 0xFFFFFFFFn);
-  } else {
-    setU64(w, at + SQE.off / 4, off);
-  }
-}
-
-function setU64(w: Uint32Array, at: number, v: number): void {
-  w[at] = v >>> 0;
-  w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
-}
-
 let shared: Reactor | undefined;
+
+/** Closes the shared reactor if one was made (a pool Worker's exit); none is made. */
+export function closeSharedReactor(): Promise<void> {
+  return shared && !shared.closed ? shared.close() : Promise.resolve();
+}
 
 /**
  * The shared reactor, created on first use (entries 16384, the default

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CANCEL, OP, TIMEOUT_ABS } from "./ffi/layout.ts";
+import { CANCEL, OP, SQE, TIMEOUT_ABS } from "./ffi/layout.ts";
 
 /** Memory C may read or write: a view or a whole buffer. */
 export type Bytes = ArrayBufferView<ArrayBufferLike> | ArrayBufferLike;
@@ -43,6 +43,8 @@ export interface RawOp {
 
 /** A buffer, or the address of C-owned memory. */
 type Mem = Bytes | number;
+
+const U32 = 2 ** 32;
 
 function fill(
   e: RawOp,
@@ -180,4 +182,106 @@ export function prepCancelFd(e: RawOp, fd: number, all: boolean): RawOp {
 /** CANCEL of every op in flight (the reactor's shutdown). */
 export function prepCancelEverything(e: RawOp): RawOp {
   return fill(e, OP.CANCEL, -1, 0, 0, 0, CANCEL.ANY | CANCEL.ALL, 0);
+}
+
+const bases = new WeakMap<ArrayBufferLike, number>();
+
+/**
+ * Numeric address of a buffer's first byte, valid only while JS leaves the
+ * buffer alone: a transfer, a detach or a collection frees or moves it. The
+ * base is cached per ArrayBuffer (its memory never moves while it is
+ * attached, resizable ones included); a detached buffer throws a TypeError.
+ * The op builders and `Async` never hand C such an address for memory C
+ * may use after JS runs again: they go through C-owned memory (iomem.ts).
+ */
+export function addressOf(buf: Bytes): number {
+  const view = ArrayBuffer.isView(buf);
+  const ab = view ? buf.buffer : buf;
+  if ((ab as ArrayBuffer).detached) throw new TypeError("Cannot use buffer: it is detached");
+  let base = bases.get(ab);
+  if (base === undefined) {
+    const p = Deno.UnsafePointer.of(ab as ArrayBuffer);
+    if (p === null) return 0; // empty: no memory at all
+    base = Number(Deno.UnsafePointer.value(p));
+    bases.set(ab, base);
+  }
+  return view ? base + buf.byteOffset : base;
+}
+
+function toAddress(v: Bytes | number | undefined): number {
+  if (v === undefined) return 0;
+  return typeof v === "number" ? v : addressOf(v);
+}
+
+/** Every field of a raw op in range, or a TypeError/RangeError naming it (the fast path is one test). */
+export function checkRawOp(o: RawOp, k: number): void {
+  const flags = o.flags ?? 0, len = o.len ?? 0, opFlags = o.opFlags ?? 0, off = o.off ?? 0;
+  const { addr, addr2 } = o;
+  if (
+    (o.op & 255) === o.op && (o.fd | 0) === o.fd && (flags & 255) === flags &&
+    len >>> 0 === len && opFlags >>> 0 === opFlags &&
+    (typeof off === "number"
+      ? off >= 0 && Number.isSafeInteger(off)
+      : off >= 0n && off <= U64_MAX) &&
+    (typeof addr !== "number" || (addr >= 0 && Number.isSafeInteger(addr))) &&
+    (typeof addr2 !== "number" || (addr2 >= 0 && Number.isSafeInteger(addr2)))
+  ) return;
+  badRawOp(o, k);
+}
+
+const U64_MAX = 0xffffffffffffffffn;
+
+/** Names the first bad field of a raw op. */
+function badRawOp(o: RawOp, k: number): never {
+  const where = `Cannot submit op ${k}`;
+  if (typeof o !== "object" || o === null) throw new TypeError(`${where}: expected an object`);
+  if (!Number.isInteger(o.op) || o.op < 0 || o.op > 255) {
+    throw new RangeError(`${where}: op must be an integer in 0..255, got ${o.op}`);
+  }
+  if (!Number.isInteger(o.fd) || o.fd < -(2 ** 31) || o.fd > 2 ** 31 - 1) {
+    throw new RangeError(`${where}: fd must be an integer in -2^31..2^31-1, got ${o.fd}`);
+  }
+  const flags = o.flags ?? 0;
+  if (!Number.isInteger(flags) || flags < 0 || flags > 255) {
+    throw new RangeError(`${where}: flags must be an integer in 0..255, got ${flags}`);
+  }
+  for (const f of ["len", "opFlags"] as const) {
+    const v = o[f] ?? 0;
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+      throw new RangeError(`${where}: ${f} must be an integer in 0..2^32-1, got ${v}`);
+    }
+  }
+  const off = o.off ?? 0;
+  if (typeof off === "bigint" ? off < 0n || off > U64_MAX : !Number.isSafeInteger(off) || off < 0) {
+    throw new RangeError(`${where}: off must be an integer in 0..2^64-1, got ${off}`);
+  }
+  for (const f of ["addr", "addr2"] as const) {
+    const v = o[f];
+    if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0)) {
+      throw new RangeError(`${where}: ${f} must be an address >= 0, got ${v}`);
+    }
+  }
+  throw new TypeError(`${where}: malformed op`);
+}
+
+/** Writes every field of one entry except user_data (little-endian hosts). */
+export function encode(w: Uint32Array, at: number, op: RawOp): void {
+  w[at] = op.op | ((op.flags ?? 0) << 8); // op, flags, reserved = 0
+  w[at + 1] = op.fd >>> 0;
+  setU64(w, at + SQE.addr / 4, toAddress(op.addr));
+  setU64(w, at + SQE.addr2 / 4, toAddress(op.addr2));
+  w[at + SQE.len / 4] = op.len ?? 0;
+  w[at + SQE.op_flags / 4] = op.opFlags ?? 0;
+  const off = op.off ?? 0;
+  if (typeof off === "bigint") {
+    w[at + SQE.off / 4] = Number(off & 0xFFFFFFFFn);
+    w[at + SQE.off / 4 + 1] = Number((off >> 32n) & 0xFFFFFFFFn);
+  } else {
+    setU64(w, at + SQE.off / 4, off);
+  }
+}
+
+function setU64(w: Uint32Array, at: number, v: number): void {
+  w[at] = v >>> 0;
+  w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
 }

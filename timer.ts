@@ -220,7 +220,7 @@ export class ReactorClock implements TimerClock {
     this.#rearm();
   };
 
-  /** A clock on `reactor` (default: the shared {@linkcode reactor}). */
+  /** A clock on `reactor` (default: the shared {@linkcode sharedReactor}). */
   constructor(reactor?: Reactor) {
     this.#given = reactor;
   }

@@ -49,7 +49,7 @@ section "build"
 if ! $deno task build; then echo "FAIL build"; fail=$((fail + 1)); fi
 
 section "static checks (fmt, lint, types, doc lint, publish dry run)"
-for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc --lint mod.ts channel.ts sync.ts task.ts timer.ts" "task embed" "publish --dry-run --allow-dirty"; do
+for check in "fmt --check" "lint" "check mod.ts examples/ scripts/ tests/" "doc --lint mod.ts channel.ts sync.ts task.ts timer.ts workers.ts" "task embed" "publish --dry-run --allow-dirty"; do
   echo "   $check"
   if logged "$log/check.txt" $deno $check; then echo "PASS check/${check%% *}" | tee -a "$log/checks.txt"
   else echo "FAIL check/${check%% *}" | tee -a "$log/checks.txt"; sed 's/\x1b\[[0-9;]*m//g' "$log/check.txt" | tail -15; fi

@@ -16,7 +16,7 @@ static uint32_t rnd(uint32_t n) {
 static unsigned char seen[MAXUD];
 
 int main(void) {
-  ario_loop *l = test_loop(256);
+  ario_loop *l = t_loop(256);
   int p[2], s[2];
   CHECK(pipe(p) == 0);
   CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
@@ -118,5 +118,5 @@ int main(void) {
   CHECK_EQ(reaped, consumed);
   if (getenv("ARIO_TEST_VERBOSE")) fprintf(stderr, "consumed %llu\n", (unsigned long long)consumed);
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

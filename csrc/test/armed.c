@@ -6,9 +6,7 @@
 #include "test.h"
 
 static void pair(int s[2]) {
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
 }
 
 /* One RECV of a byte on fd, fed through peer. */

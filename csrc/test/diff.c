@@ -321,6 +321,13 @@ static void pair(T *t, int fds[2]) {
   keep(t, fds[1]);
 }
 
+/* A pipe (ario_pipe), closed after the scenario. */
+static void pipe_pair(T *t, int fds[2]) {
+  CHECK_EQ(ario_pipe(fds), 0);
+  keep(t, fds[0]);
+  keep(t, fds[1]);
+}
+
 static int listener(T *t, struct sockaddr_in *a) {
   socklen_t al = sizeof *a;
   memset(a, 0, sizeof *a);

@@ -69,9 +69,7 @@ static ario_sqe e_cancel(uint64_t key, int fd, uint32_t opf, uint64_t ud, uint8_
 /* A failing op: RECV on a pipe is -ENOTSOCK on every backend at once. */
 static ario_sqe e_fail(T *t, uint64_t ud, uint8_t fl) {
   static int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]);
-  keep(t, p[1]);
+  pipe_pair(t, p);
   return e_recv(p[0], 7, 8, 0, ud, fl);
 }
 
@@ -115,30 +113,21 @@ static void sc_mixed_links(T *t) {
   upto(t, 4);
 }
 
-static void sc_short_read_breaks(T *t) {
+/* A READ of 8 finds 2 bytes, linked by `fl` to a NOP. */
+static void short_read_then_nop(T *t, uint8_t fl) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   CHECK_EQ(write(p[1], "xy", 2), 2);
-  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, L), e_nop(11, 0)};
+  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, fl), e_nop(11, 0)};
   sub(t, s, 2);
   upto(t, 2);
 }
-
-static void sc_short_read_hardlink(T *t) {
-  int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
-  CHECK_EQ(write(p[1], "xy", 2), 2);
-  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, H), e_nop(11, 0)};
-  sub(t, s, 2);
-  upto(t, 2);
-}
+static void sc_short_read_breaks(T *t) { short_read_then_nop(t, L); }
+static void sc_short_read_hardlink(T *t) { short_read_then_nop(t, H); }
 
 static void sc_short_write_breaks(T *t) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
   ario_sqe s[2] = {e_rw(ARIO_OP_WRITE, p[1], big, 8192, 10, L), e_nop(11, 0)};
   sub(t, s, 2);
@@ -530,8 +519,7 @@ static void sc_udp_sendto_recvfrom(T *t) {
 
 static void sc_read_pipe_later(T *t) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 4, 10, L), e_rw(ARIO_OP_WRITE, p[1], "back", 4, 11, 0)};
   sub(t, s, 2);
   settle(t, 5);

@@ -19,11 +19,9 @@ int main(void) {
   ario_loop *l = t_loop(256);
   int p[2], s[2];
   CHECK(pipe(p) == 0);
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
   ario_set_nonblocking(p[0], 1);
   ario_set_nonblocking(p[1], 1);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   int fds[] = {p[0], p[1], s[0], s[1], -1, 9999};
   static char buf[8][256];
   static unsigned char sa[128];

@@ -23,9 +23,7 @@ static ario_loop *sim_loop(const char *seed, const char *faults) {
 }
 
 static void pair(int s[2]) {
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
 }
 
 /* Runs one op to completion; returns its result. */

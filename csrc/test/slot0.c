@@ -8,9 +8,7 @@ int main(void) {
   ario_loop *l = t_loop(8);
   ario_cqe c[4];
   int s[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   for (int round = 0; round < 20; round++) {
     CHECK_EQ(ario_inflight(l), 0);
     ario_sqe e[2];

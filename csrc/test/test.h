@@ -108,6 +108,13 @@ static inline void t_tcp_pair(int fds[2]) {
   ario_set_nonblocking(fds[1], 1);
 }
 
+/* A connected AF_UNIX stream pair (both non-blocking). */
+static inline void t_unix_pair(int s[2]) {
+  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
+  ario_set_nonblocking(s[0], 1);
+  ario_set_nonblocking(s[1], 1);
+}
+
 /* A byte stream: s[0] receives what s[1] sends. A TCP pair (accepted end,
  * connecting end). */
 static inline void t_stream_pair(int32_t s[2]) {

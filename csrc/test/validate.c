@@ -32,9 +32,7 @@ int main(void) {
   l = t_loop(16);
   int fails = 0;
   int s[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   static char buf[64];
   static unsigned char sa[256];
   uint32_t salen = 16;

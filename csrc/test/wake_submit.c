@@ -19,9 +19,7 @@ static void *waiter(void *arg) {
 int main(void) {
   loop = t_loop(16);
   int s[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   ario_cqe c[4];
   for (int round = 0; round < 40; round++) {
     pthread_t t;

@@ -38,11 +38,14 @@ static const ario__backend *backend_by_id(uint32_t id) {
 #if defined(ARIO_HAVE_POLL)
   case ARIO_BACKEND_POLL: return &ario__backend_poll;
 #endif
-#if defined(ARIO_HAVE_SELECT) || defined(ARIO_BARE)
+#if defined(ARIO_HAVE_SELECT)
   case ARIO_BACKEND_SELECT: return &ario__backend_select;
 #endif
 #if defined(ARIO_HAVE_SIM)
   case ARIO_BACKEND_SIM: return &ario__backend_sim;
+#endif
+#if defined(ARIO_BARE)
+  case ARIO_BACKEND_BARE: return &ario__backend_bare;
 #endif
   default: return 0;
   }
@@ -112,7 +115,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   int rc, named;
   if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
   be = backend_by_id(resolve_backend(p, &named));
-  if (!be) return p && p->backend > ARIO_BACKEND_SIM ? -EINVAL : -ENOSYS;
+  if (!be) return p && p->backend > ARIO_BACKEND_BARE ? -EINVAL : -ENOSYS;
   if ((rc = plan(p, be, &o))) return rc;
   if (mem_len < o.total) return -ENOMEM;
   memset(mem, 0, o.total);

@@ -173,6 +173,7 @@ extern const ario__backend ario__backend_poll;
 extern const ario__backend ario__backend_select;
 extern const ario__backend ario__backend_kqueue;
 extern const ario__backend ario__backend_windows;
+extern const ario__backend ario__backend_bare; /* ARIO_BARE: the firmware supplies it */
 
 /* The simulation backend (backend/sim.c): the poll backend under a seeded
  * PRNG, host builds only. Its hooks: ario__fd_ready() hands it readiness

@@ -81,7 +81,7 @@
 #define ARIO_HAVE_SELECT 1
 #define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT
 #elif defined(ARIO_BARE)
-#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_SELECT /* the harness's select */
+#define ARIO_DEFAULT_BACKEND ARIO_BACKEND_BARE /* the firmware's (tests: pipe_dev.c) */
 #elif defined(__linux__)
 #define ARIO_HAVE_IO_URING 1 /* falls back to epoll at run time */
 #define ARIO_HAVE_EPOLL 1

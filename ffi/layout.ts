@@ -85,6 +85,8 @@ export const BACKEND = {
   windows: 6,
   /** Deterministic simulation over poll, driven by `ARIO_SIM_SEED` / `ARIO_SIM_FAULTS` (hosts). */
   sim: 7,
+  /** `ARIO_BARE` builds only: the firmware's own readiness backend (never on a host). */
+  bare: 8,
 } as const;
 
 /** Name of a backend. */

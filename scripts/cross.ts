@@ -285,10 +285,10 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   // The static loop memory firmware would declare: measured, not archived.
   const staticLoop = core && !def.placeholder ? join(MCU_DIR, "bare", "static_loop.c") : null;
   // The bare profile leaves the backend, ario__try_io and ario_now to the
-  // firmware: the test harness's (scripts/mcu/bare/pipe_dev.c) stands in for
+  // firmware: the test harness's (tests/mcu/bare/pipe_dev.c) stands in for
   // them in the stack estimate only (not archived, not counted in sizes).
   const harness = core && !def.placeholder && args.profile === "bare" && !args.srcs.length
-    ? join(MCU_DIR, "bare", "pipe_dev.c")
+    ? join(ROOT, "tests", "mcu", "bare", "pipe_dev.c")
     : null;
   const all = [...srcs, ...(staticLoop ? [staticLoop] : []), ...(harness ? [harness] : [])];
   const results = await pool(
@@ -302,7 +302,7 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
         s === staticLoop
           ? [...flags, `-DARIO_MCU_ENTRIES=${args.entries}`]
           : s === harness
-          ? [...flags, "-I", join(ROOT, "csrc"), "-I", join(MCU_DIR, "bare")]
+          ? [...flags, "-I", join(ROOT, "csrc"), "-I", join(ROOT, "tests", "mcu", "bare")]
           : flags,
       ),
   );
@@ -441,7 +441,7 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
   );
   if (harness) {
     console.log(
-      "   (with the test harness's backend, scripts/mcu/bare/pipe_dev.c, standing in for the firmware's)",
+      "   (with the test harness's backend, tests/mcu/bare/pipe_dev.c, standing in for the firmware's)",
     );
   }
   const srows = [["function", "frame", "worst", "deepest path", "notes"]];

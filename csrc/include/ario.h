@@ -139,7 +139,9 @@ enum ario_backend_id {
   ARIO_BACKEND_SELECT = 4,
   ARIO_BACKEND_KQUEUE = 5,
   ARIO_BACKEND_WINDOWS = 6,
-  ARIO_BACKEND_SIM = 7 /* deterministic simulation over poll (host builds; backend/sim.c) */
+  ARIO_BACKEND_SIM = 7, /* deterministic simulation over poll (host builds; backend/sim.c) */
+  ARIO_BACKEND_BARE = 8 /* ARIO_BARE builds only: the firmware's own readiness backend
+                           (ario__backend_bare; the MCU tests' is tests/mcu/bare/pipe_dev.c) */
 };
 
 /* Loop parameters: 16 bytes. */

@@ -6,28 +6,26 @@
 #include "test.h"
 
 static void pair(int s[2]) {
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
 }
 
 /* One RECV of a byte on fd, fed through peer. */
 static void recv_one(ario_loop *l, int fd, int peer, uint64_t ud) {
   static char buf[8];
   ario_cqe c[2];
-  ario_sqe e = sqe(ARIO_OP_RECV, fd, ud);
+  ario_sqe e = t_sqe(ARIO_OP_RECV, fd, ud);
   e.addr = (uint64_t)(uintptr_t)buf;
   e.len = sizeof buf;
   CHECK_EQ(ario_submit(l, &e, 1), 1);
   CHECK_EQ(ario_reap(l, c, 2, 1000000), 0); /* waits: nothing sent yet */
   CHECK(write(peer, "x", 1) == 1);
-  CHECK_EQ(reap_n(l, c, 1), 1); /* hung here: the wait was never armed */
+  CHECK_EQ(t_reap_n(l, c, 1), 1); /* hung here: the wait was never armed */
   CHECK_EQ(c[0].user_data, ud);
   CHECK_EQ(c[0].res, 1);
 }
 
 int main(void) {
-  ario_loop *l = test_loop(8);
+  ario_loop *l = t_loop(8);
   ario_cqe c[2];
   int a[2], b[2];
   pair(a);
@@ -52,5 +50,5 @@ int main(void) {
   CHECK(ario_now() - t0 >= 40000000); /* returned at once: the hang-up kept reporting */
   close(num);
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

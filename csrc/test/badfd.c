@@ -10,7 +10,7 @@
 static int32_t one(ario_loop *l, uint8_t op, int fd) {
   static char buf[8];
   ario_cqe c[2];
-  ario_sqe e = sqe(op, fd, 7);
+  ario_sqe e = t_sqe(op, fd, 7);
   if (op == ARIO_OP_READ || op == ARIO_OP_RECV) {
     e.addr = (uintptr_t)buf;
     e.len = sizeof buf;
@@ -18,16 +18,13 @@ static int32_t one(ario_loop *l, uint8_t op, int fd) {
   if (op == ARIO_OP_READ) e.off = ARIO_OFF_CURRENT;
   if (op == ARIO_OP_POLL) e.op_flags = ARIO_POLL_IN;
   CHECK_EQ(ario_submit(l, &e, 1), 1);
-  int n = reap_n(l, c, 1);
-  if (n != 1) {
-    fprintf(stderr, "op %u on fd %d: no completion (hangs)\n", op, fd);
-    exit(1);
-  }
+  int n = t_reap_n(l, c, 1);
+  if (n != 1) t_fail("op %u on fd %d: no completion (hangs)\n", op, fd);
   return c[0].res;
 }
 
 int main(void) {
-  ario_loop *l = test_loop(16);
+  ario_loop *l = t_loop(16);
   struct rlimit rl;
   CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
   if (rl.rlim_cur < 5000 && rl.rlim_max >= 5000) {
@@ -41,10 +38,7 @@ int main(void) {
     CHECK(fcntl(fd, F_GETFD) < 0); /* closed */
     for (size_t k = 0; k < sizeof ops; k++) {
       int32_t r = one(l, ops[k], fd);
-      if (r != -EBADF) {
-        fprintf(stderr, "op %u on closed fd %d: res %d, expected -EBADF\n", ops[k], fd, r);
-        return 1;
-      }
+      if (r != -EBADF) t_fail("op %u on closed fd %d: res %d, expected -EBADF\n", ops[k], fd, r);
     }
   }
   /* open descriptors numbered high: completes (data is there) or, where the
@@ -64,5 +58,5 @@ int main(void) {
     CHECK_EQ(ario_close(l, hi[i]), 0);
   }
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

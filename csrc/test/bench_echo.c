@@ -46,15 +46,15 @@ int main(int argc, char **argv) {
   int nq = 0, done = 0;
 #define PING(i)                                                                          \
   do {                                                                                   \
-    q[nq] = sqe(ARIO_OP_SEND, cl[i], UD(i, ROLE_CLIENT, 1));                             \
+    q[nq] = t_sqe(ARIO_OP_SEND, cl[i], UD(i, ROLE_CLIENT, 1));                             \
     q[nq].addr = (uintptr_t)msg; q[nq].len = (uint32_t)S; q[nq++].flags = ARIO_SQE_LINK; \
-    q[nq] = sqe(ARIO_OP_RECV, cl[i], UD(i, ROLE_CLIENT, 2));                             \
+    q[nq] = t_sqe(ARIO_OP_RECV, cl[i], UD(i, ROLE_CLIENT, 2));                             \
     q[nq].addr = (uintptr_t)(cbuf + (size_t)i * S); q[nq].len = (uint32_t)S;             \
     q[nq++].op_flags = MSG_WAITALL;                                                      \
   } while (0)
 #define SRECV(i)                                                                         \
   do {                                                                                   \
-    q[nq] = sqe(ARIO_OP_RECV, sv[i], UD(i, ROLE_SERVER, 2));                             \
+    q[nq] = t_sqe(ARIO_OP_RECV, sv[i], UD(i, ROLE_SERVER, 2));                             \
     q[nq].addr = (uintptr_t)(sbuf + (size_t)i * 65536); q[nq++].len = 65536;             \
   } while (0)
   struct timespec t0, t1;
@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
           op = (int)c[k].user_data & 15;
       if (role == ROLE_SERVER && op == 2) { /* echo what came, then listen again */
         if (c[k].res <= 0) continue;
-        q[nq] = sqe(ARIO_OP_SEND, sv[i], UD(i, ROLE_SERVER, 1));
+        q[nq] = t_sqe(ARIO_OP_SEND, sv[i], UD(i, ROLE_SERVER, 1));
         q[nq].addr = (uintptr_t)(sbuf + (size_t)i * 65536); q[nq].len = (uint32_t)c[k].res;
         q[nq++].flags = ARIO_SQE_LINK;
         SRECV(i);
@@ -100,5 +100,5 @@ int main(int argc, char **argv) {
   close(ls);
   ario_deinit(l);
   free(mem); free(cl); free(sv); free(cnt); free(cbuf); free(sbuf); free(q); free(c);
-  return 0;
+  return T_EXIT_PASS;
 }

@@ -316,7 +316,14 @@ static void msleep(int ms) {
 
 /* A connected TCP pair, both non-blocking, closed after the scenario. */
 static void pair(T *t, int fds[2]) {
-  tcp_pair(fds);
+  t_tcp_pair(fds);
+  keep(t, fds[0]);
+  keep(t, fds[1]);
+}
+
+/* A pipe (ario_pipe), closed after the scenario. */
+static void pipe_pair(T *t, int fds[2]) {
+  CHECK_EQ(ario_pipe(fds), 0);
   keep(t, fds[0]);
   keep(t, fds[1]);
 }
@@ -387,7 +394,7 @@ static void run(T *t, const scenario *sc, int oracle_run) {
   if (oracle_run) {
     CHECK_EQ(oracle_open(&t->o), 0);
   } else {
-    t->l = test_loop(t->entries);
+    t->l = t_loop(t->entries);
   }
   sc->fn(t);
   settle(t, 20); /* nothing more may come */
@@ -411,10 +418,10 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (oracle_open(&probe) < 0) {
     printf("SKIP all (no io_uring here: no oracle)\n");
-    return 77;
+    return T_EXIT_SKIP;
   }
   oracle_close(&probe);
-  ario_loop *l = test_loop(8);
+  ario_loop *l = t_loop(8);
   int bit = backend_bit(ario_backend(l));
   ario_deinit(l);
   int fails = 0, count = 0;
@@ -441,5 +448,5 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   CHECK(count > 0);
-  return fails ? 1 : 0;
+  return fails ? T_EXIT_FAIL : T_EXIT_PASS;
 }

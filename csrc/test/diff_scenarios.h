@@ -27,37 +27,37 @@ static char B[8][256];
 static char big[65536];
 
 static ario_sqe e_nop(uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_NOP, -1, ud);
+  ario_sqe e = t_sqe(ARIO_OP_NOP, -1, ud);
   e.flags = fl;
   return e;
 }
 static ario_sqe e_recv(int fd, int b, uint32_t len, uint32_t opf, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_RECV, fd, ud);
+  ario_sqe e = t_sqe(ARIO_OP_RECV, fd, ud);
   e.addr = (uintptr_t)B[b]; e.len = len; e.op_flags = opf; e.flags = fl;
   return e;
 }
 static ario_sqe e_send(int fd, const void *p, uint32_t len, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_SEND, fd, ud);
+  ario_sqe e = t_sqe(ARIO_OP_SEND, fd, ud);
   e.addr = (uintptr_t)p; e.len = len; e.flags = fl;
   return e;
 }
 static ario_sqe e_rw(uint8_t op, int fd, void *p, uint32_t len, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(op, fd, ud);
+  ario_sqe e = t_sqe(op, fd, ud);
   e.addr = (uintptr_t)p; e.len = len; e.off = ARIO_OFF_CURRENT; e.flags = fl;
   return e;
 }
 static ario_sqe e_timeout(uint64_t ns, uint32_t count, uint32_t opf, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_TIMEOUT, -1, ud);
+  ario_sqe e = t_sqe(ARIO_OP_TIMEOUT, -1, ud);
   e.off = ns; e.len = count; e.op_flags = opf; e.flags = fl;
   return e;
 }
 static ario_sqe e_lt(uint64_t ns, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_LINK_TIMEOUT, -1, ud);
+  ario_sqe e = t_sqe(ARIO_OP_LINK_TIMEOUT, -1, ud);
   e.off = ns; e.flags = fl;
   return e;
 }
 static ario_sqe e_cancel(uint64_t key, int fd, uint32_t opf, uint64_t ud, uint8_t fl) {
-  ario_sqe e = sqe(ARIO_OP_CANCEL, fd, ud);
+  ario_sqe e = t_sqe(ARIO_OP_CANCEL, fd, ud);
   e.addr = key; e.op_flags = opf; e.flags = fl;
   return e;
 }
@@ -69,9 +69,7 @@ static ario_sqe e_cancel(uint64_t key, int fd, uint32_t opf, uint64_t ud, uint8_
 /* A failing op: RECV on a pipe is -ENOTSOCK on every backend at once. */
 static ario_sqe e_fail(T *t, uint64_t ud, uint8_t fl) {
   static int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]);
-  keep(t, p[1]);
+  pipe_pair(t, p);
   return e_recv(p[0], 7, 8, 0, ud, fl);
 }
 
@@ -115,30 +113,21 @@ static void sc_mixed_links(T *t) {
   upto(t, 4);
 }
 
-static void sc_short_read_breaks(T *t) {
+/* A READ of 8 finds 2 bytes, linked by `fl` to a NOP. */
+static void short_read_then_nop(T *t, uint8_t fl) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   CHECK_EQ(write(p[1], "xy", 2), 2);
-  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, L), e_nop(11, 0)};
+  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, fl), e_nop(11, 0)};
   sub(t, s, 2);
   upto(t, 2);
 }
-
-static void sc_short_read_hardlink(T *t) {
-  int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
-  CHECK_EQ(write(p[1], "xy", 2), 2);
-  ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 8, 10, H), e_nop(11, 0)};
-  sub(t, s, 2);
-  upto(t, 2);
-}
+static void sc_short_read_breaks(T *t) { short_read_then_nop(t, L); }
+static void sc_short_read_hardlink(T *t) { short_read_then_nop(t, H); }
 
 static void sc_short_write_breaks(T *t) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
   ario_sqe s[2] = {e_rw(ARIO_OP_WRITE, p[1], big, 8192, 10, L), e_nop(11, 0)};
   sub(t, s, 2);
@@ -398,15 +387,15 @@ static void sc_cancel_in_chain(T *t) {
 
 static void sc_close_cancels_pending(T *t) {
   int p[2];
-  tcp_pair(p);
+  t_tcp_pair(p);
   keep(t, p[0]);
-  ario_sqe s[2] = {e_recv(p[1], 0, 8, 0, 10, 0), sqe(ARIO_OP_CLOSE, p[1], 20)};
+  ario_sqe s[2] = {e_recv(p[1], 0, 8, 0, 10, 0), t_sqe(ARIO_OP_CLOSE, p[1], 20)};
   sub(t, s, 2);
   upto(t, 2);
 }
 
 static void sc_close_bad_fd(T *t) {
-  ario_sqe s[2] = {sqe(ARIO_OP_CLOSE, 999, 10), e_nop(11, 0)};
+  ario_sqe s[2] = {t_sqe(ARIO_OP_CLOSE, 999, 10), e_nop(11, 0)};
   s[0].flags = L;
   sub(t, s, 2);
   upto(t, 2);
@@ -416,7 +405,7 @@ static void sc_accept_connect(T *t) {
   struct sockaddr_in a;
   int ls = listener(t, &a);
   int c = keep(t, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-  ario_sqe s[3] = {sqe(ARIO_OP_ACCEPT, ls, 10), sqe(ARIO_OP_CONNECT, c, 20), e_send(c, "hey", 3, 21, 0)};
+  ario_sqe s[3] = {t_sqe(ARIO_OP_ACCEPT, ls, 10), t_sqe(ARIO_OP_CONNECT, c, 20), e_send(c, "hey", 3, 21, 0)};
   s[1].addr = (uintptr_t)&a; s[1].len = sizeof a; s[1].flags = L;
   nonneg(t, 10);
   sub(t, s, 3);
@@ -433,7 +422,7 @@ static void sc_connect_refused(T *t) {
   CHECK(bind(ls, (void *)&a, sizeof a) == 0 && getsockname(ls, (void *)&a, &al) == 0);
   close(ls);
   int c = keep(t, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-  ario_sqe s[2] = {sqe(ARIO_OP_CONNECT, c, 10), e_nop(11, 0)};
+  ario_sqe s[2] = {t_sqe(ARIO_OP_CONNECT, c, 10), e_nop(11, 0)};
   s[0].addr = (uintptr_t)&a; s[0].len = sizeof a; s[0].flags = L;
   sub(t, s, 2);
   upto(t, 2);
@@ -441,7 +430,7 @@ static void sc_connect_refused(T *t) {
 
 static void sc_recv_reset(T *t) {
   int p[2];
-  tcp_pair(p);
+  t_tcp_pair(p);
   keep(t, p[1]);
   ario_sqe s[1] = {e_recv(p[1], 0, 8, 0, 10, 0)};
   sub(t, s, 1);
@@ -452,7 +441,7 @@ static void sc_recv_reset(T *t) {
 
 static void sc_peer_close_mid_transfer(T *t) {
   int p[2];
-  tcp_pair(p);
+  t_tcp_pair(p);
   keep(t, p[1]);
   ario_sqe s[2] = {e_recv(p[1], 0, 8, MSG_WAITALL, 10, H), e_recv(p[1], 1, 8, 0, 11, 0)};
   sub(t, s, 2);
@@ -464,7 +453,7 @@ static void sc_peer_close_mid_transfer(T *t) {
 
 static void sc_send_after_reset(T *t) {
   int p[2];
-  tcp_pair(p);
+  t_tcp_pair(p);
   keep(t, p[1]);
   rst_close(p[0]);
   msleep(5);
@@ -478,7 +467,7 @@ static void sc_send_after_reset(T *t) {
 static void sc_poll_in(T *t) {
   int p[2];
   pair(t, p);
-  ario_sqe s[2] = {sqe(ARIO_OP_POLL, p[1], 10), e_recv(p[1], 0, 8, 0, 11, 0)};
+  ario_sqe s[2] = {t_sqe(ARIO_OP_POLL, p[1], 10), e_recv(p[1], 0, 8, 0, 11, 0)};
   s[0].op_flags = ARIO_POLL_IN; s[0].flags = L;
   sub(t, s, 2);
   settle(t, 5);
@@ -489,7 +478,7 @@ static void sc_poll_in(T *t) {
 static void sc_poll_out_shutdown(T *t) {
   int p[2];
   pair(t, p);
-  ario_sqe s[3] = {sqe(ARIO_OP_POLL, p[1], 10), sqe(ARIO_OP_SHUTDOWN, p[1], 11),
+  ario_sqe s[3] = {t_sqe(ARIO_OP_POLL, p[1], 10), t_sqe(ARIO_OP_SHUTDOWN, p[1], 11),
                    e_recv(p[0], 0, 8, 0, 12, 0)};
   s[0].op_flags = ARIO_POLL_OUT; s[0].flags = L;
   s[1].len = SHUT_WR; s[1].flags = L;
@@ -499,10 +488,10 @@ static void sc_poll_out_shutdown(T *t) {
 
 static void sc_poll_peer_closed(T *t) {
   int p[2];
-  tcp_pair(p);
+  t_tcp_pair(p);
   keep(t, p[1]);
   close(p[0]);
-  ario_sqe s[1] = {sqe(ARIO_OP_POLL, p[1], 10)};
+  ario_sqe s[1] = {t_sqe(ARIO_OP_POLL, p[1], 10)};
   s[0].op_flags = ARIO_POLL_IN;
   sub(t, s, 1);
   upto(t, 1);
@@ -519,7 +508,7 @@ static void sc_udp_sendto_recvfrom(T *t) {
   a.sin_addr.s_addr = htonl(0x7f000001);
   CHECK(bind(u1, (void *)&a, sizeof a) == 0 && getsockname(u1, (void *)&a, &al) == 0);
   from_len = sizeof from;
-  ario_sqe s[2] = {sqe(ARIO_OP_RECVFROM, u1, 10), sqe(ARIO_OP_SENDTO, u2, 20)};
+  ario_sqe s[2] = {t_sqe(ARIO_OP_RECVFROM, u1, 10), t_sqe(ARIO_OP_SENDTO, u2, 20)};
   s[0].addr = (uintptr_t)B[0]; s[0].len = 64; s[0].addr2 = (uintptr_t)&from; s[0].off = (uintptr_t)&from_len;
   s[1].addr = (uintptr_t)"ping"; s[1].len = 4; s[1].addr2 = (uintptr_t)&a; s[1].off = sizeof a;
   sub(t, s, 2);
@@ -530,8 +519,7 @@ static void sc_udp_sendto_recvfrom(T *t) {
 
 static void sc_read_pipe_later(T *t) {
   int p[2];
-  CHECK_EQ(ario_pipe(p), 0);
-  keep(t, p[0]); keep(t, p[1]);
+  pipe_pair(t, p);
   ario_sqe s[2] = {e_rw(ARIO_OP_READ, p[0], B[0], 4, 10, L), e_rw(ARIO_OP_WRITE, p[1], "back", 4, 11, 0)};
   sub(t, s, 2);
   settle(t, 5);

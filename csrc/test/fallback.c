@@ -26,11 +26,11 @@ static void works(ario_loop *l) {
   ario_sqe s[2];
   int t[2];
   char buf[8];
-  tcp_pair(t);
-  s[0] = sqe(ARIO_OP_SEND, t[0], 1); s[0].addr = (uintptr_t)"ping"; s[0].len = 4; s[0].flags = ARIO_SQE_LINK;
-  s[1] = sqe(ARIO_OP_RECV, t[1], 2); s[1].addr = (uintptr_t)buf; s[1].len = 4; s[1].op_flags = MSG_WAITALL;
+  t_tcp_pair(t);
+  s[0] = t_sqe(ARIO_OP_SEND, t[0], 1); s[0].addr = (uintptr_t)"ping"; s[0].len = 4; s[0].flags = ARIO_SQE_LINK;
+  s[1] = t_sqe(ARIO_OP_RECV, t[1], 2); s[1].addr = (uintptr_t)buf; s[1].len = 4; s[1].op_flags = MSG_WAITALL;
   CHECK_EQ(ario_submit(l, s, 2), 2);
-  CHECK_EQ(reap_n(l, c, 2), 2);
+  CHECK_EQ(t_reap_n(l, c, 2), 2);
   CHECK_EQ(c[0].res, 4);
   CHECK_EQ(c[1].res, 4);
   close(t[0]);
@@ -39,31 +39,31 @@ static void works(ario_loop *l) {
 
 int main(void) {
   unsetenv("ARIO_BACKEND"); /* this test picks its backends itself */
-  ario_loop *l = test_loop(16);
+  ario_loop *l = t_loop(16);
   int before = ario_backend(l);
   works(l);
   ario_deinit(l);
   if (before != ARIO_BACKEND_IO_URING) {
     fprintf(stderr, "io_uring unavailable here already (backend %d)\n", before);
-    return 77;
+    return T_EXIT_SKIP;
   }
 
   block_io_uring();
   CHECK_EQ(syscall(__NR_io_uring_setup, 4, 0), -1);
   CHECK_EQ(errno, EPERM);
-  l = test_loop(16);
+  l = t_loop(16);
   CHECK_EQ(ario_backend(l), ARIO_BACKEND_EPOLL);
   works(l);
   ario_deinit(l);
 
   /* named explicitly: no fallback, the kernel's error */
   ario_params p = {.entries = 16, .backend = ARIO_BACKEND_IO_URING};
-  CHECK_EQ(ario_init(test_mem, sizeof test_mem, &p), -EPERM);
+  CHECK_EQ(ario_init(t_mem, sizeof t_mem, &p), -EPERM);
   setenv("ARIO_BACKEND", "io_uring", 1);
   p.backend = 0;
-  CHECK_EQ(ario_init(test_mem, sizeof test_mem, &p), -EPERM);
-  return 0;
+  CHECK_EQ(ario_init(t_mem, sizeof t_mem, &p), -EPERM);
+  return T_EXIT_PASS;
 }
 #else
-int main(void) { return 77; }
+int main(void) { return T_EXIT_SKIP; }
 #endif

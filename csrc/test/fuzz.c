@@ -47,7 +47,7 @@ static const char *backend_name;
             backend_name, (unsigned long long)seed, epoch);                        \
     fprintf(stderr, __VA_ARGS__);                                                  \
     fprintf(stderr, "\n");                                                         \
-    exit(1);                                                                       \
+    exit(T_EXIT_FAIL);                                                             \
   } while (0)
 
 /* ------------------------------------------------------------ the fds -- */
@@ -455,7 +455,7 @@ int main(void) {
     setrlimit(RLIMIT_NOFILE, &rlim);
   }
   uint32_t entries = 4 + rnd(60);
-  l = test_loop(entries);
+  l = t_loop(entries);
   int backend = ario_backend(l);
   uint64_t kinds_seen[256] = {0};
 
@@ -521,7 +521,7 @@ int main(void) {
       if (nops < MAXOPS) {
         rec *r = &ops[nops];
         memset(r, 0, sizeof *r);
-        r->e = sqe(ARIO_OP_CANCEL, -1, UD(nops));
+        r->e = t_sqe(ARIO_OP_CANCEL, -1, UD(nops));
         r->e.op_flags = ARIO_CANCEL_ANY | ARIO_CANCEL_ALL;
         r->prev = -1;
         int got = ario_submit(l, &r->e, 1);
@@ -552,5 +552,5 @@ int main(void) {
     fprintf(stderr, "\n");
   }
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

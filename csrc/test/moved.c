@@ -9,8 +9,8 @@
 static uint32_t home(int fd, uint32_t cap) { return ((uint32_t)fd * 2654435761u) & (cap - 1); }
 
 int main(void) {
-  ario_loop *l = test_loop(4);
-  if (ario_backend(l) == ARIO_BACKEND_SELECT) return 77; /* select has no HUP without IN */
+  ario_loop *l = t_loop(4);
+  if (ario_backend(l) == ARIO_BACKEND_SELECT) return T_EXIT_SKIP; /* select has no HUP without IN */
   /* 4 entries + ARIO_RESERVED_SLOTS, two fd slots each, rounded up */
   uint32_t cap = 1;
   while (cap < 2 * (4 + ARIO_RESERVED_SLOTS)) cap <<= 1;
@@ -31,21 +31,18 @@ int main(void) {
   close(pb[0]);
   ario_cqe c[4];
   for (int round = 0; round < 2; round++) {
-    ario_sqe e[2] = {sqe(ARIO_OP_POLL, a, 1), sqe(ARIO_OP_POLL, b, 2)};
+    ario_sqe e[2] = {t_sqe(ARIO_OP_POLL, a, 1), t_sqe(ARIO_OP_POLL, b, 2)};
     e[0].op_flags = ARIO_POLL_IN;
     e[1].op_flags = round ? ARIO_POLL_PRI : 0; /* no event it could get but HUP */
     CHECK_EQ(ario_submit(l, e, 2), 2); /* a takes the home slot, b the next */
     CHECK_EQ(ario_reap(l, c, 4, 1000000), 0);
     CHECK_EQ(ario_close(l, a), 0); /* a's slot goes: b's moves into it */
-    CHECK_EQ(reap_n(l, c, 1), 1);
+    CHECK_EQ(t_reap_n(l, c, 1), 1);
     CHECK_EQ(c[0].user_data, 1);
     CHECK_EQ(c[0].res, -ECANCELED);
     close(pb[1]); /* b's writer goes: HUP */
-    int n = reap_n(l, c, 1);
-    if (n != 1) {
-      fprintf(stderr, "round %d: the POLL on the moved slot never completed\n", round);
-      return 1;
-    }
+    int n = t_reap_n(l, c, 1);
+    if (n != 1) t_fail("round %d: the POLL on the moved slot never completed\n", round);
     CHECK_EQ(c[0].user_data, 2);
     CHECK(c[0].res & ARIO_POLL_HUP);
     CHECK_EQ(ario_close(l, b), 0);
@@ -56,5 +53,5 @@ int main(void) {
     close(pb[0]);
   }
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

@@ -16,14 +16,12 @@ static uint32_t rnd(uint32_t n) {
 static unsigned char seen[MAXUD];
 
 int main(void) {
-  ario_loop *l = test_loop(256);
+  ario_loop *l = t_loop(256);
   int p[2], s[2];
   CHECK(pipe(p) == 0);
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
   ario_set_nonblocking(p[0], 1);
   ario_set_nonblocking(p[1], 1);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   int fds[] = {p[0], p[1], s[0], s[1], -1, 9999};
   static char buf[8][256];
   static unsigned char sa[128];
@@ -118,5 +116,5 @@ int main(void) {
   CHECK_EQ(reaped, consumed);
   if (getenv("ARIO_TEST_VERBOSE")) fprintf(stderr, "consumed %llu\n", (unsigned long long)consumed);
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

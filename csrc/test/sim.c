@@ -23,16 +23,14 @@ static ario_loop *sim_loop(const char *seed, const char *faults) {
 }
 
 static void pair(int s[2]) {
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
 }
 
 /* Runs one op to completion; returns its result. */
 static int32_t run(ario_loop *l, ario_sqe e) {
   ario_cqe c;
   CHECK_EQ(ario_submit(l, &e, 1), 1);
-  CHECK_EQ(reap_n(l, &c, 1), 1);
+  CHECK_EQ(t_reap_n(l, &c, 1), 1);
   CHECK_EQ(c.user_data, e.user_data);
   return c.res;
 }
@@ -49,14 +47,14 @@ static int stream(ario_loop *l, int s[2], uint32_t len, uint32_t recv_flags, int
   int k = 0;
   while (got < len) {
     if (sent < len) {
-      ario_sqe e = sqe(ARIO_OP_SEND, s[0], 1);
+      ario_sqe e = t_sqe(ARIO_OP_SEND, s[0], 1);
       e.addr = (uint64_t)(uintptr_t)(tx + sent);
       e.len = len - sent;
       int32_t r = run(l, e);
       CHECK(r > 0 && (uint32_t)r <= len - sent);
       sent += (uint32_t)r;
     }
-    ario_sqe e = sqe(ARIO_OP_RECV, s[1], 2);
+    ario_sqe e = t_sqe(ARIO_OP_RECV, s[1], 2);
     e.addr = (uint64_t)(uintptr_t)(rx + got);
     e.len = recv_flags ? sent - got : len - got;
     e.op_flags = recv_flags;
@@ -106,14 +104,14 @@ int main(void) {
   /* a seeded table of 4: ario_submit takes 4 of 10 NOPs, the rest later */
   l = sim_loop("1", "table=4");
   ario_sqe e[10];
-  for (int i = 0; i < 10; i++) e[i] = sqe(ARIO_OP_NOP, -1, (uint64_t)i);
+  for (int i = 0; i < 10; i++) e[i] = t_sqe(ARIO_OP_NOP, -1, (uint64_t)i);
   CHECK_EQ(ario_submit(l, e, 10), 4);
   ario_cqe cq[16];
-  CHECK_EQ(reap_n(l, cq, 4), 4);
+  CHECK_EQ(t_reap_n(l, cq, 4), 4);
   CHECK_EQ(ario_submit(l, e + 4, 6), 4);
-  CHECK_EQ(reap_n(l, cq, 4), 4);
+  CHECK_EQ(t_reap_n(l, cq, 4), 4);
   CHECK_EQ(ario_submit(l, e + 8, 2), 2);
-  CHECK_EQ(reap_n(l, cq, 2), 2);
+  CHECK_EQ(t_reap_n(l, cq, 2), 2);
   CHECK_EQ(ario_inflight(l), 0);
   ario_deinit(l);
 
@@ -122,7 +120,7 @@ int main(void) {
   pair(s);
   CHECK(write(s[0], "hello", 5) == 5);
   unsigned char buf[16];
-  ario_sqe r = sqe(ARIO_OP_RECV, s[1], 3);
+  ario_sqe r = t_sqe(ARIO_OP_RECV, s[1], 3);
   r.addr = (uint64_t)(uintptr_t)buf;
   r.len = sizeof buf;
   int32_t res = run(l, r);
@@ -132,5 +130,5 @@ int main(void) {
   ario_deinit(l);
   close(s[0]);
   close(s[1]);
-  return 0;
+  return T_EXIT_PASS;
 }

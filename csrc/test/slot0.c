@@ -5,21 +5,19 @@
 #include "test.h"
 
 int main(void) {
-  ario_loop *l = test_loop(8);
+  ario_loop *l = t_loop(8);
   ario_cqe c[4];
   int s[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   for (int round = 0; round < 20; round++) {
     CHECK_EQ(ario_inflight(l), 0);
     ario_sqe e[2];
-    e[0] = sqe(ARIO_OP_POLL, s[0], 1); /* slot 0 (the free list's head) */
+    e[0] = t_sqe(ARIO_OP_POLL, s[0], 1); /* slot 0 (the free list's head) */
     e[0].op_flags = ARIO_POLL_IN;
-    e[1] = sqe(ARIO_OP_POLL, s[0], 2); /* ready at once: writable */
+    e[1] = t_sqe(ARIO_OP_POLL, s[0], 2); /* ready at once: writable */
     e[1].op_flags = ARIO_POLL_OUT;
     CHECK_EQ(ario_submit(l, e, 2), 2);
-    CHECK_EQ(reap_n(l, c, 1), 1);
+    CHECK_EQ(t_reap_n(l, c, 1), 1);
     CHECK_EQ(c[0].user_data, 2);
     CHECK(c[0].res & ARIO_POLL_OUT);
     CHECK_EQ(ario_reap(l, c, 4, 1000000), 0); /* nothing to read yet */
@@ -37,5 +35,5 @@ int main(void) {
     CHECK(read(s[0], &b, 1) == 1);
   }
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

@@ -14,14 +14,14 @@ static void *waiter(void *arg) {
 }
 
 int main(void) {
-  loop = test_loop(16);
+  loop = t_loop(16);
   ario_cqe c[4];
   for (int round = 0; round < 50; round++) {
     pthread_t t;
     woke = 0;
     CHECK(pthread_create(&t, 0, waiter, 0) == 0);
     usleep(2000); /* let it sleep with no deadline */
-    ario_sqe s = sqe(ARIO_OP_TIMEOUT, -1, 1);
+    ario_sqe s = t_sqe(ARIO_OP_TIMEOUT, -1, 1);
     s.off = 50000000; /* 50 ms */
     int64_t t0 = ario_now();
     CHECK_EQ(ario_submit(loop, &s, 1), 1);
@@ -34,10 +34,10 @@ int main(void) {
     CHECK(woke);
     if (!early) {
       CHECK(ario_now() - t0 < 500000000LL); /* woke for the timer, not the 2 s bound */
-      CHECK_EQ(reap_n(loop, c, 1), 1);
+      CHECK_EQ(t_reap_n(loop, c, 1), 1);
     }
     CHECK_EQ(c[0].res, -ETIME);
   }
   ario_deinit(loop);
-  return 0;
+  return T_EXIT_PASS;
 }

@@ -4,12 +4,12 @@
 #include "test.h"
 
 int main(void) {
-  ario_loop *l = test_loop(8);
+  ario_loop *l = t_loop(8);
   ario_cqe c[2];
   for (int round = 0; round < 20; round++) {
     int p[2];
     CHECK(ario_pipe(p) == 0); /* numbered above the loop's wake descriptor */
-    ario_sqe e = sqe(ARIO_OP_POLL, p[0], 1);
+    ario_sqe e = t_sqe(ARIO_OP_POLL, p[0], 1);
     e.op_flags = ARIO_POLL_IN;
     CHECK_EQ(ario_submit(l, &e, 1), 1);
     CHECK_EQ(ario_reap(l, c, 2, 1000000), 0); /* waits: nothing written */
@@ -25,5 +25,5 @@ int main(void) {
     close(p[1]);
   }
   ario_deinit(l);
-  return 0;
+  return T_EXIT_PASS;
 }

@@ -17,11 +17,9 @@ static void *waiter(void *arg) {
 }
 
 int main(void) {
-  loop = test_loop(16);
+  loop = t_loop(16);
   int s[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
-  ario_set_nonblocking(s[0], 1);
-  ario_set_nonblocking(s[1], 1);
+  t_unix_pair(s);
   ario_cqe c[4];
   for (int round = 0; round < 40; round++) {
     pthread_t t;
@@ -29,7 +27,7 @@ int main(void) {
     if (round % 4 == 3) { /* ario_close() of an fd an op waits on */
       CHECK(pipe(p) == 0);
       ario_set_nonblocking(p[0], 1);
-      ario_sqe w = sqe(ARIO_OP_POLL, p[0], 1);
+      ario_sqe w = t_sqe(ARIO_OP_POLL, p[0], 1);
       w.op_flags = ARIO_POLL_IN;
       CHECK_EQ(ario_submit(loop, &w, 1), 1);
       CHECK_EQ(ario_reap(loop, c, 4, 0), 0);
@@ -39,9 +37,9 @@ int main(void) {
     usleep(3000); /* let it fall asleep with nothing to wait for */
     ario_sqe e;
     switch (round % 4) {
-    case 0: e = sqe(ARIO_OP_NOP, -1, 1); break;
-    case 1: e = sqe(ARIO_OP_NOP, -1, 1); e.reserved = 1; break; /* -EINVAL */
-    default: e = sqe(ARIO_OP_SEND, s[0], 1); e.addr = (uintptr_t)"x"; e.len = 1; break;
+    case 0: e = t_sqe(ARIO_OP_NOP, -1, 1); break;
+    case 1: e = t_sqe(ARIO_OP_NOP, -1, 1); e.reserved = 1; break; /* -EINVAL */
+    default: e = t_sqe(ARIO_OP_SEND, s[0], 1); e.addr = (uintptr_t)"x"; e.len = 1; break;
     }
     int64_t t0 = ario_now();
     if (round % 4 == 3) {
@@ -52,12 +50,10 @@ int main(void) {
     }
     while (!__atomic_load_n(&returned, __ATOMIC_SEQ_CST) && ario_now() - t0 < 1000000000LL)
       usleep(1000);
-    if (!__atomic_load_n(&returned, __ATOMIC_SEQ_CST)) {
-      fprintf(stderr, "round %d: the waiter slept on after a completion in ario_submit\n", round);
-      return 1;
-    }
+    if (!__atomic_load_n(&returned, __ATOMIC_SEQ_CST))
+      t_fail("round %d: the waiter slept on after a completion in ario_submit\n", round);
     pthread_join(t, 0);
-    CHECK_EQ(reap_n(loop, c, 1), 1);
+    CHECK_EQ(t_reap_n(loop, c, 1), 1);
     CHECK_EQ(c[0].user_data, 1);
     static const int32_t want[4] = {0, -EINVAL, 1, -ECANCELED};
     CHECK_EQ(c[0].res, want[round % 4]);
@@ -67,5 +63,5 @@ int main(void) {
     }
   }
   ario_deinit(loop);
-  return 0;
+  return T_EXIT_PASS;
 }

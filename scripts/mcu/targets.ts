@@ -344,8 +344,8 @@ export function baseFlags(tc: Toolchain, target: Target): string[] {
 
 /** Core build profiles.  `bare` (default): the portable core alone
  * (csrc/ario.c) with ARIO_BARE: no OS, the firmware or the test harness
- * supplies the backend (`ario__backend_select`), `ario__try_io` and
- * `ario_now` (scripts/mcu/bare/pipe_dev.c does for the tests).  `lwip`: the
+ * supplies the backend (`ario__backend_bare`), `ario__try_io` and
+ * `ario_now` (tests/mcu/bare/pipe_dev.c does for the tests).  `lwip`: the
  * core plus the lwIP/ESP-IDF platform layer and the select backend, with
  * ARIO_LWIP; it needs lwIP's headers (--include), so it is for ESP-IDF
  * builds, not this machine (see csrc/idf/CMakeLists.txt). */

@@ -1,5 +1,6 @@
-// Builds every tests/mcu/*.c as a bare-metal ELF for each MCU target and runs
-// it under QEMU.  Prints exactly one status line per (test, target):
+// Builds every tests/mcu/*.c, and each csrc/test/*.c with an `mcu:` line (the
+// core tests both ports share, named core_<name>), as a bare-metal ELF for each
+// MCU target and runs it under QEMU.  Prints exactly one status line per (test, target):
 //   PASS mcu/<target>/<test> | FAIL mcu/<target>/<test> | SKIP mcu/<target>/<test> (<reason>)
 // then `mcu: N passed, N failed, N skipped`.  Exit 1 if anything failed.
 // Diagnostics (build errors, emulator output of failures) go to stderr.
@@ -23,6 +24,7 @@ import {
 } from "../../scripts/mcu/targets.ts";
 
 const TEST_DIR = join(ROOT, "tests", "mcu");
+const CORE_TEST_DIR = join(ROOT, "csrc", "test");
 
 interface TestSpec {
   name: string;
@@ -57,17 +59,31 @@ function parseOpts(argv: string[]): Opts {
   return o;
 }
 
-function readTests(filter: string | null): TestSpec[] {
-  const files = [...Deno.readDirSync(TEST_DIR)]
+/** The C files of a directory, sorted. */
+function cFiles(dir: string): string[] {
+  return [...Deno.readDirSync(dir)]
     .filter((e) => e.isFile && e.name.endsWith(".c"))
     .map((e) => e.name)
     .sort();
+}
+
+const MCU_DIRECTIVE = /\bmcu:\s*(no-core|src|cflags|targets|timeout|expect-exit)\b([^\n]*)/g;
+
+/** Every tests/mcu/*.c, and the host's core tests (csrc/test/*.c) that name
+ * what they need here (an `mcu:` line; test.h's bare port), as core_<name>. */
+function readTests(filter: string | null): TestSpec[] {
+  const sources = [
+    ...cFiles(TEST_DIR).map((f) => ({ name: f.replace(/\.c$/, ""), path: join(TEST_DIR, f) })),
+    ...cFiles(CORE_TEST_DIR).map((f) => ({
+      name: `core_${f.replace(/\.c$/, "")}`,
+      path: join(CORE_TEST_DIR, f),
+    })),
+  ].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const tests: TestSpec[] = [];
-  for (const f of files) {
-    const name = f.replace(/\.c$/, "");
+  for (const { name, path } of sources) {
     if (filter && !name.includes(filter)) continue;
-    const path = join(TEST_DIR, f);
     const text = Deno.readTextFileSync(path);
+    if (path.startsWith(CORE_TEST_DIR) && !text.match(MCU_DIRECTIVE)) continue; // host only
     const spec: TestSpec = {
       name,
       path,
@@ -78,11 +94,7 @@ function readTests(filter: string | null): TestSpec[] {
       timeoutS: 30,
       expectExit: 0,
     };
-    for (
-      const m of text.matchAll(
-        /\bmcu:\s*(no-core|src|cflags|targets|timeout|expect-exit)\b([^\n]*)/g,
-      )
-    ) {
+    for (const m of text.matchAll(MCU_DIRECTIVE)) {
       const rest = m[2].replace(/\*\/.*$/, "").trim().split(/\s+/).filter(Boolean);
       if (m[1] === "no-core") spec.core = false;
       else if (m[1] === "src") spec.srcs.push(...rest.map((s) => join(ROOT, s)));

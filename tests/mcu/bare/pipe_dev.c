@@ -211,8 +211,8 @@ static int dev_wait(ario_loop *l, int64_t timeout_ns) {
 }
 static void dev_wake(ario_loop *l) { (void)l; }
 
-const ario__backend ario__backend_select = {
-    .id = ARIO_BACKEND_SELECT,
+const ario__backend ario__backend_bare = {
+    .id = ARIO_BACKEND_BARE,
     .mem_size = dev_mem_size,
     .init = dev_init,
     .deinit = dev_deinit,

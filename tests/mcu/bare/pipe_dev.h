@@ -6,7 +6,7 @@
  * is room; ERR when the other end is gone). A pipe end also acts as a stream
  * socket for RECV/SEND (MSG_WAITALL honoured). pipe_dev.c provides what the
  * core needs from a platform under ARIO_BARE:
- *   ario__backend_select   the readiness backend (vtable)
+ *   ario__backend_bare     the readiness backend (vtable, ARIO_BACKEND_BARE)
  *   ario__try_io           non-blocking READ/WRITE/RECV/SEND/CLOSE/POLL
  *   ario_now               a simulated monotonic clock (ns)
  * and the public ario_pipe() / ario_close().

@@ -6,6 +6,7 @@
  * Ratios matter, not absolute figures. `--quick` shortens every workload.
  */
 import { OP } from "../ffi/layout.ts";
+import { benchPool } from "./bench_pool.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
 import {
@@ -553,6 +554,19 @@ if (import.meta.main) {
     });
   }
   for (const r of reactors.values()) if (r !== sharedReactor()) await r.close();
+  { // using every core: one reactor per Worker, reusePort listeners, a C load generator
+    const { one, two } = await benchPool(quick);
+    progress("WorkerPool echo, 1 and 2 Workers");
+    rows.push({
+      name: "100-conn 16 B echo, WorkerPool of 2 (C load generator)",
+      ours: two,
+      anchor: one,
+      anchorName: "WorkerPool of 1",
+      unit: "msgs/s",
+      better: "higher",
+      target: "≥ 1.6× 1 Worker",
+    });
+  }
 
   for (const t of await benchTimers()) {
     const target = t.name.includes("p99")

@@ -135,6 +135,34 @@ Deno.test({
 
 Deno.test({
   ...opts,
+  name: "echo_workers.ts: 2 Workers echo to socat, share the connections, stop on SIGTERM",
+  ignore: !tools.socat,
+  fn: async () => {
+    const srv = startExample("echo_workers.ts", ["--workers", "2"]);
+    let stopped = false;
+    try {
+      const port = (await srv.out.until(/listening on 127\.0\.0\.1:(\d+) \(2 workers\)/))[1];
+      const replies = await Promise.all(
+        Array.from(
+          { length: 20 },
+          (_, i) => run("socat", ["-t", "2", "-", `TCP:127.0.0.1:${port}`], `hello ${i}\n`),
+        ),
+      );
+      replies.forEach((r, i) => assert.equal(r.out, `hello ${i}\n`));
+      const status = await srv.stop();
+      stopped = true;
+      assert.equal(status.code, 0, srv.err.text);
+      const served = [...srv.out.text.matchAll(/worker (\d): (\d+) connections/g)];
+      assert.deepEqual(served.map((m) => m[1]).sort(), ["0", "1"], srv.out.text);
+      assert.equal(served.reduce((n, m) => n + Number(m[2]), 0), 20, srv.out.text);
+    } finally {
+      if (!stopped) await srv.stop();
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
   name: "port_scan.ts finds exactly the open 127.0.0.1 ports in a 200-port range",
   fn: async () => {
     let base = 0;
@@ -299,6 +327,7 @@ Deno.test({
 const TOOLS: [string, string[]][] = [
   // each with a bad number
   ["echo_server.ts", ["--port", "abc"]],
+  ["echo_workers.ts", ["--workers", "0"]],
   ["http_server.ts", ["--max-body", "1e3x"]],
   ["netcat.ts", ["-w", "soon", "127.0.0.1", "9"]],
   ["port_scan.ts", ["--timeout", "-5"]],

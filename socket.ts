@@ -303,7 +303,8 @@ export class DatagramSocket extends Async {
    * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * await a.sendTo(new Uint8Array([1, 2]), b.localAddr);
-   * const { n, addr } = await b.recvFrom(new Uint8Array(1500), { signal: AbortSignal.timeout(1000) });
+   * const signal = AbortSignal.timeout(1000);
+   * const { n, addr } = await b.recvFrom(new Uint8Array(1500), { signal });
    * console.log(n, addr.transport === "udp" && addr.port === a.localAddr.port); // 2 true
    * ```
    */

@@ -62,11 +62,12 @@ export class UnixStream extends StreamSocket {
    * @example Connect to a socket path
    * ```ts
    * import { UnixListener, UnixStream } from "@ario/ario";
-   * const path = `${Deno.makeTempDirSync()}/app.sock`;
+   * const dir = Deno.makeTempDirSync();
+   * const path = `${dir}/app.sock`;
    * await using listener = UnixListener.bind(path);
    * await using s = await UnixStream.connect(path, { timeout: 1000 });
    * console.log(s.remoteAddr.path === path); // true
-   * Deno.removeSync(path.slice(0, -"/app.sock".length), { recursive: true });
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static async connect(path: UnixPath, options: ConnectOptions = {}): Promise<UnixStream> {

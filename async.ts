@@ -170,11 +170,6 @@ export class Async implements AsyncDisposable, Disposable {
    * Wraps `fd` (taking ownership) without checking that it can be polled;
    * prefer {@linkcode Async.from}, which checks. `transport` names a
    * socket's kind (undefined: not a socket).
-   *
-   * @example
-   * ```ts ignore
-   * const a = new Async(fd);
-   * ```
    */
   constructor(fd: number, transport?: Transport, reactor?: Reactor) {
     if (!Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1) {
@@ -195,12 +190,14 @@ export class Async implements AsyncDisposable, Disposable {
    * fds that cannot be polled, such as regular files on epoll. Takes
    * ownership: {@linkcode Async.close} closes the fd.
    *
-   * @example
-   * ```ts ignore
-   * import { Async } from "@ario/ario";
-   * const tty = await Async.from(fd);
-   * const buf = new Uint8Array(256);
-   * const n = await tty.read(buf);
+   * @example Wrap a descriptor that came from elsewhere (here a raw accept)
+   * ```ts
+   * import { Async, op, single, TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using conn = await Async.from(await single(op.accept(listener.fd)));
+   * await client.write(new Uint8Array([42]));
+   * console.log(await conn.read(new Uint8Array(1))); // 1
    * ```
    */
   static async from(fd: number, options: FromOptions = {}): Promise<Async> {
@@ -350,10 +347,15 @@ export class Async implements AsyncDisposable, Disposable {
    * `POLL.OUT`, `POLL.PRI`); resolves with the ready mask, which may also
    * hold `POLL.ERR` or `POLL.HUP`. async-io's `readable()`/`writable()`.
    *
-   * @example
-   * ```ts ignore
-   * import { POLL } from "@ario/ario";
-   * const mask = await sock.ready(POLL.IN | POLL.PRI, { signal: AbortSignal.timeout(1000) });
+   * @example Wait for readable or priority data, with a deadline
+   * ```ts
+   * import { Async, POLL } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new Uint8Array([1]));
+   * const mask = await r.ready(POLL.IN | POLL.PRI, { signal: AbortSignal.timeout(1000) });
+   * console.log((mask & POLL.IN) !== 0); // true
+   * r.close();
+   * w.close();
    * ```
    */
   ready(events: number = POLL.IN, options?: SignalOptions): Promise<number> {
@@ -370,9 +372,15 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Waits until reading would not block (async-io's `readable()`).
    *
-   * @example
-   * ```ts ignore
-   * await conn.waitReadable();
+   * @example Wait until a pipe has data
+   * ```ts
+   * import { Async, POLL } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * const ready = r.waitReadable();
+   * await w.write(new Uint8Array([1]));
+   * console.log(((await ready) & POLL.IN) !== 0); // true
+   * r.close();
+   * w.close();
    * ```
    */
   waitReadable(options?: SignalOptions): Promise<number> {
@@ -382,9 +390,13 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Waits until writing would not block (async-io's `writable()`).
    *
-   * @example
-   * ```ts ignore
-   * await conn.waitWritable();
+   * @example A fresh pipe has room
+   * ```ts
+   * import { Async, POLL } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * console.log(((await w.waitWritable()) & POLL.OUT) !== 0); // true
+   * r.close();
+   * w.close();
    * ```
    */
   waitWritable(options?: SignalOptions): Promise<number> {
@@ -395,10 +407,16 @@ export class Async implements AsyncDisposable, Disposable {
    * Waits for priority data: TCP urgent (out-of-band) data, a pty's packet
    * mode status, exceptional conditions of device files.
    *
-   * @example
-   * ```ts ignore
-   * await conn.waitPriority();
-   * const n = await conn.read(buf, { flags: constants.MSG_OOB });
+   * @example Receive TCP urgent data
+   * ```ts
+   * import { constants, TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using conn = await listener.accept();
+   * await client.write(new Uint8Array([33]), { flags: constants.MSG_OOB });
+   * await conn.waitPriority({ signal: AbortSignal.timeout(1000) });
+   * const buf = new Uint8Array(1);
+   * console.log(await conn.read(buf, { flags: constants.MSG_OOB }), buf[0]); // 1 33
    * ```
    */
   waitPriority(options?: SignalOptions): Promise<number> {
@@ -411,13 +429,23 @@ export class Async implements AsyncDisposable, Disposable {
    * waits for readability and retries until it does not. Another negative
    * result rejects as an errno error. async-io's `read_with`.
    *
-   * @example Read an eventfd with your own FFI `read`
-   * ```ts ignore
-   * const eight = new Uint8Array(8);
-   * const n = await efd.readWith((fd) => {
-   *   const r = Number(libc.read(fd, eight, 8n));
-   *   return r < 0 ? -constants.EAGAIN : r;
+   * @example Read a pipe with your own FFI `read`
+   * ```ts
+   * import { Async, constants } from "@ario/ario";
+   * const libc = Deno.dlopen(Deno.build.os === "darwin" ? "libSystem.dylib" : "libc.so.6", {
+   *   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
    * });
+   * const [r, w] = Async.pipe();
+   * await w.write(new Uint8Array([7]));
+   * const buf = new Uint8Array(8);
+   * const n = await r.readWith((fd) => {
+   *   const got = Number(libc.symbols.read(fd, buf, 8n));
+   *   return got < 0 ? -constants.EAGAIN : got;
+   * });
+   * console.log(n, buf[0]); // 1 7
+   * r.close();
+   * w.close();
+   * libc.close();
    * ```
    */
   readWith(fn: (fd: number) => number, options?: SignalOptions): Promise<number> {
@@ -428,9 +456,19 @@ export class Async implements AsyncDisposable, Disposable {
    * Like {@linkcode Async.readWith}, waiting for writability between
    * attempts. async-io's `write_with`.
    *
-   * @example
-   * ```ts ignore
-   * await efd.writeWith((fd) => Number(libc.write(fd, one, 8n)) < 0 ? -constants.EAGAIN : 8);
+   * @example Write a pipe with your own FFI `write`
+   * ```ts
+   * import { Async, constants } from "@ario/ario";
+   * const libc = Deno.dlopen(Deno.build.os === "darwin" ? "libSystem.dylib" : "libc.so.6", {
+   *   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+   * });
+   * const [r, w] = Async.pipe();
+   * const one = new Uint8Array([1]);
+   * await w.writeWith((fd) => Number(libc.symbols.write(fd, one, 1n)) < 0 ? -constants.EAGAIN : 1);
+   * console.log(await r.read(new Uint8Array(1))); // 1
+   * r.close();
+   * w.close();
+   * libc.close();
    * ```
    */
   writeWith(fn: (fd: number) => number, options?: SignalOptions): Promise<number> {
@@ -480,11 +518,16 @@ export class Async implements AsyncDisposable, Disposable {
    * whatever its buffer; a view of more than 4 KiB on a `SharedArrayBuffer`
    * is read into in place.
    *
-   * @example
-   * ```ts ignore
+   * @example Read until the writer closes
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new TextEncoder().encode("hi"));
+   * w.close();
    * const buf = new Uint8Array(4096);
-   * const n = await conn.read(buf);
-   * if (n === null) console.log("peer closed");
+   * console.log(await r.read(buf)); // 2
+   * console.log(await r.read(buf)); // null: the writer closed
+   * r.close();
    * ```
    */
   read(buf: Uint8Array, options?: IoOptions): Promise<number | null> {
@@ -585,9 +628,13 @@ export class Async implements AsyncDisposable, Disposable {
    * `buf` held at this call (it is copied to C-owned memory; at most 256 KiB
    * per call on a stream), so `buf` may be reused or detached at once.
    *
-   * @example
-   * ```ts ignore
-   * const n = await conn.write(new TextEncoder().encode("hello"));
+   * @example Write some bytes
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * console.log(await w.write(new TextEncoder().encode("hello"))); // 5
+   * r.close();
+   * w.close();
    * ```
    */
   write(buf: Uint8Array, options?: IoOptions): Promise<number> {
@@ -615,9 +662,14 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Writes all of `buf`, waiting as needed.
    *
-   * @example
-   * ```ts ignore
-   * await conn.writeAll(new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"));
+   * @example Write a whole response
+   * ```ts
+   * import { UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * await a.writeAll(new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n"));
+   * console.log(await b.read(new Uint8Array(64))); // 19
+   * a.close();
+   * b.close();
    * ```
    */
   async writeAll(buf: Uint8Array, options?: IoOptions): Promise<void> {
@@ -631,10 +683,12 @@ export class Async implements AsyncDisposable, Disposable {
    * Sets a socket option that has no helper; `value` is an int (booleans
    * as 0/1) or the option's raw bytes. Throws an errno error.
    *
-   * @example
-   * ```ts ignore
-   * import { constants } from "@ario/ario";
-   * sock.setOption(constants.SOL_SOCKET, constants.SO_RCVBUF, 1 << 20);
+   * @example Grow the receive buffer
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using sock = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * sock.setOption(constants.SOL_SOCKET, constants.SO_RCVBUF, 1 << 16);
+   * console.log(sock.getOption(constants.SOL_SOCKET, constants.SO_RCVBUF) >= 1 << 16); // true
    * ```
    */
   setOption(level: number, name: number, value: number | boolean | Uint8Array): void {
@@ -653,10 +707,12 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Reads an int socket option.
    *
-   * @example
-   * ```ts ignore
-   * import { constants } from "@ario/ario";
-   * const size = sock.getOption(constants.SOL_SOCKET, constants.SO_RCVBUF);
+   * @example Ask a socket its type
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using sock = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * const type = sock.getOption(constants.SOL_SOCKET, constants.SO_TYPE);
+   * console.log(type === constants.SOCK_DGRAM); // true
    * ```
    */
   getOption(level: number, name: number): number {
@@ -674,10 +730,12 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Reads a socket option's raw bytes (at most `capacity`).
    *
-   * @example
-   * ```ts ignore
-   * import { constants } from "@ario/ario";
-   * const cc = new TextDecoder().decode(sock.getOptionBytes(constants.IPPROTO_TCP, constants.TCP_CONGESTION, 16));
+   * @example Read a struct-valued option (SO_LINGER: on/off and seconds)
+   * ```ts
+   * import { constants, TcpListener } from "@ario/ario";
+   * using sock = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * const linger = sock.getOptionBytes(constants.SOL_SOCKET, constants.SO_LINGER, 8);
+   * console.log(linger.length, linger.every((b) => b === 0)); // 8 true: off
    * ```
    */
   getOptionBytes(level: number, name: number, capacity = 64): Uint8Array {
@@ -701,9 +759,17 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Makes ops started from now on keep the process alive (the default).
    *
-   * @example
-   * ```ts ignore
-   * conn.ref();
+   * @example Undo an unref
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * r.unref();
+   * r.ref(); // this read keeps the process alive again
+   * const got = r.read(new Uint8Array(1));
+   * await w.write(new Uint8Array([1]));
+   * console.log(await got); // 1
+   * r.close();
+   * w.close();
    * ```
    */
   ref(): void {
@@ -714,9 +780,14 @@ export class Async implements AsyncDisposable, Disposable {
    * Makes ops started from now on not keep the process alive (a
    * background listener, say).
    *
-   * @example
-   * ```ts ignore
+   * @example A background accept that lets the process exit
+   * ```ts
+   * import { TcpListener } from "@ario/ario";
+   * const listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
    * listener.unref();
+   * const next = listener.accept(); // does not keep the process alive
+   * listener.close();
+   * await next.catch((e) => console.log(e.code)); // "ECANCELED"
    * ```
    */
   unref(): void {
@@ -727,9 +798,14 @@ export class Async implements AsyncDisposable, Disposable {
    * The read side as a byte stream (BYOB readers work). Ends at end of
    * stream; cancelling it shuts down reading.
    *
-   * @example
-   * ```ts ignore
-   * for await (const chunk of conn.readable) console.log(chunk.length);
+   * @example Iterate the chunks until end of stream
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new TextEncoder().encode("abc"));
+   * w.close();
+   * for await (const chunk of r.readable) console.log(chunk.length); // 3
+   * // the stream ended, so r is closed
    * ```
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
@@ -766,9 +842,12 @@ export class Async implements AsyncDisposable, Disposable {
    * full before the next is taken. Closing it shuts down writing (a pipe or
    * tty: closes the fd); aborting it closes the fd.
    *
-   * @example
-   * ```ts ignore
-   * await ReadableStream.from(["a", "b"]).pipeThrough(new TextEncoderStream()).pipeTo(conn.writable);
+   * @example Pipe text in; closing the stream closes the pipe end
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await ReadableStream.from(["a", "b"]).pipeThrough(new TextEncoderStream()).pipeTo(w.writable);
+   * console.log(await new Response(r.readable).text()); // "ab"
    * ```
    */
   get writable(): WritableStream<Uint8Array> {
@@ -811,9 +890,14 @@ export class Async implements AsyncDisposable, Disposable {
    * `Deno.errors.BadResource` (code ECANCELED); later calls reject with
    * BadResource (EBADF). Safe to call twice.
    *
-   * @example
-   * ```ts ignore
-   * conn.close();
+   * @example Closing cancels what waits
+   * ```ts
+   * import { Async } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * const pending = r.read(new Uint8Array(1));
+   * r.close();
+   * await pending.catch((e) => console.log(e.name, e.code)); // "BadResource" "ECANCELED"
+   * w.close();
    * ```
    */
   close(): void {
@@ -847,9 +931,12 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Closes the fd (as {@linkcode Async.close}) and waits until it is.
    *
-   * @example
-   * ```ts ignore
-   * await using conn = await TcpStream.connect({ port: 8080 });
+   * @example Close at the end of a scope and wait for it
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using conn = await TcpStream.connect(listener.localAddr);
+   * console.log(conn.closed); // false, until the scope ends
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
@@ -860,9 +947,11 @@ export class Async implements AsyncDisposable, Disposable {
   /**
    * Closes the fd (as {@linkcode Async.close}), for `using`.
    *
-   * @example
-   * ```ts ignore
+   * @example Close at the end of a scope
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
    * using sock = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * console.log(sock.localAddr.port > 0); // true
    * ```
    */
   [Symbol.dispose](): void {

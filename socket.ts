@@ -37,10 +37,15 @@ import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from ".
 /**
  * What stream sockets share (TCP and Unix): addresses and shutdown.
  *
- * @example
- * ```ts ignore
- * const s: StreamSocket = await TcpStream.connect({ port: 8080 });
+ * @example TCP and Unix streams alike
+ * ```ts
+ * import { type StreamSocket, UnixStream } from "@ario/ario";
+ * const [a, b] = UnixStream.pair();
+ * const s: StreamSocket = a;
  * await s.shutdown("write");
+ * console.log(await b.read(new Uint8Array(1))); // null
+ * a.close();
+ * b.close();
  * ```
  */
 export class StreamSocket extends Async {
@@ -48,9 +53,16 @@ export class StreamSocket extends Async {
    * Shuts down reading, writing or both (the peer sees end of stream after
    * "write").
    *
-   * @example
-   * ```ts ignore
-   * await conn.shutdown("write");
+   * @example Send the last bytes, then end of stream
+   * ```ts
+   * import { UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * await a.write(new TextEncoder().encode("bye"));
+   * await a.shutdown("write");
+   * const buf = new Uint8Array(8);
+   * console.log(await b.read(buf), await b.read(buf)); // 3 null
+   * a.close();
+   * b.close();
    * ```
    */
   async shutdown(how: "read" | "write" | "both" = "both", options?: SignalOptions): Promise<void> {
@@ -64,9 +76,15 @@ export class StreamSocket extends Async {
   /**
    * Shuts down writing (as `Deno.Conn.closeWrite`).
    *
-   * @example
-   * ```ts ignore
-   * await conn.closeWrite();
+   * @example Half-close a TCP connection
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using server = await listener.accept();
+   * await client.closeWrite();
+   * console.log(await server.read(new Uint8Array(1))); // null
+   * console.log(client.remoteAddr.port === listener.localAddr.port); // true: still known
    * ```
    */
   closeWrite(): Promise<void> {
@@ -83,9 +101,15 @@ export class StreamSocket extends Async {
   /**
    * Peeks at incoming bytes without consuming them; `null` at end of stream.
    *
-   * @example
-   * ```ts ignore
-   * const n = await conn.peek(new Uint8Array(4));
+   * @example Look before reading
+   * ```ts
+   * import { UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * await a.write(new TextEncoder().encode("GET /"));
+   * const buf = new Uint8Array(4);
+   * console.log(await b.peek(buf), await b.read(buf)); // 4 4: the same bytes twice
+   * a.close();
+   * b.close();
    * ```
    */
   async peek(buf: Uint8Array, options?: SignalOptions): Promise<number | null> {
@@ -128,9 +152,13 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
   /**
    * Accepts one connection.
    *
-   * @example
-   * ```ts ignore
-   * const conn = await listener.accept({ signal: AbortSignal.timeout(5000) });
+   * @example Accept with a deadline
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using conn = await listener.accept({ signal: AbortSignal.timeout(1000) });
+   * console.log(conn.remoteAddr.port === client.localAddr.port); // true
    * ```
    */
   async accept(options?: SignalOptions): Promise<S> {
@@ -142,9 +170,16 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * Connections as they come, until the listener is closed (then the
    * iteration ends). Transient errors (ECONNABORTED) are skipped.
    *
-   * @example
-   * ```ts ignore
-   * for await (const conn of listener.incoming()) handle(conn);
+   * @example Serve connections as they come
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * for await (const conn of listener.incoming({ signal: AbortSignal.timeout(1000) })) {
+   *   console.log(conn.remoteAddr.port === client.localAddr.port); // true
+   *   conn.close();
+   *   break; // one is enough here
+   * }
    * ```
    */
   async *incoming(options?: SignalOptions): AsyncGenerator<S, void, undefined> {
@@ -164,9 +199,19 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
   /**
    * Same as {@linkcode Listener.incoming}: `for await (const conn of listener)`.
    *
-   * @example
-   * ```ts ignore
-   * for await (const conn of listener) handle(conn);
+   * @example A listener is async iterable
+   * ```ts
+   * import { UnixListener, UnixStream } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * await using listener = UnixListener.bind(`${dir}/app.sock`);
+   * await using client = await UnixStream.connect(`${dir}/app.sock`);
+   * for await (const conn of listener) {
+   *   await conn.write(new Uint8Array([1]));
+   *   conn.close();
+   *   break;
+   * }
+   * console.log(await client.read(new Uint8Array(1))); // 1
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   [Symbol.asyncIterator](): AsyncGenerator<S, void, undefined> {
@@ -178,10 +223,16 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
  * What datagram sockets share (UDP and Unix datagram): receiving with the
  * sender's address, and connected send/recv.
  *
- * @example
- * ```ts ignore
- * const s: DatagramSocket = UdpSocket.bind({ port: 0 });
+ * @example UDP and Unix datagrams alike
+ * ```ts
+ * import { type DatagramSocket, UnixDatagram } from "@ario/ario";
+ * const [a, b] = UnixDatagram.pair();
+ * const s: DatagramSocket = b;
+ * await a.send(new Uint8Array([1, 2]));
  * const { n, addr } = await s.recvFrom(new Uint8Array(1500));
+ * console.log(n, addr.transport); // 2 "unixpacket"
+ * a.close();
+ * b.close();
  * ```
  */
 export class DatagramSocket extends Async {
@@ -238,9 +289,15 @@ export class DatagramSocket extends Async {
    * TypeError holding `received` and `addr`, and the next receive returns
    * that datagram.
    *
-   * @example
-   * ```ts ignore
-   * const { n, addr } = await u.recvFrom(buf, { signal: AbortSignal.timeout(1000) });
+   * @example Receive a datagram and its sender, with a deadline
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.sendTo(new Uint8Array([1, 2]), b.localAddr);
+   * const signal = AbortSignal.timeout(1000);
+   * const { n, addr } = await b.recvFrom(new Uint8Array(1500), { signal });
+   * console.log(n, addr.transport === "udp" && addr.port === a.localAddr.port); // 2 true
    * ```
    */
   async recvFrom(buf: Uint8Array, options?: IoOptions): Promise<Received> {
@@ -298,9 +355,14 @@ export class DatagramSocket extends Async {
   /**
    * Like {@linkcode DatagramSocket.recvFrom} without consuming the datagram.
    *
-   * @example
-   * ```ts ignore
-   * const { n } = await u.peekFrom(buf);
+   * @example Peek, then receive the same datagram
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.sendTo(new Uint8Array([1, 2, 3]), b.localAddr);
+   * const buf = new Uint8Array(16);
+   * console.log((await b.peekFrom(buf)).n, (await b.recvFrom(buf)).n); // 3 3
    * ```
    */
   peekFrom(buf: Uint8Array, options?: SignalOptions): Promise<Received> {
@@ -310,9 +372,14 @@ export class DatagramSocket extends Async {
   /**
    * Sends a datagram to the connected peer.
    *
-   * @example
-   * ```ts ignore
-   * await u.send(new Uint8Array([1]));
+   * @example Send to the connected peer
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.connect(b.localAddr);
+   * console.log(await a.send(new Uint8Array([1]))); // 1
+   * console.log(await b.recv(new Uint8Array(8))); // 1
    * ```
    */
   send(buf: Uint8Array, options?: IoOptions): Promise<number> {
@@ -323,9 +390,14 @@ export class DatagramSocket extends Async {
    * Receives a datagram from the connected peer; resolves with its length
    * (0 for an empty datagram).
    *
-   * @example
-   * ```ts ignore
-   * const n = await u.recv(buf);
+   * @example An empty datagram is 0, not the end
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const [a, b] = UnixDatagram.pair();
+   * await a.send(new Uint8Array(0));
+   * console.log(await b.recv(new Uint8Array(8))); // 0
+   * a.close();
+   * b.close();
    * ```
    */
   async recv(buf: Uint8Array, options?: IoOptions): Promise<number> {
@@ -335,9 +407,15 @@ export class DatagramSocket extends Async {
   /**
    * Peeks at the next datagram from the connected peer.
    *
-   * @example
-   * ```ts ignore
-   * const n = await u.peek(buf);
+   * @example Peek, then receive
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const [a, b] = UnixDatagram.pair();
+   * await a.send(new Uint8Array([1, 2, 3]));
+   * const buf = new Uint8Array(8);
+   * console.log(await b.peek(buf), await b.recv(buf)); // 3 3
+   * a.close();
+   * b.close();
    * ```
    */
   peek(buf: Uint8Array, options?: SignalOptions): Promise<number> {

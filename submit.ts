@@ -5,14 +5,19 @@
  * "hard": it runs anyway), bounded by a {@linkcode op.linkTimeout}, and
  * cancelled through an `AbortSignal`.
  *
- * @example An echo round trip as one chain with a deadline
- * ```ts ignore
- * import { multi, op } from "@ario/ario";
+ * @example A send and its receipt as one chain with a deadline
+ * ```ts
+ * import { multi, op, UnixStream } from "@ario/ario";
+ * const [a, b] = UnixStream.pair();
+ * const buf = new Uint8Array(4);
  * const [sent, got, timedOut] = await multi([
- *   op.send(fd, new TextEncoder().encode("ping"), { link: "soft" }),
- *   op.recv(fd, buf, { link: "soft" }),
+ *   op.send(a.fd, new TextEncoder().encode("ping"), { link: "soft" }),
+ *   op.recv(b.fd, buf, { link: "soft" }),
  *   op.linkTimeout(100),
  * ]);
+ * console.log(sent, got, timedOut); // 4 4 false
+ * a.close();
+ * b.close();
  * ```
  *
  * @module
@@ -346,9 +351,14 @@ export const op: OpBuilders = {
   /**
    * Reads into `buf` from any pollable fd (pipe, tty, socket).
    *
-   * @example
-   * ```ts ignore
-   * const n = await single(op.read(fd, new Uint8Array(1024)));
+   * @example Read a pipe
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new TextEncoder().encode("hi"));
+   * console.log(await single(op.read(r.fd, new Uint8Array(1024)))); // 2
+   * r.close();
+   * w.close();
    * ```
    */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number> {
@@ -358,9 +368,13 @@ export const op: OpBuilders = {
   /**
    * Writes `buf` to any pollable fd; the result may be short.
    *
-   * @example
-   * ```ts ignore
-   * const n = await single(op.write(fd, new TextEncoder().encode("hi\n")));
+   * @example Write a pipe
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * console.log(await single(op.write(w.fd, new TextEncoder().encode("hi\n")))); // 3
+   * r.close();
+   * w.close();
    * ```
    */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number> {
@@ -370,9 +384,16 @@ export const op: OpBuilders = {
   /**
    * Receives from a socket into `buf`; 0 means the peer closed.
    *
-   * @example
-   * ```ts ignore
-   * const n = await single(op.recv(fd, buf, { waitAll: true }));
+   * @example Gather a whole buffer from two writes
+   * ```ts
+   * import { op, single, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const got = single(op.recv(b.fd, new Uint8Array(5), { waitAll: true }));
+   * await a.write(new TextEncoder().encode("hel"));
+   * await a.write(new TextEncoder().encode("lo"));
+   * console.log(await got); // 5
+   * a.close();
+   * b.close();
    * ```
    */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number> {
@@ -382,9 +403,13 @@ export const op: OpBuilders = {
   /**
    * Sends `buf` on a connected socket; a short send breaks a soft link.
    *
-   * @example
-   * ```ts ignore
-   * await single(op.send(fd, new TextEncoder().encode("hello")));
+   * @example Send on a connected socket
+   * ```ts
+   * import { op, single, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * console.log(await single(op.send(a.fd, new TextEncoder().encode("hello")))); // 5
+   * a.close();
+   * b.close();
    * ```
    */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number> {
@@ -394,9 +419,14 @@ export const op: OpBuilders = {
   /**
    * Receives one datagram and its sender.
    *
-   * @example
-   * ```ts ignore
-   * const { n, addr } = await single(op.recvFrom(fd, buf));
+   * @example Receive a datagram and its sender
+   * ```ts
+   * import { op, single, UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.sendTo(new Uint8Array([1, 2]), b.localAddr);
+   * const { n, addr } = await single(op.recvFrom(b.fd, new Uint8Array(1500)));
+   * console.log(n, addr.transport); // 2 "udp"
    * ```
    */
   recvFrom(
@@ -435,9 +465,13 @@ export const op: OpBuilders = {
   /**
    * Sends one datagram to `to`.
    *
-   * @example
-   * ```ts ignore
-   * await single(op.sendTo(fd, data, { hostname: "127.0.0.1", port: 9000 }));
+   * @example Send a datagram to an address
+   * ```ts
+   * import { op, single, UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * const to = { hostname: "127.0.0.1", port: b.localAddr.port };
+   * console.log(await single(op.sendTo(a.fd, new Uint8Array([1, 2, 3]), to))); // 3
    * ```
    */
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number> {
@@ -462,9 +496,13 @@ export const op: OpBuilders = {
   /**
    * Accepts a connection; resolves to the new fd (non-blocking, cloexec).
    *
-   * @example
-   * ```ts ignore
-   * const conn = await single(op.accept(listenerFd));
+   * @example Accept, and wrap the new fd
+   * ```ts
+   * import { op, single, TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using conn = new TcpStream(await single(op.accept(listener.fd)));
+   * console.log(conn.remoteAddr.port === client.localAddr.port); // true
    * ```
    */
   accept(fd: number, o?: LinkOptions): Operation<number> {
@@ -474,9 +512,13 @@ export const op: OpBuilders = {
   /**
    * Connects a socket to `to`.
    *
-   * @example
-   * ```ts ignore
-   * await single(op.connect(fd, { hostname: "127.0.0.1", port: 8080 }));
+   * @example Connect a UDP socket to its peer
+   * ```ts
+   * import { op, single, UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await single(op.connect(a.fd, { hostname: "127.0.0.1", port: b.localAddr.port }));
+   * console.log(a.remoteAddr.port === b.localAddr.port); // true
    * ```
    */
   connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void> {
@@ -486,9 +528,15 @@ export const op: OpBuilders = {
   /**
    * Closes fd; ops still waiting on it complete with ECANCELED first.
    *
-   * @example
-   * ```ts ignore
+   * @example Close a raw fd; what waited on it is cancelled
+   * ```ts
+   * import { op, single, TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * const fd = await single(op.accept(listener.fd));
+   * const pending = single(op.recv(fd, new Uint8Array(1)));
    * await single(op.close(fd));
+   * await pending.catch((e) => console.log(e.code)); // "ECANCELED"
    * ```
    */
   close(fd: number, o?: LinkOptions): Operation<void> {
@@ -498,9 +546,14 @@ export const op: OpBuilders = {
   /**
    * Shuts down reading, writing or both.
    *
-   * @example
-   * ```ts ignore
-   * await single(op.shutdown(fd, "write"));
+   * @example Shut down writing: the peer sees end of stream
+   * ```ts
+   * import { op, single, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * await single(op.shutdown(a.fd, "write"));
+   * console.log(await b.read(new Uint8Array(1))); // null
+   * a.close();
+   * b.close();
    * ```
    */
   shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void> {
@@ -515,10 +568,15 @@ export const op: OpBuilders = {
    * Waits until fd is ready for `events` (POLL.IN, POLL.OUT, POLL.PRI);
    * resolves to the ready mask (which may include POLL.ERR, POLL.HUP).
    *
-   * @example
-   * ```ts ignore
-   * import { POLL } from "@ario/ario";
-   * const mask = await single(op.poll(fd, POLL.IN));
+   * @example Wait until a pipe is readable
+   * ```ts
+   * import { Async, op, POLL, single } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new Uint8Array([1]));
+   * const mask = await single(op.poll(r.fd, POLL.IN));
+   * console.log((mask & POLL.IN) !== 0); // true
+   * r.close();
+   * w.close();
    * ```
    */
   poll(fd: number, events: number, o?: LinkOptions): Operation<number> {
@@ -558,9 +616,15 @@ export const op: OpBuilders = {
    * first, that op completes with ECANCELED and this resolves `true`;
    * otherwise it resolves `false`.
    *
-   * @example
-   * ```ts ignore
-   * const [n, fired] = await multi([op.recv(fd, buf, { link: "soft" }), op.linkTimeout(50)]);
+   * @example A receive that nothing answers, bounded
+   * ```ts
+   * import { multi, op, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const recv = op.recv(b.fd, new Uint8Array(8), { link: "soft" });
+   * const [n, fired] = await multi([recv, op.linkTimeout(10)]);
+   * console.log(fired, n instanceof Error && n.code); // true "ECANCELED"
+   * a.close();
+   * b.close();
    * ```
    */
   linkTimeout(ms: number, o?: LinkOptions & { absolute?: boolean }): Operation<boolean> {
@@ -577,11 +641,16 @@ export const op: OpBuilders = {
    * them (`{ all: true }` with fd). Resolves to how many were cancelled
    * (1 for a single target); rejects ENOENT if none was pending.
    *
-   * @example
-   * ```ts ignore
-   * const r = op.recv(fd, buf);
+   * @example Cancel one submitted op
+   * ```ts
+   * import { op, single, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const r = op.recv(b.fd, new Uint8Array(1));
    * const p = single(r);
-   * await single(op.cancel(r));
+   * console.log(await single(op.cancel(r))); // 1
+   * await p.catch((e) => console.log(e.code)); // "ECANCELED"
+   * a.close();
+   * b.close();
    * ```
    */
   cancel(
@@ -665,11 +734,11 @@ export function single<T>(o: Operation<T>, options?: SubmitOptions): Promise<T> 
  * anyway, it resolves and the cancelled ones hold ECANCELED errors, so no
  * result that happened is lost.
  *
- * @example Three ops, the last two linked: the NOP runs only if the timeout expires
+ * @example Three ops, the last two linked: the expired timeout breaks the link, cancelling the NOP
  * ```ts
  * import { multi, op } from "@ario/ario";
  * const [a, b, c] = await multi([op.nop(), op.timeout(1, { link: "soft" }), op.nop()]);
- * console.log(a, b, c); // undefined "timeout" ...
+ * console.log(a, b, c instanceof Error && c.code); // undefined "timeout" "ECANCELED"
  * ```
  */
 export function multi<const Ops extends readonly Operation<unknown>[]>(

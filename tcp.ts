@@ -46,10 +46,11 @@ export interface KeepAliveOptions {
 /**
  * A TCP connection: async-io's `Async<TcpStream>`, shaped like `Deno.TcpConn`.
  *
- * @example
- * ```ts ignore
- * import { TcpStream } from "@ario/ario";
- * await using conn = await TcpStream.connect({ hostname: "127.0.0.1", port: 8080 }, { timeout: 1000 });
+ * @example Connect, turn off Nagle, send a request
+ * ```ts
+ * import { TcpListener, TcpStream } from "@ario/ario";
+ * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+ * await using conn = await TcpStream.connect(listener.localAddr, { timeout: 1000 });
  * conn.setNoDelay(true);
  * await conn.writeAll(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
  * ```
@@ -57,11 +58,6 @@ export interface KeepAliveOptions {
 export class TcpStream extends StreamSocket {
   /**
    * Wraps a connected TCP socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const conn = new TcpStream(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "tcp", reactor);
@@ -73,9 +69,15 @@ export class TcpStream extends StreamSocket {
    * `Deno.errors.TimedOut` (code ETIMEDOUT) and so on: "Cannot connect to
    * 127.0.0.1:9: ECONNREFUSED (connect)".
    *
-   * @example
-   * ```ts ignore
-   * const conn = await TcpStream.connect({ hostname: "::1", port: 443 }, { timeout: 500 });
+   * @example Connect within a timeout; a closed port refuses
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * const listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * const addr = listener.localAddr;
+   * await using conn = await TcpStream.connect(addr, { timeout: 500 });
+   * console.log(conn.remoteAddr.port === addr.port); // true
+   * listener.close();
+   * await TcpStream.connect(addr).catch((e) => console.log(e.code)); // "ECONNREFUSED"
    * ```
    */
   static async connect(addr: TcpAddr, options: ConnectOptions = {}): Promise<TcpStream> {
@@ -111,9 +113,13 @@ export class TcpStream extends StreamSocket {
   /**
    * Sets TCP_NODELAY (disables Nagle's algorithm).
    *
-   * @example
-   * ```ts ignore
+   * @example Disable Nagle's algorithm
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using conn = await TcpStream.connect(listener.localAddr);
    * conn.setNoDelay(true);
+   * console.log(conn.noDelay); // true
    * ```
    */
   setNoDelay(on = true): void {
@@ -128,9 +134,13 @@ export class TcpStream extends StreamSocket {
   /**
    * Turns keepalive on or off (SO_KEEPALIVE), optionally with its timing.
    *
-   * @example
-   * ```ts ignore
+   * @example Keepalive with its timing
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using conn = await TcpStream.connect(listener.localAddr);
    * conn.setKeepAlive({ idle: 60, interval: 10, count: 5 });
+   * console.log(conn.keepAlive); // { enabled: true, idle: 60, interval: 10, count: 5 }
    * ```
    */
   setKeepAlive(on: boolean | KeepAliveOptions = true): void {
@@ -157,9 +167,13 @@ export class TcpStream extends StreamSocket {
   /**
    * Sets the IP time-to-live (IPv4) or hop limit (IPv6) of outgoing packets.
    *
-   * @example
-   * ```ts ignore
+   * @example Set the time-to-live
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using conn = await TcpStream.connect(listener.localAddr);
    * conn.setTtl(64);
+   * console.log(conn.ttl); // 64
    * ```
    */
   setTtl(ttl: number): void {
@@ -178,21 +192,24 @@ export class TcpStream extends StreamSocket {
  * A TCP listener: async-io's `Async<TcpListener>`, shaped like
  * `Deno.TcpListener` (`accept()`, `for await`, `addr`).
  *
- * @example
- * ```ts ignore
- * import { TcpListener } from "@ario/ario";
- * const listener = TcpListener.bind({ hostname: "127.0.0.1", port: 8080 }, { backlog: 1024 });
- * for await (const conn of listener) conn.readable.pipeTo(conn.writable);
+ * @example An echo server
+ * ```ts
+ * import { TcpListener, TcpStream } from "@ario/ario";
+ * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 }, { backlog: 1024 });
+ * await using client = await TcpStream.connect(listener.localAddr);
+ * for await (const conn of listener) {
+ *   conn.readable.pipeTo(conn.writable); // echoes, then closes conn
+ *   break; // one client is enough here
+ * }
+ * await client.write(new TextEncoder().encode("hi"));
+ * await client.closeWrite();
+ * const buf = new Uint8Array(8);
+ * console.log(await client.read(buf), await client.read(buf)); // 2 null: echoed, then closed
  * ```
  */
 export class TcpListener extends Listener<TcpStream> {
   /**
    * Wraps a listening TCP socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const l = new TcpListener(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "tcp", reactor);

@@ -51,11 +51,6 @@ import { DatagramSocket } from "./socket.ts";
 export class UdpSocket extends DatagramSocket {
   /**
    * Wraps a UDP socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const u = new UdpSocket(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "udp", reactor);
@@ -64,9 +59,13 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Binds a UDP socket (port 0: any free port).
    *
-   * @example
-   * ```ts ignore
-   * const u = UdpSocket.bind({ hostname: "0.0.0.0", port: 5353 }, { reuseAddr: true, reusePort: true });
+   * @example Two sockets sharing one port (SO_REUSEPORT)
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * const options = { reuseAddr: true, reusePort: true };
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 }, options);
+   * using b = UdpSocket.bind(a.localAddr, options);
+   * console.log(a.localAddr.port === b.localAddr.port); // true
    * ```
    */
   static override bind(addr: TcpAddr, options: BindOptions = {}): UdpSocket {
@@ -83,9 +82,13 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Sends one datagram to `to`; resolves with the bytes sent.
    *
-   * @example
-   * ```ts ignore
-   * await u.sendTo(data, { hostname: "127.0.0.1", port: 9000 });
+   * @example Send one datagram
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * const sent = await a.sendTo(new TextEncoder().encode("hello"), b.localAddr);
+   * console.log(sent); // 5
    * ```
    */
   sendTo(buf: Uint8Array, to: TcpAddr, options?: IoOptions): Promise<number> {
@@ -100,10 +103,14 @@ export class UdpSocket extends DatagramSocket {
    * Sets the default peer: `send`/`recv` then use it, and datagrams from
    * others are dropped.
    *
-   * @example
-   * ```ts ignore
-   * await u.connect({ hostname: "127.0.0.1", port: 9000 });
-   * await u.send(data);
+   * @example Connect, then send without an address
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.connect({ hostname: "127.0.0.1", port: b.localAddr.port });
+   * await a.send(new TextEncoder().encode("ping"));
+   * console.log(await b.recv(new Uint8Array(8))); // 4
    * ```
    */
   connect(addr: TcpAddr, options?: SignalOptions): Promise<void> {
@@ -125,9 +132,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Allows sending to broadcast addresses (SO_BROADCAST).
    *
-   * @example
-   * ```ts ignore
+   * @example Allow broadcast
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * u.setBroadcast(true);
+   * console.log(u.broadcast); // true
    * ```
    */
   setBroadcast(on: boolean): void {
@@ -142,9 +152,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Sets the unicast time-to-live (IPv4) or hop limit (IPv6).
    *
-   * @example
-   * ```ts ignore
+   * @example Set the time-to-live
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * u.setTtl(8);
+   * console.log(u.ttl); // 8
    * ```
    */
   setTtl(ttl: number): void {
@@ -162,9 +175,16 @@ export class UdpSocket extends DatagramSocket {
    * Joins an IPv4 multicast group on the interface with address `iface`
    * (default any).
    *
-   * @example
-   * ```ts ignore
-   * u.joinMulticastV4("239.1.2.3", "127.0.0.1");
+   * @example Receive multicast over the loopback interface
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using rx = UdpSocket.bind({ hostname: "239.255.42.3", port: 0 }, { reuseAddr: true });
+   * rx.joinMulticastV4("239.255.42.3", "127.0.0.1");
+   * using tx = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * tx.setMulticastInterfaceV4("127.0.0.1");
+   * await tx.sendTo(new Uint8Array([1]), { hostname: "239.255.42.3", port: rx.localAddr.port });
+   * const { n } = await rx.recvFrom(new Uint8Array(8), { signal: AbortSignal.timeout(1000) });
+   * console.log(n); // 1
    * ```
    */
   joinMulticastV4(group: string, iface = "0.0.0.0"): void {
@@ -174,9 +194,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Leaves an IPv4 multicast group.
    *
-   * @example
-   * ```ts ignore
-   * u.leaveMulticastV4("239.1.2.3", "127.0.0.1");
+   * @example Join, then leave
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * u.joinMulticastV4("239.255.42.4", "127.0.0.1");
+   * u.leaveMulticastV4("239.255.42.4", "127.0.0.1");
    * ```
    */
   leaveMulticastV4(group: string, iface = "0.0.0.0"): void {
@@ -195,9 +218,12 @@ export class UdpSocket extends DatagramSocket {
    * Joins an IPv6 multicast group on interface index `ifIndex` (0: the
    * system's choice).
    *
-   * @example
-   * ```ts ignore
+   * @example Join a link-local group on interface 1 (loopback)
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "::1", port: 0 });
    * u.joinMulticastV6("ff02::1:3", 1);
+   * u.leaveMulticastV6("ff02::1:3", 1);
    * ```
    */
   joinMulticastV6(group: string, ifIndex = 0): void {
@@ -207,9 +233,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Leaves an IPv6 multicast group.
    *
-   * @example
-   * ```ts ignore
-   * u.leaveMulticastV6("ff02::1:3", 1);
+   * @example Join, then leave
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "::1", port: 0 });
+   * u.joinMulticastV6("ff02::1:4", 1);
+   * u.leaveMulticastV6("ff02::1:4", 1);
    * ```
    */
   leaveMulticastV6(group: string, ifIndex = 0): void {
@@ -232,9 +261,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Whether IPv4 multicast sent here loops back to local listeners.
    *
-   * @example
-   * ```ts ignore
+   * @example Hear your own multicast
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * u.setMulticastLoopV4(true);
+   * console.log(u.getOption(constants.IPPROTO_IP, constants.IP_MULTICAST_LOOP)); // 1
    * ```
    */
   setMulticastLoopV4(on: boolean): void {
@@ -244,9 +276,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Time-to-live of IPv4 multicast sent here.
    *
-   * @example
-   * ```ts ignore
+   * @example Let multicast cross a few routers
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * u.setMulticastTtlV4(4);
+   * console.log(u.getOption(constants.IPPROTO_IP, constants.IP_MULTICAST_TTL)); // 4
    * ```
    */
   setMulticastTtlV4(ttl: number): void {
@@ -256,8 +291,10 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Outgoing interface of IPv4 multicast, by its address.
    *
-   * @example
-   * ```ts ignore
+   * @example Send multicast out of loopback
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
    * u.setMulticastInterfaceV4("127.0.0.1");
    * ```
    */
@@ -272,9 +309,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Whether IPv6 multicast sent here loops back to local listeners.
    *
-   * @example
-   * ```ts ignore
+   * @example Hear your own IPv6 multicast
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "::1", port: 0 });
    * u.setMulticastLoopV6(true);
+   * console.log(u.getOption(constants.IPPROTO_IPV6, constants.IPV6_MULTICAST_LOOP)); // 1
    * ```
    */
   setMulticastLoopV6(on: boolean): void {
@@ -284,9 +324,12 @@ export class UdpSocket extends DatagramSocket {
   /**
    * Outgoing interface of IPv6 multicast, by index.
    *
-   * @example
-   * ```ts ignore
+   * @example Send IPv6 multicast out of interface 1 (loopback)
+   * ```ts
+   * import { constants, UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "::1", port: 0 });
    * u.setMulticastInterfaceV6(1);
+   * console.log(u.getOption(constants.IPPROTO_IPV6, constants.IPV6_MULTICAST_IF)); // 1
    * ```
    */
   setMulticastInterfaceV6(ifIndex: number): void {

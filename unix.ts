@@ -51,11 +51,6 @@ export type UnixPath = string | { path: string };
 export class UnixStream extends StreamSocket {
   /**
    * Wraps a connected Unix stream socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const s = new UnixStream(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "unix", reactor);
@@ -64,9 +59,15 @@ export class UnixStream extends StreamSocket {
   /**
    * Connects to a socket path (or "\0name": Linux abstract namespace).
    *
-   * @example
-   * ```ts ignore
-   * const s = await UnixStream.connect("/run/app.sock", { timeout: 1000 });
+   * @example Connect to a socket path
+   * ```ts
+   * import { UnixListener, UnixStream } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * const path = `${dir}/app.sock`;
+   * await using listener = UnixListener.bind(path);
+   * await using s = await UnixStream.connect(path, { timeout: 1000 });
+   * console.log(s.remoteAddr.path === path); // true
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static async connect(path: UnixPath, options: ConnectOptions = {}): Promise<UnixStream> {
@@ -77,9 +78,14 @@ export class UnixStream extends StreamSocket {
   /**
    * Two connected streams (socketpair(2)).
    *
-   * @example
-   * ```ts ignore
+   * @example Either end can write
+   * ```ts
+   * import { UnixStream } from "@ario/ario";
    * const [a, b] = UnixStream.pair();
+   * await b.write(new Uint8Array([1, 2]));
+   * console.log(await a.read(new Uint8Array(2))); // 2
+   * a.close();
+   * b.close();
    * ```
    */
   static pair(options: FromOptions = {}): [UnixStream, UnixStream] {
@@ -101,21 +107,25 @@ export class UnixStream extends StreamSocket {
 /**
  * A Unix stream listener: async-io's `Async<UnixListener>`.
  *
- * @example
- * ```ts ignore
- * import { UnixListener } from "@ario/ario";
- * const l = UnixListener.bind("\0my-service");
- * for await (const conn of l) conn.readable.pipeTo(conn.writable);
+ * @example An echo server on an abstract name (Linux)
+ * ```ts
+ * import { UnixListener, UnixStream } from "@ario/ario";
+ * const name = `\0ario-echo-${crypto.randomUUID()}`;
+ * await using l = UnixListener.bind(name);
+ * await using client = await UnixStream.connect(name);
+ * for await (const conn of l) {
+ *   conn.readable.pipeTo(conn.writable); // echoes, then closes conn
+ *   break; // one client is enough here
+ * }
+ * await client.write(new TextEncoder().encode("hi"));
+ * await client.closeWrite();
+ * const buf = new Uint8Array(8);
+ * console.log(await client.read(buf), await client.read(buf)); // 2 null: echoed, then closed
  * ```
  */
 export class UnixListener extends Listener<UnixStream> {
   /**
    * Wraps a listening Unix socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const l = new UnixListener(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "unix", reactor);
@@ -125,9 +135,13 @@ export class UnixListener extends Listener<UnixStream> {
    * Binds to a path (which must not exist) or an abstract name ("\0name")
    * and listens.
    *
-   * @example
-   * ```ts ignore
-   * const l = UnixListener.bind("/tmp/app.sock", { backlog: 64 });
+   * @example Listen on a path
+   * ```ts
+   * import { UnixListener } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * using l = UnixListener.bind(`${dir}/app.sock`, { backlog: 64 });
+   * console.log(l.localAddr.path === `${dir}/app.sock`); // true
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static override bind(path: UnixPath, options: ListenOptions = {}): UnixListener {
@@ -168,11 +182,6 @@ export class UnixListener extends Listener<UnixStream> {
 export class UnixDatagram extends DatagramSocket {
   /**
    * Wraps a Unix datagram socket fd (taking ownership).
-   *
-   * @example
-   * ```ts ignore
-   * const d = new UnixDatagram(fd);
-   * ```
    */
   constructor(fd: number, reactor?: Reactor) {
     super(fd, "unixpacket", reactor);
@@ -181,9 +190,13 @@ export class UnixDatagram extends DatagramSocket {
   /**
    * A datagram socket bound to a path or abstract name.
    *
-   * @example
-   * ```ts ignore
-   * const d = UnixDatagram.bind("\0log-sink");
+   * @example Bind a datagram socket to a path
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * using d = UnixDatagram.bind(`${dir}/log.sock`);
+   * console.log(d.localAddr); // { transport: "unixpacket", path: ".../log.sock" }
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static override bind(path: UnixPath, options: BindOptions = {}): UnixDatagram {
@@ -201,10 +214,15 @@ export class UnixDatagram extends DatagramSocket {
    * A datagram socket bound to no address (it can send, and receive
    * replies only once connected or through a pair).
    *
-   * @example
-   * ```ts ignore
-   * const d = UnixDatagram.unbound();
-   * await d.sendTo(data, "\0log-sink");
+   * @example Send from an unbound socket
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * using sink = UnixDatagram.bind(`${dir}/log.sock`);
+   * using d = UnixDatagram.unbound();
+   * await d.sendTo(new TextEncoder().encode("up"), `${dir}/log.sock`);
+   * console.log(await sink.recv(new Uint8Array(64))); // 2
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   static unbound(options: FromOptions = {}): UnixDatagram {
@@ -217,9 +235,16 @@ export class UnixDatagram extends DatagramSocket {
   /**
    * Two connected datagram sockets (socketpair(2)).
    *
-   * @example
-   * ```ts ignore
+   * @example Datagrams keep their boundaries
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
    * const [a, b] = UnixDatagram.pair();
+   * await a.send(new Uint8Array([1, 2]));
+   * await a.send(new Uint8Array([3]));
+   * const buf = new Uint8Array(8);
+   * console.log(await b.recv(buf), await b.recv(buf)); // 2 1
+   * a.close();
+   * b.close();
    * ```
    */
   static pair(options: FromOptions = {}): [UnixDatagram, UnixDatagram] {
@@ -230,9 +255,14 @@ export class UnixDatagram extends DatagramSocket {
   /**
    * Sends one datagram to a path or abstract name.
    *
-   * @example
-   * ```ts ignore
-   * await d.sendTo(new TextEncoder().encode("log line"), "/run/log.sock");
+   * @example Send a log line to a path
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * using sink = UnixDatagram.bind(`${dir}/log.sock`);
+   * using d = UnixDatagram.unbound();
+   * console.log(await d.sendTo(new TextEncoder().encode("log line"), `${dir}/log.sock`)); // 8
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   sendTo(buf: Uint8Array, to: UnixPath, options?: IoOptions): Promise<number> {
@@ -242,9 +272,16 @@ export class UnixDatagram extends DatagramSocket {
   /**
    * Sets the default peer for `send`/`recv`.
    *
-   * @example
-   * ```ts ignore
-   * await d.connect("\0log-sink");
+   * @example Connect, then send and receive
+   * ```ts
+   * import { UnixDatagram } from "@ario/ario";
+   * const dir = Deno.makeTempDirSync();
+   * using sink = UnixDatagram.bind(`${dir}/log.sock`);
+   * using d = UnixDatagram.unbound();
+   * await d.connect(`${dir}/log.sock`);
+   * await d.send(new TextEncoder().encode("log line"));
+   * console.log(await sink.recv(new Uint8Array(64))); // 8
+   * Deno.removeSync(dir, { recursive: true });
    * ```
    */
   connect(path: UnixPath, options?: SignalOptions): Promise<void> {

@@ -7,27 +7,29 @@
  *
  * Every wait takes an `AbortSignal`; errors are `Deno.errors` classes with
  * the errno name in `code`; every object is `using`/`await using`
- * disposable and has Web Streams (`readable`/`writable`) like `Deno.Conn`.
- *
- * @example Wrap a pipe and read what was written
- * ```ts
- * import { Async } from "@ario/ario";
- * const [r, w] = Async.pipe();
- * await w.write(new TextEncoder().encode("ping"));
- * const buf = new Uint8Array(4);
- * console.log(await r.read(buf), new TextDecoder().decode(buf)); // 4 "ping"
- * r.close();
- * w.close();
- * ```
+ * disposable and has Web Streams (`readable`/`writable`) like `Deno.Conn`
+ * (streams.ts). The class's own examples show each call.
  *
  * @module
  */
-import type { Addr } from "./addr.ts";
-import { closedError, constants, errnoError, errnoName } from "./errors.ts";
+import {
+  closedError,
+  constants,
+  errnoError,
+  errnoName,
+  type IoCall,
+  POLL_CALL,
+  READ_CALL,
+  RECV_CALL,
+  SEND_CALL,
+  SHUTDOWN_CALL,
+  WRITE_CALL,
+} from "./errors.ts";
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
+import { byteReadable, chunkWritable } from "./streams.ts";
 import { multi, op, Operation } from "./submit.ts";
 import {
   type Bytes,
@@ -48,6 +50,7 @@ import {
   type IoRegion,
   ioRelease,
   isDetached,
+  LostBytes,
 } from "./iomem.ts";
 
 /** Options of every wait: an `AbortSignal` that cancels it. */
@@ -68,7 +71,6 @@ export interface FromOptions {
   reactor?: Reactor;
 }
 
-const MAX_CHUNK = 64 * 1024;
 /** C-owned memory one stream read or write takes at most (it returns less). */
 const IO_CHUNK = 256 * 1024;
 /** C-owned memory a stream read starts with (it grows while reads fill it). */
@@ -85,22 +87,6 @@ export function badBuffer(buf: Uint8Array, what: string): TypeError | undefined 
 
 /** The kind of socket an {@linkcode Async} wraps. */
 export type Transport = "tcp" | "udp" | "unix" | "unixpacket";
-
-/** How an op of the socket classes is named in its errors: "Cannot <what>: CODE (<op>)". */
-export interface IoCall {
-  readonly op: string;
-  readonly what: string;
-  /** A result of 0 is the end of the stream: resolves null. */
-  readonly eofNull?: boolean;
-}
-export const READ_CALL: IoCall = { op: "read", what: "read", eofNull: true };
-export const RECV_CALL: IoCall = { op: "recv", what: "read", eofNull: true };
-export const WRITE_CALL: IoCall = { op: "write", what: "write" };
-export const SEND_CALL: IoCall = { op: "send", what: "write" };
-export const POLL_CALL: IoCall = { op: "poll", what: "wait for readiness" };
-export const SHUTDOWN_CALL: IoCall = { op: "shutdown", what: "shut down" };
-export const ACCEPT_CALL: IoCall = { op: "accept", what: "accept" };
-export const RECVFROM_CALL: IoCall = { op: "recvfrom", what: "receive" };
 
 /**
  * An fd in non-blocking mode, driven by the reactor: the equivalent of
@@ -162,7 +148,7 @@ export class Async implements AsyncDisposable, Disposable {
   #readDone = false;
   #writeDone = false;
   // bytes a read received while its buffer was detached or shrunk: the next reads get them
-  readonly #stash: { bytes: Uint8Array; addr?: Addr }[] = [];
+  readonly #lost = new LostBytes();
   // C-owned memory a stream read takes: doubles when a read fills it, halves when reads stay small
   #hint = READ_HINT_MIN;
 
@@ -315,7 +301,7 @@ export class Async implements AsyncDisposable, Disposable {
             : undefined;
           ioRelease(region);
           if (lost) {
-            if (!(opFlags & constants.MSG_PEEK)) this.#stash.push({ bytes: lost.received });
+            if (!(opFlags & constants.MSG_PEEK)) this.#lost.push(lost.received);
             return reject(lost);
           }
         }
@@ -536,7 +522,7 @@ export class Async implements AsyncDisposable, Disposable {
       return bad ? Promise.reject(bad) : Promise.resolve(0);
     }
     const flags = this.#sock ? options?.flags ?? 0 : 0;
-    if (this.#stash.length) return this.#readStash(buf, flags, options);
+    if (this.#lost.length) return this.#readLost(buf, flags, options);
     // straight to the reactor: one promise per call, null at end of stream
     const signal = options?.signal;
     if (inPlace(buf)) {
@@ -583,43 +569,18 @@ export class Async implements AsyncDisposable, Disposable {
       : "are kept: the next read returns them";
   }
 
-  /** A read served from the stash, copied when it settles as a read from C would be. */
-  async #readStash(buf: Uint8Array, flags: number, options?: IoOptions): Promise<number | null> {
+  /** A read served from the bytes kept, copied when it settles as a read from C would be. */
+  async #readLost(buf: Uint8Array, flags: number, options?: IoOptions): Promise<number | null> {
     await undefined;
-    if (this.#stash.length === 0) return this.read(buf, options); // another read took them
+    if (this.#lost.length === 0) return this.read(buf, options); // another read took them
     const bad = badBuffer(buf, "read");
     if (bad) throw bad;
-    return this.#fromStash(buf, flags);
+    return this.#lost.take(buf, (flags & constants.MSG_PEEK) !== 0, this.#message()).n;
   }
 
-  /** Serves a read from the stash (a peek leaves it there); a datagram is cut to `buf`. */
-  #fromStash(buf: Uint8Array, flags: number): number {
-    const head = this.#stash[0];
-    const n = Math.min(buf.length, head.bytes.length);
-    buf.set(n === head.bytes.length ? head.bytes : head.bytes.subarray(0, n));
-    if (!(flags & constants.MSG_PEEK)) {
-      if (n < head.bytes.length && !this.#message()) head.bytes = head.bytes.subarray(n);
-      else this.#stash.shift();
-    }
-    return n;
-  }
-
-  /** @internal Whether bytes of a read whose buffer went away wait here. */
-  protected hasStash(): boolean {
-    return this.#stash.length > 0;
-  }
-
-  /** @internal The next stashed datagram and its sender (see recvFrom). */
-  protected takeStash(buf: Uint8Array, flags: number): { n: number; addr?: Addr } | undefined {
-    if (this.#stash.length === 0) return undefined;
-    const addr = this.#stash[0].addr;
-    return { n: this.#fromStash(buf, flags), addr };
-  }
-
-  /** @internal Records the sender of a stashed datagram. */
-  protected stashSender(received: Uint8Array, addr: Addr): void {
-    const e = this.#stash.find((s) => s.bytes === received);
-    if (e) e.addr = addr;
+  /** @internal Bytes reads received while their buffer was gone (recvFrom serves them too). */
+  protected get lostBytes(): LostBytes {
+    return this.#lost;
   }
 
   /**
@@ -809,32 +770,10 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    // a byte stream's chunks are views of ordinary ArrayBuffers (Deno.Conn's type)
-    return this.#readable ??= new ReadableStream({
-      type: "bytes",
-      autoAllocateChunkSize: MAX_CHUNK,
-      pull: async (c) => {
-        const req = c.byobRequest!;
-        const v = req.view!;
-        try {
-          const n = await this.read(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-          if (n === null) {
-            c.close();
-            req.respond(0);
-            this.#endRead();
-          } else {
-            req.respond(n);
-          }
-        } catch (e) {
-          c.error(e);
-          this.#endRead();
-        }
-      },
-      cancel: () => {
-        if (this.#sock && !this.#closed) this.shutdownRaw(0);
-        this.#endRead();
-      },
-    }) as ReadableStream<Uint8Array<ArrayBuffer>>;
+    return this.#readable ??= byteReadable((buf) => this.read(buf), () => this.#endRead(), () => {
+      if (this.#sock && !this.#closed) this.shutdownRaw(0);
+      this.#endRead();
+    });
   }
 
   /**
@@ -851,18 +790,15 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= new WritableStream<Uint8Array>({
-      write: (chunk, c) => this.writeAll(chunk, { signal: c.signal }),
-      close: () => {
-        if (this.#sock) {
-          if (!this.#closed) this.shutdownRaw(1);
-          this.#endWrite();
-        } else {
-          this.close();
-        }
+    return this.#writable ??= chunkWritable(
+      (chunk, signal) => this.writeAll(chunk, { signal }),
+      () => {
+        if (!this.#sock) return this.close();
+        if (!this.#closed) this.shutdownRaw(1);
+        this.#endWrite();
       },
-      abort: () => this.close(),
-    });
+      () => this.close(),
+    );
   }
 
   /** @internal shutdown(2) through the reactor, errors ignored. */

@@ -125,3 +125,19 @@ export function closedError(what: string, op: string, inFlight: boolean): IoErro
 export function timedOutError(context: string, op: string, ms: number): IoError {
   return opError(constants.ETIMEDOUT, op, context, `timed out after ${ms} ms`);
 }
+
+/** How an op of the socket classes is named in its errors: "Cannot <what>: CODE (<op>)". */
+export interface IoCall {
+  readonly op: string;
+  readonly what: string;
+  /** A result of 0 is the end of the stream: resolves null. */
+  readonly eofNull?: boolean;
+}
+export const READ_CALL: IoCall = { op: "read", what: "read", eofNull: true };
+export const RECV_CALL: IoCall = { op: "recv", what: "read", eofNull: true };
+export const WRITE_CALL: IoCall = { op: "write", what: "write" };
+export const SEND_CALL: IoCall = { op: "send", what: "write" };
+export const POLL_CALL: IoCall = { op: "poll", what: "wait for readiness" };
+export const SHUTDOWN_CALL: IoCall = { op: "shutdown", what: "shut down" };
+export const ACCEPT_CALL: IoCall = { op: "accept", what: "accept" };
+export const RECVFROM_CALL: IoCall = { op: "recvfrom", what: "receive" };

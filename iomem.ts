@@ -22,6 +22,7 @@
  *
  * @module
  */
+import type { Addr } from "./addr.ts";
 import { load } from "./ffi/load.ts";
 
 /** Bytes of idle regions kept for reuse; a released region beyond this is freed. */
@@ -189,6 +190,46 @@ export function ioCopyOut(
   ) as BufferLostError;
   e.received = r.view.slice(0, n);
   return e;
+}
+
+/**
+ * Bytes reads received while their buffer was detached or shrank (the
+ * `received` of a BufferLostError): the next reads are served from here,
+ * in order, before C is asked again.
+ */
+export class LostBytes {
+  readonly #q: { bytes: Uint8Array; addr?: Addr }[] = [];
+
+  /** How many reads' worth are kept. */
+  get length(): number {
+    return this.#q.length;
+  }
+
+  /** Keeps what a read received. */
+  push(bytes: Uint8Array): void {
+    this.#q.push({ bytes });
+  }
+
+  /** Records the sender of kept datagram bytes. */
+  setSender(bytes: Uint8Array, addr: Addr): void {
+    const e = this.#q.find((k) => k.bytes === bytes);
+    if (e) e.addr = addr;
+  }
+
+  /**
+   * Serves one read into `buf` (a `peek` leaves the bytes); a datagram
+   * (`datagrams`) is cut to `buf`, a stream keeps the rest for the next read.
+   */
+  take(buf: Uint8Array, peek: boolean, datagrams: boolean): { n: number; addr?: Addr } {
+    const head = this.#q[0];
+    const n = Math.min(buf.length, head.bytes.length);
+    buf.set(n === head.bytes.length ? head.bytes : head.bytes.subarray(0, n));
+    if (!peek) {
+      if (n < head.bytes.length && !datagrams) head.bytes = head.bytes.subarray(n);
+      else this.#q.shift();
+    }
+    return { n, addr: head.addr };
+  }
 }
 
 /** Reads a little-endian u32 at byte `at` of `v`. */

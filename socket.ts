@@ -19,16 +19,8 @@
  * @module
  */
 import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
-import { constants, type IoError } from "./errors.ts";
-import {
-  ACCEPT_CALL,
-  Async,
-  badBuffer,
-  type IoOptions,
-  RECVFROM_CALL,
-  SHUTDOWN_CALL,
-  type SignalOptions,
-} from "./async.ts";
+import { ACCEPT_CALL, constants, type IoError, RECVFROM_CALL, SHUTDOWN_CALL } from "./errors.ts";
+import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
 import { fmt, sockName } from "./net.ts";
 import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
 import type { Received } from "./submit.ts";
@@ -304,12 +296,14 @@ export class DatagramSocket extends Async {
     const bad = badBuffer(buf, "receive");
     if (bad) throw bad;
     const flags = options?.flags ?? 0;
-    if (this.hasStash()) {
+    if (this.lostBytes.length) {
       await undefined; // copied when it settles, as a datagram from C would be
       const bad = badBuffer(buf, "receive");
       if (bad) throw bad;
-      const stashed = this.takeStash(buf, flags);
-      if (stashed) return { n: stashed.n, addr: stashed.addr ?? this.#peer() };
+      if (this.lostBytes.length) {
+        const kept = this.lostBytes.take(buf, (flags & constants.MSG_PEEK) !== 0, true);
+        return { n: kept.n, addr: kept.addr ?? this.#peer() };
+      }
     }
     // the sender's sockaddr and its length word: the kernel writes both
     const from = senderRegion();
@@ -332,7 +326,7 @@ export class DatagramSocket extends Async {
         const lost = e as BufferLostError & { addr?: Addr };
         if (lost instanceof TypeError && lost.received) {
           const addr = lost.addr = decode();
-          if (!(flags & constants.MSG_PEEK)) this.stashSender(lost.received, addr);
+          if (!(flags & constants.MSG_PEEK)) this.lostBytes.setSender(lost.received, addr);
         }
         throw e;
       }

@@ -708,7 +708,12 @@ export class Reactor {
     this.#pending--;
     const f = this.#flags[id];
     this.#flags[id] = 0;
-    if (f & F_REF) this.#refs--;
+    // the last ref'd op: the process may end (wherever it completes: a reap,
+    // or a cancel that caught its target still staged in JS)
+    if (f & F_REF && --this.#refs === 0 && this.#bellRefd) {
+      this.#bell.unref();
+      this.#bellRefd = false;
+    }
     if (f & ~F_REF) {
       if (f & F_PARKABLE) this.#parkables--;
       if (f & F_PARKING) this.#parkingCount--;
@@ -759,10 +764,6 @@ export class Reactor {
         if (!full || n === 0) break; // the table had no room: reaping made some
       }
     } finally { // whatever threw, someone must reap what is left
-      if (this.#refs === 0 && this.#bellRefd) {
-        this.#bell.unref();
-        this.#bellRefd = false;
-      }
       if (!activity) this.#idle();
       else if (!this.#idleQueued) {
         this.#idleQueued = true;

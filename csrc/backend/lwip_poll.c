@@ -25,8 +25,9 @@ typedef struct lp_mem {
   uint32_t pad;
 } lp_mem;
 
-#define LM(l) ((lp_mem *)(l)->bs.sets)
-#define PFD(l) ((struct pollfd *)((char *)(l)->bs.sets + sizeof(lp_mem)))
+#define B(l) (&(l)->bs.lwip_poll)
+#define LM(l) ((lp_mem *)B(l)->mem)
+#define PFD(l) ((struct pollfd *)((char *)B(l)->mem + sizeof(lp_mem)))
 #define COPY(l) (PFD(l) + (l)->fd_cap + 1)
 #define DSLOT(l) ((uint16_t *)(COPY(l) + (l)->fd_cap + 1)) /* dense entry -> slot */
 
@@ -55,28 +56,27 @@ static int open_wake(int *fd) {
 }
 
 static int lp_init(ario_loop *l, void *mem) {
-  l->bs.sets = mem;
-  int rc = open_wake(&l->bs.wake_rd);
+  B(l)->mem = mem;
+  int rc = open_wake(&B(l)->wake);
   if (rc < 0) return rc;
-  l->bs.wake_wr = l->bs.wake_rd;
-  PFD(l)[0].fd = l->bs.wake_rd;
+  PFD(l)[0].fd = B(l)->wake;
   PFD(l)[0].events = POLLIN;
   PFD(l)[0].revents = 0;
   LM(l)->n = 1;
   return 0;
 }
 
-static void lp_deinit(ario_loop *l) { close(l->bs.wake_rd); }
+static void lp_deinit(ario_loop *l) { close(B(l)->wake); }
 
 static void lp_wake(ario_loop *l) {
   char c = 1;
-  ssize_t r = send(l->bs.wake_wr, &c, 1, MSG_DONTWAIT);
+  ssize_t r = send(B(l)->wake, &c, 1, MSG_DONTWAIT);
   (void)r; /* a full receive buffer already wakes */
 }
 
 static void drain(ario_loop *l) {
   char buf[16];
-  while (recv(l->bs.wake_rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+  while (recv(B(l)->wake, buf, sizeof buf, MSG_DONTWAIT) > 0) {
   }
 }
 

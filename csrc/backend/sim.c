@@ -69,7 +69,7 @@ static size_t base_size(uint32_t fd_cap) {
   return (ario__backend_poll.mem_size(fd_cap) + 15u) & ~(size_t)15u;
 }
 
-static sim_state *S(const ario_loop *l) { return (sim_state *)((char *)l->bs.mem + base_size(l->fd_cap)); }
+static sim_state *S(const ario_loop *l) { return (sim_state *)((char *)l->bs.poll.mem + base_size(l->fd_cap)); }
 static sim_ready *ready_of(const ario_loop *l) { return (sim_ready *)(S(l) + 1); }
 static sim_hold *hold_of(const ario_loop *l) { return (sim_hold *)(ready_of(l) + l->fd_cap); }
 

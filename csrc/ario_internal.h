@@ -66,36 +66,56 @@ typedef struct ario__fd {
   uint8_t pad;
 } ario__fd;
 
-/* A readiness backend. poll() and wait() take a timeout in ns, <0 = none. */
+/* A backend, of one of two kinds (as libxev's): a readiness backend
+ * (epoll, kqueue, poll, select, Windows) reports ready descriptors and the
+ * core runs each op itself; a completion backend (io_uring) is handed
+ * whole chains and posts their results. Both have the common half; the
+ * union holds the kind's own. poll() and wait() take a timeout in ns,
+ * <0 = none. */
 typedef struct ario__backend {
   uint8_t id;
+  uint8_t completion; /* 1: a completion backend (the union's second half) */
   size_t (*mem_size)(uint32_t fd_cap);
   int (*init)(ario_loop *l, void *mem);
   void (*deinit)(ario_loop *l);
-  /* Interest of fd slot `slot` changes from fd->armed to `want` (0 = none).
-   * Returns 0 or -errno; on error the waiters fail with it. */
-  int (*watch)(ario_loop *l, uint32_t slot, unsigned want);
-  /* The fd in `slot` is being closed or forgotten. */
-  void (*forget)(ario_loop *l, uint32_t slot);
-  /* Waits up to timeout_ns and reports ready slots through ario__fd_ready. */
+  /* Waits up to timeout_ns; reports ready slots through ario__fd_ready
+   * (readiness) or finished ops through ario__post (completion). */
   int (*poll)(ario_loop *l, int64_t timeout_ns);
   /* From another thread: blocks until poll() would find something. */
   int (*wait)(ario_loop *l, int64_t timeout_ns);
   void (*wake)(ario_loop *l);
-  /* Completion backends (io_uring) only, 0 for readiness backends. The
-   * core validates a chain and takes its slots, then hands it over whole
-   * (ops joined by ->link, from head); the backend later reports each op
-   * through ario__post(), from poll(). Returns 0 or -errno (the core then
-   * fails the chain). */
-  int (*submit)(ario_loop *l, ario__idx head);
-  /* End of ario_submit(): pushes what submit() queued (one syscall). */
-  void (*flush)(ario_loop *l);
-  /* ario_close(): cancels every op on fd before it is closed. */
-  void (*cancel_fd)(ario_loop *l, int32_t fd);
   /* Used instead when init() fails and the backend was not asked for by
    * name (io_uring blocked by seccomp or sysctl: epoll). */
   const struct ario__backend *fallback;
+  union {
+    struct { /* readiness */
+      /* Interest of fd slot `slot` changes from fd->armed to `want` (0 =
+       * none). Returns 0 or -errno; on error the waiters fail with it. */
+      int (*watch)(ario_loop *l, uint32_t slot, unsigned want);
+      /* The fd in `slot` is being closed or forgotten. */
+      void (*forget)(ario_loop *l, uint32_t slot);
+    };
+    struct { /* completion */
+      /* The core validates a chain and takes its slots, then hands it over
+       * whole (ops joined by ->link, from head); the backend later reports
+       * each op through ario__post(), from poll(). Returns 0 or -errno (the
+       * core then fails the chain). */
+      int (*submit)(ario_loop *l, ario__idx head);
+      /* End of ario_submit(): pushes what submit() queued (one syscall). */
+      void (*flush)(ario_loop *l);
+      /* ario_close(): cancels every op on fd before it is closed. */
+      void (*cancel_fd)(ario_loop *l, int32_t fd);
+    };
+  };
 } ario__backend;
+
+/* Whether the loop runs a completion backend; a constant 0 in builds that
+ * have none (every MCU build), so their core carries no completion path. */
+#if defined(ARIO_HAVE_IO_URING)
+#define ARIO__COMPLETES(l) ((l)->be->completion)
+#else
+#define ARIO__COMPLETES(l) 0
+#endif
 
 /* Each backend's own state in the loop, one member per backend this build
  * has (platform.h's ARIO_HAVE_*), owned by backend/<name>.c; the rest of its

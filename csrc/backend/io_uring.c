@@ -496,19 +496,12 @@ static void uring_cancel_fd(ario_loop *l, int32_t fd) {
   }
 }
 
-static int uring_watch(ario_loop *l, uint32_t slot, unsigned want) {
-  (void)l, (void)slot, (void)want;
-  return -ENOSYS; /* never called: no readiness waits on this backend */
-}
-static void uring_forget(ario_loop *l, uint32_t slot) { (void)l, (void)slot; }
-
 const ario__backend ario__backend_io_uring = {
     .id = ARIO_BACKEND_IO_URING,
+    .completion = 1,
     .mem_size = uring_mem_size,
     .init = uring_init,
     .deinit = uring_deinit,
-    .watch = uring_watch,
-    .forget = uring_forget,
     .poll = uring_poll,
     .wait = uring_wait,
     .wake = uring_wake,

@@ -109,6 +109,16 @@ typedef struct ario__backend {
   };
 } ario__backend;
 
+/* A readiness backend's table, from its functions named <prefix>_mem_size,
+ * _init, _deinit, _poll, _wait_ready, _wake, _watch and _forget. */
+#define ARIO__READINESS_BACKEND(backend_id, prefix)                            \
+  {                                                                            \
+    .id = backend_id, .mem_size = prefix##_mem_size, .init = prefix##_init,    \
+    .deinit = prefix##_deinit, .poll = prefix##_poll,                          \
+    .wait = prefix##_wait_ready, .wake = prefix##_wake,                        \
+    .watch = prefix##_watch, .forget = prefix##_forget,                        \
+  }
+
 /* Whether the loop runs a completion backend; a constant 0 in builds that
  * have none (every MCU build), so their core carries no completion path. */
 #if defined(ARIO_HAVE_IO_URING)

@@ -117,15 +117,5 @@ static void epoll_wake(ario_loop *l) {
   (void)r; /* a full counter already wakes */
 }
 
-const ario__backend ario__backend_epoll = {
-    .id = ARIO_BACKEND_EPOLL,
-    .mem_size = epoll_mem_size,
-    .init = epoll_init,
-    .deinit = epoll_deinit,
-    .watch = epoll_watch,
-    .forget = epoll_forget,
-    .poll = epoll_poll,
-    .wait = epoll_wait_ready,
-    .wake = epoll_wake,
-};
+const ario__backend ario__backend_epoll = ARIO__READINESS_BACKEND(ARIO_BACKEND_EPOLL, epoll);
 #endif

@@ -100,15 +100,5 @@ static void kq_wake(ario_loop *l) {
   kevent(B(l)->kq, &ev, 1, 0, 0, 0);
 }
 
-const ario__backend ario__backend_kqueue = {
-    .id = ARIO_BACKEND_KQUEUE,
-    .mem_size = kq_mem_size,
-    .init = kq_init,
-    .deinit = kq_deinit,
-    .watch = kq_watch,
-    .forget = kq_forget,
-    .poll = kq_poll,
-    .wait = kq_wait_ready,
-    .wake = kq_wake,
-};
+const ario__backend ario__backend_kqueue = ARIO__READINESS_BACKEND(ARIO_BACKEND_KQUEUE, kq);
 #endif

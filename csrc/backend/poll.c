@@ -38,16 +38,12 @@ static ready_slot *ready_list(ario_loop *l) { return (ready_slot *)(slot_dense(l
 
 static int poll_init(ario_loop *l, void *mem) {
   ario__poll_state *b = B(l);
-  int p[2];
   b->mem = mem;
   b->pfd = (struct pollfd *)((char *)mem + sizeof(poll_mem));
   memset(slot_dense(l), 0, l->fd_cap * sizeof(uint32_t)); /* 0: not watched */
-  if (pipe(p) < 0) return -errno;
-  ario__sys_prepare_fd(p[0]);
-  ario__sys_prepare_fd(p[1]);
-  b->wake_rd = p[0];
-  b->wake_wr = p[1];
-  b->pfd[0].fd = p[0];
+  int rc = ario__sys_wake_open(&b->wake_rd, &b->wake_wr);
+  if (rc < 0) return rc;
+  b->pfd[0].fd = b->wake_rd;
   b->pfd[0].events = POLLIN;
   PM(l)->n = 1;
   pthread_mutex_init(&b->mu, 0);
@@ -55,16 +51,11 @@ static int poll_init(ario_loop *l, void *mem) {
 }
 
 static void poll_deinit(ario_loop *l) {
-  close(B(l)->wake_rd);
-  close(B(l)->wake_wr);
+  ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
   pthread_mutex_destroy(&B(l)->mu);
 }
 
-static void poll_wake(ario_loop *l) {
-  char c = 1;
-  ssize_t r = write(B(l)->wake_wr, &c, 1);
-  (void)r; /* a full pipe already wakes */
-}
+static void poll_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake_wr); }
 
 static int poll_watch(ario_loop *l, uint32_t slot, unsigned want) {
   uint32_t *sd = slot_dense(l);
@@ -98,11 +89,7 @@ static void poll_forget(ario_loop *l, uint32_t slot) {
   if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) poll_wake(l);
 }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-  while (read(B(l)->wake_rd, buf, sizeof buf) > 0) {
-  }
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake_rd); }
 
 static int poll_poll(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *p = B(l)->pfd;
@@ -149,15 +136,5 @@ static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   return n > 0;
 }
 
-const ario__backend ario__backend_poll = {
-    .id = ARIO_BACKEND_POLL,
-    .mem_size = poll_mem_size,
-    .init = poll_init,
-    .deinit = poll_deinit,
-    .watch = poll_watch,
-    .forget = poll_forget,
-    .poll = poll_poll,
-    .wait = poll_wait_ready,
-    .wake = poll_wake,
-};
+const ario__backend ario__backend_poll = ARIO__READINESS_BACKEND(ARIO_BACKEND_POLL, poll);
 #endif

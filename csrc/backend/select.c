@@ -42,36 +42,6 @@ static size_t select_mem_size(uint32_t fd_cap) {
   return sizeof(sel);
 }
 
-static int open_wake(int *rd, int *wr) {
-#if defined(ARIO_HOST)
-  int p[2];
-  if (pipe(p) < 0) return -errno;
-  ario__sys_prepare_fd(p[0]);
-  ario__sys_prepare_fd(p[1]);
-  *rd = p[0];
-  *wr = p[1];
-  return 0;
-#else
-  struct sockaddr_in a;
-  socklen_t al = sizeof a;
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  if (s < 0) return -errno;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-      getsockname(s, (struct sockaddr *)&a, &al) < 0 ||
-      connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
-    int e = -errno;
-    close(s);
-    return e;
-  }
-  ario__sys_prepare_fd(s);
-  *rd = *wr = s;
-  return 0;
-#endif
-}
-
 static int select_init(ario_loop *l, void *mem) {
   sel *t = (sel *)mem;
   B(l)->sets = t;
@@ -79,11 +49,10 @@ static int select_init(ario_loop *l, void *mem) {
   FD_ZERO(&t->wr);
   FD_ZERO(&t->ex);
   t->maxfd = -1;
-  int rc = open_wake(&B(l)->wake_rd, &B(l)->wake_wr);
+  int rc = ario__sys_wake_open(&B(l)->wake_rd, &B(l)->wake_wr);
   if (rc < 0) return rc;
   if (B(l)->wake_rd >= MAX_FD) {
-    close(B(l)->wake_rd);
-    if (B(l)->wake_wr != B(l)->wake_rd) close(B(l)->wake_wr);
+    ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
     return -EMFILE;
   }
 #if defined(ARIO_HOST)
@@ -93,33 +62,15 @@ static int select_init(ario_loop *l, void *mem) {
 }
 
 static void select_deinit(ario_loop *l) {
-  close(B(l)->wake_rd);
-  if (B(l)->wake_wr != B(l)->wake_rd) close(B(l)->wake_wr);
+  ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
 #if defined(ARIO_HOST)
   pthread_mutex_destroy(&B(l)->mu);
 #endif
 }
 
-static void select_wake(ario_loop *l) {
-  char c = 1;
-#if defined(ARIO_HOST)
-  ssize_t r = write(B(l)->wake_wr, &c, 1);
-#else
-  ssize_t r = send(B(l)->wake_wr, &c, 1, 0);
-#endif
-  (void)r; /* a full pipe already wakes */
-}
+static void select_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake_wr); }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-#if defined(ARIO_HOST)
-  while (read(B(l)->wake_rd, buf, sizeof buf) > 0) {
-  }
-#else
-  while (recv(B(l)->wake_rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
-  }
-#endif
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake_rd); }
 
 static int fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
@@ -233,15 +184,5 @@ static int select_wait_ready(ario_loop *l, int64_t timeout_ns) {
   return n > 0;
 }
 
-const ario__backend ario__backend_select = {
-    .id = ARIO_BACKEND_SELECT,
-    .mem_size = select_mem_size,
-    .init = select_init,
-    .deinit = select_deinit,
-    .watch = select_watch,
-    .forget = select_forget,
-    .poll = select_poll,
-    .wait = select_wait_ready,
-    .wake = select_wake,
-};
+const ario__backend ario__backend_select = ARIO__READINESS_BACKEND(ARIO_BACKEND_SELECT, select);
 #endif

@@ -52,51 +52,29 @@ static WSAPOLLFD *waiter_copy(ario_loop *l) { return B(l)->pfd + l->fd_cap + 1; 
 
 static int win_init(ario_loop *l, void *mem) {
   WSADATA wd;
-  struct sockaddr_in a;
-  int al = sizeof a;
   if (WSAStartup(MAKEWORD(2, 2), &wd) != 0) return -ENOSYS;
   B(l)->pfd = (WSAPOLLFD *)mem;
   for (uint32_t i = 0; i < l->fd_cap; i++) {
     B(l)->pfd[i].fd = INVALID_SOCKET;
     B(l)->pfd[i].events = 0;
   }
-  SOCKET s = socket(AF_INET, SOCK_DGRAM, 0);
-  if (s == INVALID_SOCKET) return -errno;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-      getsockname(s, (struct sockaddr *)&a, &al) != 0 ||
-      connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-    int e = -errno;
-    closesocket(s);
-    return e;
-  }
-  u_long on = 1;
-  ioctlsocket(s, FIONBIO, &on);
-  B(l)->wake = (int)s;
-  B(l)->pfd[l->fd_cap].fd = s;
+  int wake_wr, rc = ario__sys_wake_open(&B(l)->wake, &wake_wr);
+  if (rc < 0) return rc; /* a UDP socket: one descriptor, wake_wr == wake */
+  B(l)->pfd[l->fd_cap].fd = (SOCKET)B(l)->wake;
   B(l)->pfd[l->fd_cap].events = POLLRDNORM;
   InitializeCriticalSection(&B(l)->mu);
   return 0;
 }
 
 static void win_deinit(ario_loop *l) {
-  closesocket((SOCKET)B(l)->wake);
+  ario__sys_wake_close(B(l)->wake, B(l)->wake);
   DeleteCriticalSection(&B(l)->mu);
   WSACleanup();
 }
 
-static void win_wake(ario_loop *l) {
-  char c = 1;
-  send((SOCKET)B(l)->wake, &c, 1, 0); /* a full buffer already wakes */
-}
+static void win_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake); }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-  while (recv((SOCKET)B(l)->wake, buf, sizeof buf, 0) > 0) {
-  }
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake); }
 
 /* WSAPoll wants POLLRDNORM/POLLWRNORM (POLLPRI is refused). */
 static short to_wsa(unsigned want) {
@@ -147,15 +125,5 @@ static int win_wait_ready(ario_loop *l, int64_t timeout_ns) {
   return n > 0;
 }
 
-const ario__backend ario__backend_windows = {
-    .id = ARIO_BACKEND_WINDOWS,
-    .mem_size = win_mem_size,
-    .init = win_init,
-    .deinit = win_deinit,
-    .watch = win_watch,
-    .forget = win_forget,
-    .poll = win_poll,
-    .wait = win_wait_ready,
-    .wake = win_wake,
-};
+const ario__backend ario__backend_windows = ARIO__READINESS_BACKEND(ARIO_BACKEND_WINDOWS, win);
 #endif

@@ -64,10 +64,9 @@ int ario__sys_prepare_fd(int fd) {
 
 int ario__sys_wake_open(int *rd, int *wr) {
 #if defined(WAKE_PIPE)
-  int p[2];
-  if (pipe(p) < 0) return -errno;
-  ario__sys_prepare_fd(p[0]);
-  ario__sys_prepare_fd(p[1]);
+  int32_t p[2];
+  int rc = ario_pipe(p);
+  if (rc < 0) return rc;
   *rd = p[0];
   *wr = p[1];
   return 0;

@@ -20,6 +20,18 @@ src=("${csrc_sources[@]}")
 flags=("${csrc_cflags[@]}" -g)
 fail=0
 
+# csrc/names.inc is kept by hand: each entry its three lines, each name once
+if awk '
+  /^#ifdef / { if (want != "") exit 1; want = $2; next }
+  want != "" && !got { if ($0 != "    {\"" want "\", " want "},") exit 1; if (seen[want]++) exit 1; got = 1; next }
+  got { if ($0 != "#endif") exit 1; want = ""; got = 0; next }
+  END { if (want != "") exit 1 }
+' "$root/csrc/names.inc"; then
+  echo "PASS c/names.inc"
+else
+  echo "FAIL c/names.inc (an entry is not #ifdef NAME / {\"NAME\", NAME}, / #endif, or a name repeats)"; fail=1
+fi
+
 tests=("$root"/csrc/test/*.c)
 build() { # name compiler extra-flags...
   local name=$1 cc=$2; shift 2

@@ -203,6 +203,24 @@ typedef union ario__backend_state {
   unsigned char none; /* ARIO_BARE: the firmware's backend keeps its own */
 } ario__backend_state;
 
+/* The doorbell thread's state (bell.c): POSIX hosts only. */
+#if defined(ARIO_HOST) && !defined(_WIN32)
+typedef struct ario__bell_state {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  void (*bell)(void);
+  int running;  /* thread started */
+  int armed;    /* owner asked for a ring */
+  int stopping;
+  int in_bell;  /* thread is inside bell() */
+} ario__bell_state;
+#else
+typedef struct ario__bell_state {
+  int unused; /* no doorbell thread (Windows yet: -ENOSYS; MCU builds) */
+} ario__bell_state;
+#endif
+
 /* The op table: `entries` plus the slots only CANCEL and CLOSE may take. */
 #define ARIO__SLOTS(l) ((l)->entries + ARIO_RESERVED_SLOTS)
 
@@ -229,7 +247,7 @@ struct ario_loop {
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */
-  ario__bell_state bell;    /* doorbell thread (platform.h) */
+  ario__bell_state bell;    /* doorbell thread (above) */
 };
 
 #if defined(ARIO_MEM_SIZE) /* the bound ario.h gives static loops holds */

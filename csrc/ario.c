@@ -558,7 +558,7 @@ static void do_cancel(ario_loop *l, ario__idx self) {
 
 /* Cancels what waits on fd, then forgets it (CLOSE, ario_close). */
 void ario__drop_fd(ario_loop *l, int32_t fd) {
-  if (l->be->cancel_fd) {
+  if (ARIO__COMPLETES(l)) {
     l->be->cancel_fd(l, fd);
     return;
   }
@@ -940,7 +940,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
       if (sqes[j].op == ARIO_OP_LINK_TIMEOUT) l->ops[i].addr2 = prev;
       prev = i;
     }
-    if (!err && l->be->submit) {
+    if (!err && ARIO__COMPLETES(l)) {
       err = l->be->submit(l, head);
       bad = k;
     }
@@ -952,12 +952,12 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
         complete(l, i, j == bad ? err : -ECANCELED);
         i = next;
       }
-    } else if (!l->be->submit) {
+    } else if (!ARIO__COMPLETES(l)) {
       start(l, head);
     }
     k = end + 1;
   }
-  if (l->be->flush) l->be->flush(l);
+  if (ARIO__COMPLETES(l)) l->be->flush(l);
   notify_waiter(l, tail0);
   return (int)k;
 }

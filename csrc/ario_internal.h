@@ -66,36 +66,160 @@ typedef struct ario__fd {
   uint8_t pad;
 } ario__fd;
 
-/* A readiness backend. poll() and wait() take a timeout in ns, <0 = none. */
+/* A backend, of one of two kinds (as libxev's): a readiness backend
+ * (epoll, kqueue, poll, select, Windows) reports ready descriptors and the
+ * core runs each op itself; a completion backend (io_uring) is handed
+ * whole chains and posts their results. Both have the common half; the
+ * union holds the kind's own. poll() and wait() take a timeout in ns,
+ * <0 = none. */
 typedef struct ario__backend {
   uint8_t id;
+  uint8_t completion; /* 1: a completion backend (the union's second half) */
   size_t (*mem_size)(uint32_t fd_cap);
   int (*init)(ario_loop *l, void *mem);
   void (*deinit)(ario_loop *l);
-  /* Interest of fd slot `slot` changes from fd->armed to `want` (0 = none).
-   * Returns 0 or -errno; on error the waiters fail with it. */
-  int (*watch)(ario_loop *l, uint32_t slot, unsigned want);
-  /* The fd in `slot` is being closed or forgotten. */
-  void (*forget)(ario_loop *l, uint32_t slot);
-  /* Waits up to timeout_ns and reports ready slots through ario__fd_ready. */
+  /* Waits up to timeout_ns; reports ready slots through ario__fd_ready
+   * (readiness) or finished ops through ario__post (completion). */
   int (*poll)(ario_loop *l, int64_t timeout_ns);
   /* From another thread: blocks until poll() would find something. */
   int (*wait)(ario_loop *l, int64_t timeout_ns);
   void (*wake)(ario_loop *l);
-  /* Completion backends (io_uring) only, 0 for readiness backends. The
-   * core validates a chain and takes its slots, then hands it over whole
-   * (ops joined by ->link, from head); the backend later reports each op
-   * through ario__post(), from poll(). Returns 0 or -errno (the core then
-   * fails the chain). */
-  int (*submit)(ario_loop *l, ario__idx head);
-  /* End of ario_submit(): pushes what submit() queued (one syscall). */
-  void (*flush)(ario_loop *l);
-  /* ario_close(): cancels every op on fd before it is closed. */
-  void (*cancel_fd)(ario_loop *l, int32_t fd);
   /* Used instead when init() fails and the backend was not asked for by
    * name (io_uring blocked by seccomp or sysctl: epoll). */
   const struct ario__backend *fallback;
+  union {
+    struct { /* readiness */
+      /* Interest of fd slot `slot` changes from fd->armed to `want` (0 =
+       * none). Returns 0 or -errno; on error the waiters fail with it. */
+      int (*watch)(ario_loop *l, uint32_t slot, unsigned want);
+      /* The fd in `slot` is being closed or forgotten. */
+      void (*forget)(ario_loop *l, uint32_t slot);
+    };
+    struct { /* completion */
+      /* The core validates a chain and takes its slots, then hands it over
+       * whole (ops joined by ->link, from head); the backend later reports
+       * each op through ario__post(), from poll(). Returns 0 or -errno (the
+       * core then fails the chain). */
+      int (*submit)(ario_loop *l, ario__idx head);
+      /* End of ario_submit(): pushes what submit() queued (one syscall). */
+      void (*flush)(ario_loop *l);
+      /* ario_close(): cancels every op on fd before it is closed. */
+      void (*cancel_fd)(ario_loop *l, int32_t fd);
+    };
+  };
 } ario__backend;
+
+/* A readiness backend's table, from its functions named <prefix>_mem_size,
+ * _init, _deinit, _poll, _wait_ready, _wake, _watch and _forget. */
+#define ARIO__READINESS_BACKEND(backend_id, prefix)                            \
+  {                                                                            \
+    .id = backend_id, .mem_size = prefix##_mem_size, .init = prefix##_init,    \
+    .deinit = prefix##_deinit, .poll = prefix##_poll,                          \
+    .wait = prefix##_wait_ready, .wake = prefix##_wake,                        \
+    .watch = prefix##_watch, .forget = prefix##_forget,                        \
+  }
+
+/* Whether the loop runs a completion backend; a constant 0 in builds that
+ * have none (every MCU build), so their core carries no completion path. */
+#if defined(ARIO_HAVE_IO_URING)
+#define ARIO__COMPLETES(l) ((l)->be->completion)
+#else
+#define ARIO__COMPLETES(l) 0
+#endif
+
+/* Each backend's own state in the loop, one member per backend this build
+ * has (platform.h's ARIO_HAVE_*), owned by backend/<name>.c; the rest of its
+ * memory is its block of the loop's memory (mem_size). `mem` is that block. */
+#if defined(ARIO_HAVE_IO_URING)
+typedef struct ario__io_uring_state {
+  void *mem; /* the ring's bookkeeping (backend/io_uring.c) */
+  int wake;  /* eventfd: ario_wake() */
+} ario__io_uring_state;
+#endif
+#if defined(ARIO_HAVE_EPOLL)
+typedef struct ario__epoll_state {
+  int epfd;
+  int wake; /* eventfd in the set: ario_wake() */
+} ario__epoll_state;
+#endif
+#if defined(ARIO_HAVE_KQUEUE)
+typedef struct ario__kqueue_state {
+  int kq; /* ario_wake() is an EVFILT_USER event on it */
+} ario__kqueue_state;
+#endif
+#if defined(ARIO_HAVE_POLL) && defined(ARIO_HOST)
+typedef struct ario__poll_state {
+  void *mem;          /* entry count, then the arrays (backend/poll.c) */
+  struct pollfd *pfd; /* the dense array of watched fds, wake pipe first */
+  int wake_rd, wake_wr;
+  pthread_mutex_t mu; /* guards pfd against a waiting thread */
+} ario__poll_state;
+#endif
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_POLL)
+typedef struct ario__lwip_poll_state {
+  void *mem; /* entry count, then the pollfd arrays (backend/lwip_poll.c) */
+  int wake;  /* UDP socket connected to itself: ario_wake() */
+} ario__lwip_poll_state;
+#endif
+#if defined(ARIO_HAVE_SELECT)
+typedef struct ario__select_state {
+  void *sets;           /* the fd_sets (backend/select.c) */
+  int wake_rd, wake_wr; /* a pipe; on lwIP one UDP socket connected to itself */
+#if defined(ARIO_HOST)
+  pthread_mutex_t mu; /* guards the interest sets against a waiting thread */
+#endif
+} ario__select_state;
+#endif
+#if defined(ARIO_HAVE_WINDOWS)
+typedef struct ario__windows_state {
+  WSAPOLLFD *pfd;      /* one entry per fd slot (INVALID_SOCKET: unused), then the wake-up */
+  int wake;            /* loopback UDP socket connected to itself */
+  CRITICAL_SECTION mu; /* guards pfd against a waiting thread */
+} ario__windows_state;
+#endif
+
+typedef union ario__backend_state {
+#if defined(ARIO_HAVE_IO_URING)
+  ario__io_uring_state io_uring;
+#endif
+#if defined(ARIO_HAVE_EPOLL)
+  ario__epoll_state epoll;
+#endif
+#if defined(ARIO_HAVE_KQUEUE)
+  ario__kqueue_state kqueue;
+#endif
+#if defined(ARIO_HAVE_POLL) && defined(ARIO_HOST)
+  ario__poll_state poll; /* also the sim backend's, which runs poll's */
+#endif
+#if defined(ARIO_LWIP) && defined(ARIO_LWIP_POLL)
+  ario__lwip_poll_state lwip_poll;
+#endif
+#if defined(ARIO_HAVE_SELECT)
+  ario__select_state select;
+#endif
+#if defined(ARIO_HAVE_WINDOWS)
+  ario__windows_state windows;
+#endif
+  unsigned char none; /* ARIO_BARE: the firmware's backend keeps its own */
+} ario__backend_state;
+
+/* The doorbell thread's state (bell.c): POSIX hosts only. */
+#if defined(ARIO_HOST) && !defined(_WIN32)
+typedef struct ario__bell_state {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  void (*bell)(void);
+  int running;  /* thread started */
+  int armed;    /* owner asked for a ring */
+  int stopping;
+  int in_bell;  /* thread is inside bell() */
+} ario__bell_state;
+#else
+typedef struct ario__bell_state {
+  int unused; /* no doorbell thread (Windows yet: -ENOSYS; MCU builds) */
+} ario__bell_state;
+#endif
 
 /* The op table: `entries` plus the slots only CANCEL and CLOSE may take. */
 #define ARIO__SLOTS(l) ((l)->entries + ARIO_RESERVED_SLOTS)
@@ -122,8 +246,8 @@ struct ario_loop {
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
-  ario__backend_state bs;   /* the backend's own state (platform.h) */
-  ario__bell_state bell;    /* doorbell thread (platform.h) */
+  ario__backend_state bs;   /* the running backend's own state (above) */
+  ario__bell_state bell;    /* doorbell thread (above) */
 };
 
 #if defined(ARIO_MEM_SIZE) /* the bound ario.h gives static loops holds */

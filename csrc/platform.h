@@ -108,51 +108,14 @@
 #define ARIO_SELECT_MAX_FD 0 /* 0: FD_SETSIZE */
 #endif
 
+/* The headers the host's backends and doorbell thread build on. */
 #if defined(ARIO_HOST) && defined(_WIN32)
 #include <winsock2.h>
 #include <windows.h>
-typedef struct ario__backend_state {
-  int fd;
-  int wake_rd;        /* loopback UDP socket connected to itself */
-  int wake_wr;
-  WSAPOLLFD *pfd;     /* one entry per fd slot, fd INVALID_SOCKET when unused */
-  CRITICAL_SECTION mu; /* guards pfd against a waiting thread */
-  void *mem;
-} ario__backend_state;
-typedef struct ario__bell_state {
-  int unused; /* no doorbell thread on Windows yet: -ENOSYS */
-} ario__bell_state;
 #elif defined(ARIO_HOST)
 #include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h> /* MSG_WAITALL: a short WAITALL RECV breaks a chain */
-typedef struct ario__backend_state {
-  int fd;          /* epoll instance (epoll) */
-  int wake_rd;     /* eventfd or pipe read end: ario_wake() */
-  int wake_wr;
-  struct pollfd *pfd; /* poll: the dense array of watched fds (backend/poll.c) */
-  pthread_mutex_t mu; /* poll, select: guards interest against a waiter */
-  void *mem;          /* the backend's block of the loop's memory */
-} ario__backend_state;
-
-typedef struct ario__bell_state {
-  pthread_t thread;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  void (*bell)(void);
-  int running;  /* thread started */
-  int armed;    /* owner asked for a ring */
-  int stopping;
-  int in_bell;  /* thread is inside bell() */
-} ario__bell_state;
-#else
-typedef struct ario__backend_state {
-  int wake_rd, wake_wr;
-  void *sets; /* select: fd_sets; lwip_poll: pollfd arrays (the loop's memory) */
-} ario__backend_state;
-typedef struct ario__bell_state {
-  int unused;
-} ario__bell_state;
 #endif
 
 #endif

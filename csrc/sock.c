@@ -58,6 +58,65 @@ int ario__sys_prepare_fd(int fd) {
   return 0;
 }
 
+#if defined(ARIO_HOST) && !defined(_WIN32)
+#define WAKE_PIPE 1
+#endif
+
+int ario__sys_wake_open(int *rd, int *wr) {
+#if defined(WAKE_PIPE)
+  int32_t p[2];
+  int rc = ario_pipe(p);
+  if (rc < 0) return rc;
+  *rd = p[0];
+  *wr = p[1];
+  return 0;
+#else
+  struct sockaddr_in a;
+  socklen_t al = sizeof a;
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) return -errno;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+      getsockname(s, (struct sockaddr *)&a, &al) < 0 ||
+      connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+    int e = -errno;
+    close(s);
+    return e;
+  }
+  ario__sys_prepare_fd(s);
+  *rd = *wr = s;
+  return 0;
+#endif
+}
+
+void ario__sys_wake_close(int rd, int wr) {
+  close(rd);
+  if (wr != rd) close(wr);
+}
+
+void ario__sys_wake_send(int wr) {
+  char c = 1;
+#if defined(WAKE_PIPE)
+  ssize_t r = write(wr, &c, 1);
+#else
+  ssize_t r = send(wr, &c, 1, MSG_DONTWAIT);
+#endif
+  (void)r; /* full: it wakes already */
+}
+
+void ario__sys_wake_drain(int rd) {
+  char buf[64];
+#if defined(WAKE_PIPE)
+  while (read(rd, buf, sizeof buf) > 0) {
+  }
+#else
+  while (recv(rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+  }
+#endif
+}
+
 int ario__ns_to_ms(int64_t ns) {
   if (ns < 0) return -1;
   int64_t ms = (ns + 999999) / 1000000;

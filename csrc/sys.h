@@ -168,6 +168,16 @@ int ario__sys_prepare_fd(int fd);
 /* Whether socket `fd` is connected: it has a peer (getpeername). */
 int ario__sys_has_peer(int fd);
 
+/* The wake channel of the poll, select, lwip_poll and Windows backends
+ * (ario_wake() from any thread): a pipe on POSIX hosts; where there are no
+ * pipes (lwIP, Winsock), a UDP socket on 127.0.0.1 connected to itself,
+ * rd == wr. Both ends non-blocking. open returns 0 or -errno; send never
+ * blocks (a full channel already wakes); drain empties it. */
+int ario__sys_wake_open(int *rd, int *wr);
+void ario__sys_wake_close(int rd, int wr);
+void ario__sys_wake_send(int wr);
+void ario__sys_wake_drain(int rd);
+
 /* Converts a timeout in ns (<0: none) to poll(2)'s milliseconds, rounding
  * up so a wait never ends before its deadline. */
 int ario__ns_to_ms(int64_t ns);

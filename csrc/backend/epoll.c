@@ -14,6 +14,7 @@
 
 #define WAKE_TAG 0xFFFFFFFFu
 #define BATCH 128
+#define B(l) (&(l)->bs.epoll)
 
 static size_t epoll_mem_size(uint32_t fd_cap) {
   (void)fd_cap;
@@ -22,52 +23,52 @@ static size_t epoll_mem_size(uint32_t fd_cap) {
 
 static int epoll_init(ario_loop *l, void *mem) {
   (void)mem;
-  ario__backend_state *b = &l->bs;
-  b->fd = epoll_create1(EPOLL_CLOEXEC);
-  if (b->fd < 0) return -errno;
-  b->wake_rd = b->wake_wr = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (b->wake_rd < 0) {
+  ario__epoll_state *b = B(l);
+  b->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (b->epfd < 0) return -errno;
+  b->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (b->wake < 0) {
     int e = -errno;
-    close(b->fd);
+    close(b->epfd);
     return e;
   }
   struct epoll_event ev = {.events = EPOLLIN, .data.u32 = WAKE_TAG};
-  if (epoll_ctl(b->fd, EPOLL_CTL_ADD, b->wake_rd, &ev) < 0) {
+  if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, b->wake, &ev) < 0) {
     int e = -errno;
-    close(b->fd);
-    close(b->wake_rd);
+    close(b->epfd);
+    close(b->wake);
     return e;
   }
   return 0;
 }
 
 static void epoll_deinit(ario_loop *l) {
-  close(l->bs.fd);
-  close(l->bs.wake_rd);
+  close(B(l)->epfd);
+  close(B(l)->wake);
 }
 
 static int epoll_watch(ario_loop *l, uint32_t slot, unsigned want) {
   ario__fd *f = &l->fds[slot];
   struct epoll_event ev = {.events = want, .data.u32 = slot};
   int op = f->known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-  if (epoll_ctl(l->bs.fd, op, f->fd, &ev) == 0) return 0;
+  if (epoll_ctl(B(l)->epfd, op, f->fd, &ev) == 0) return 0;
   if (errno == ENOENT && op == EPOLL_CTL_MOD &&
-      epoll_ctl(l->bs.fd, EPOLL_CTL_ADD, f->fd, &ev) == 0)
+      epoll_ctl(B(l)->epfd, EPOLL_CTL_ADD, f->fd, &ev) == 0)
     return 0;
   if (errno == EEXIST && op == EPOLL_CTL_ADD &&
-      epoll_ctl(l->bs.fd, EPOLL_CTL_MOD, f->fd, &ev) == 0)
+      epoll_ctl(B(l)->epfd, EPOLL_CTL_MOD, f->fd, &ev) == 0)
     return 0;
   /* regular files and directories cannot be polled: report EPERM */
   return -errno;
 }
 
 static void epoll_forget(ario_loop *l, uint32_t slot) {
-  epoll_ctl(l->bs.fd, EPOLL_CTL_DEL, l->fds[slot].fd, 0);
+  epoll_ctl(B(l)->epfd, EPOLL_CTL_DEL, l->fds[slot].fd, 0);
 }
 
 static void drain(ario_loop *l) {
   uint64_t v;
-  while (read(l->bs.wake_rd, &v, sizeof v) > 0) {
+  while (read(B(l)->wake, &v, sizeof v) > 0) {
   }
 }
 
@@ -75,13 +76,13 @@ static int epoll_poll(ario_loop *l, int64_t timeout_ns) {
   struct epoll_event ev[BATCH];
   if (timeout_ns > 0 && timeout_ns % 1000000) {
     /* sub-millisecond bound: wait precisely on the epoll fd itself */
-    struct pollfd p = {.fd = l->bs.fd, .events = POLLIN};
+    struct pollfd p = {.fd = B(l)->epfd, .events = POLLIN};
     struct timespec ts = {(time_t)(timeout_ns / 1000000000),
                           (long)(timeout_ns % 1000000000)};
     if (ppoll(&p, 1, &ts, 0) < 0 && errno != EINTR) return -errno;
     timeout_ns = 0;
   }
-  int n = epoll_wait(l->bs.fd, ev, BATCH, ario__ns_to_ms(timeout_ns));
+  int n = epoll_wait(B(l)->epfd, ev, BATCH, ario__ns_to_ms(timeout_ns));
   if (n < 0) return errno == EINTR ? 0 : -errno;
   for (int k = 0; k < n; k++) {
     if (ev[k].data.u32 == WAKE_TAG) {
@@ -98,7 +99,7 @@ static int epoll_poll(ario_loop *l, int64_t timeout_ns) {
 }
 
 static int epoll_wait_ready(ario_loop *l, int64_t timeout_ns) {
-  struct pollfd p = {.fd = l->bs.fd, .events = POLLIN};
+  struct pollfd p = {.fd = B(l)->epfd, .events = POLLIN};
   struct timespec ts, *tp = 0;
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
@@ -112,19 +113,9 @@ static int epoll_wait_ready(ario_loop *l, int64_t timeout_ns) {
 
 static void epoll_wake(ario_loop *l) {
   uint64_t one = 1;
-  ssize_t r = write(l->bs.wake_wr, &one, sizeof one);
+  ssize_t r = write(B(l)->wake, &one, sizeof one);
   (void)r; /* a full counter already wakes */
 }
 
-const ario__backend ario__backend_epoll = {
-    .id = ARIO_BACKEND_EPOLL,
-    .mem_size = epoll_mem_size,
-    .init = epoll_init,
-    .deinit = epoll_deinit,
-    .watch = epoll_watch,
-    .forget = epoll_forget,
-    .poll = epoll_poll,
-    .wait = epoll_wait_ready,
-    .wake = epoll_wake,
-};
+const ario__backend ario__backend_epoll = ARIO__READINESS_BACKEND(ARIO_BACKEND_EPOLL, epoll);
 #endif

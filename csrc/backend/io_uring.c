@@ -77,7 +77,8 @@ static int sys_register(int fd, unsigned op, void *arg, unsigned n) {
   return (int)syscall(__NR_io_uring_register, fd, op, arg, n);
 }
 
-static uring *U(ario_loop *l) { return (uring *)l->bs.mem; }
+#define B(l) (&(l)->bs.io_uring)
+static uring *U(ario_loop *l) { return (uring *)B(l)->mem; }
 
 static size_t uring_mem_size(uint32_t fd_cap) {
   return ((sizeof(uring) + 15u) & ~(size_t)15u) + (fd_cap / 2) * sizeof(uslot);
@@ -119,7 +120,7 @@ static void uring_deinit(ario_loop *l) {
   if (u->sqes) munmap(u->sqes, u->sqes_len);
   if (u->ring) munmap(u->ring, u->ring_len);
   if (u->fd >= 0) close(u->fd);
-  if (l->bs.wake_rd >= 0) close(l->bs.wake_rd);
+  if (B(l)->wake >= 0) close(B(l)->wake);
   u->fd = -1;
 }
 
@@ -128,8 +129,8 @@ static int uring_init(ario_loop *l, void *mem) {
   struct io_uring_params p;
   uint32_t want = pow2(ARIO__SLOTS(l) * 4u + 4u);
   int e;
-  l->bs.mem = u;
-  l->bs.wake_rd = l->bs.wake_wr = -1;
+  B(l)->mem = u;
+  B(l)->wake = -1;
   u->fd = -1;
   u->slots = (uslot *)((char *)mem + ((sizeof(uring) + 15u) & ~(size_t)15u));
   if (want > MAX_SQ) want = MAX_SQ;
@@ -142,7 +143,6 @@ static int uring_init(ario_loop *l, void *mem) {
     u->fd = -1;
     return e ? e : -ENOSYS;
   }
-  l->bs.fd = u->fd;
   uint32_t need = IORING_FEAT_SINGLE_MMAP | IORING_FEAT_NODROP | IORING_FEAT_EXT_ARG;
   if ((p.features & need) != need || (e = probe(u->fd)) < 0) {
     uring_deinit(l);
@@ -174,8 +174,8 @@ static int uring_init(ario_loop *l, void *mem) {
   unsigned *array = (unsigned *)(r + p.sq_off.array);
   for (unsigned i = 0; i < p.sq_entries; i++) array[i] = i; /* identity */
   u->tail = *u->sq_tail;
-  l->bs.wake_rd = l->bs.wake_wr = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (l->bs.wake_rd < 0) goto fail;
+  B(l)->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (B(l)->wake < 0) goto fail;
   return 0;
 fail:
   e = errno ? -errno : -ENOMEM;
@@ -458,7 +458,7 @@ static int uring_poll(ario_loop *l, int64_t timeout_ns) {
 
 static int uring_wait(ario_loop *l, int64_t timeout_ns) {
   struct pollfd p[2] = {{.fd = U(l)->fd, .events = POLLIN},
-                        {.fd = l->bs.wake_rd, .events = POLLIN}};
+                        {.fd = B(l)->wake, .events = POLLIN}};
   struct timespec ts, *tp = 0;
   if (timeout_ns >= 0) {
     ts.tv_sec = (time_t)(timeout_ns / 1000000000);
@@ -469,7 +469,7 @@ static int uring_wait(ario_loop *l, int64_t timeout_ns) {
   if (n < 0) return errno == EINTR ? 1 : -errno;
   if (p[1].revents) {
     uint64_t v;
-    while (read(l->bs.wake_rd, &v, sizeof v) > 0) {
+    while (read(B(l)->wake, &v, sizeof v) > 0) {
     }
   }
   return n > 0;
@@ -477,7 +477,7 @@ static int uring_wait(ario_loop *l, int64_t timeout_ns) {
 
 static void uring_wake(ario_loop *l) {
   uint64_t one = 1;
-  ssize_t r = write(l->bs.wake_wr, &one, sizeof one);
+  ssize_t r = write(B(l)->wake, &one, sizeof one);
   (void)r;
 }
 
@@ -496,19 +496,12 @@ static void uring_cancel_fd(ario_loop *l, int32_t fd) {
   }
 }
 
-static int uring_watch(ario_loop *l, uint32_t slot, unsigned want) {
-  (void)l, (void)slot, (void)want;
-  return -ENOSYS; /* never called: no readiness waits on this backend */
-}
-static void uring_forget(ario_loop *l, uint32_t slot) { (void)l, (void)slot; }
-
 const ario__backend ario__backend_io_uring = {
     .id = ARIO_BACKEND_IO_URING,
+    .completion = 1,
     .mem_size = uring_mem_size,
     .init = uring_init,
     .deinit = uring_deinit,
-    .watch = uring_watch,
-    .forget = uring_forget,
     .poll = uring_poll,
     .wait = uring_wait,
     .wake = uring_wake,

@@ -16,6 +16,7 @@
 
 #define WAKE_IDENT 0x6172696fu /* "ario" */
 #define BATCH 128
+#define B(l) (&(l)->bs.kqueue)
 
 static size_t kq_mem_size(uint32_t fd_cap) {
   (void)fd_cap;
@@ -25,20 +26,19 @@ static size_t kq_mem_size(uint32_t fd_cap) {
 static int kq_init(ario_loop *l, void *mem) {
   (void)mem;
   struct kevent ev;
-  l->bs.fd = kqueue();
-  if (l->bs.fd < 0) return -errno;
-  ario__sys_prepare_fd(l->bs.fd);
+  B(l)->kq = kqueue();
+  if (B(l)->kq < 0) return -errno;
+  ario__sys_prepare_fd(B(l)->kq);
   EV_SET(&ev, WAKE_IDENT, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, 0);
-  if (kevent(l->bs.fd, &ev, 1, 0, 0, 0) < 0) {
+  if (kevent(B(l)->kq, &ev, 1, 0, 0, 0) < 0) {
     int e = -errno;
-    close(l->bs.fd);
+    close(B(l)->kq);
     return e;
   }
-  l->bs.wake_rd = l->bs.wake_wr = -1;
   return 0;
 }
 
-static void kq_deinit(ario_loop *l) { close(l->bs.fd); }
+static void kq_deinit(ario_loop *l) { close(B(l)->kq); }
 
 static int kq_watch(ario_loop *l, uint32_t slot, unsigned want) {
   ario__fd *f = &l->fds[slot];
@@ -52,7 +52,7 @@ static int kq_watch(ario_loop *l, uint32_t slot, unsigned want) {
   if ((want & ARIO_POLL_OUT) || (had & ARIO_POLL_OUT))
     EV_SET(&ev[n++], (uintptr_t)f->fd, EVFILT_WRITE,
            (want & ARIO_POLL_OUT) ? EV_ADD | EV_ENABLE : EV_DELETE, 0, 0, ud);
-  if (n && kevent(l->bs.fd, ev, n, 0, 0, 0) < 0 && errno != ENOENT) return -errno;
+  if (n && kevent(B(l)->kq, ev, n, 0, 0, 0) < 0 && errno != ENOENT) return -errno;
   return 0;
 }
 
@@ -61,8 +61,8 @@ static void kq_forget(ario_loop *l, uint32_t slot) {
   int fd = l->fds[slot].fd;
   EV_SET(&ev[0], (uintptr_t)fd, EVFILT_READ, EV_DELETE, 0, 0, 0);
   EV_SET(&ev[1], (uintptr_t)fd, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
-  kevent(l->bs.fd, &ev[0], 1, 0, 0, 0); /* ENOENT when not registered: fine */
-  kevent(l->bs.fd, &ev[1], 1, 0, 0, 0);
+  kevent(B(l)->kq, &ev[0], 1, 0, 0, 0); /* ENOENT when not registered: fine */
+  kevent(B(l)->kq, &ev[1], 1, 0, 0, 0);
 }
 
 static int kq_poll(ario_loop *l, int64_t timeout_ns) {
@@ -73,7 +73,7 @@ static int kq_poll(ario_loop *l, int64_t timeout_ns) {
     ts.tv_nsec = (long)(timeout_ns % 1000000000);
     tp = &ts;
   }
-  int n = kevent(l->bs.fd, 0, 0, ev, BATCH, tp);
+  int n = kevent(B(l)->kq, 0, 0, ev, BATCH, tp);
   if (n < 0) return errno == EINTR ? 0 : -errno;
   for (int k = 0; k < n; k++) {
     if (ev[k].filter == EVFILT_USER) continue; /* a wake */
@@ -88,7 +88,7 @@ static int kq_poll(ario_loop *l, int64_t timeout_ns) {
 }
 
 static int kq_wait_ready(ario_loop *l, int64_t timeout_ns) {
-  struct pollfd p = {.fd = l->bs.fd, .events = POLLIN};
+  struct pollfd p = {.fd = B(l)->kq, .events = POLLIN};
   int n = poll(&p, 1, ario__ns_to_ms(timeout_ns));
   if (n < 0) return errno == EINTR ? 1 : -errno;
   return n > 0;
@@ -97,18 +97,8 @@ static int kq_wait_ready(ario_loop *l, int64_t timeout_ns) {
 static void kq_wake(ario_loop *l) {
   struct kevent ev;
   EV_SET(&ev, WAKE_IDENT, EVFILT_USER, 0, NOTE_TRIGGER, 0, 0);
-  kevent(l->bs.fd, &ev, 1, 0, 0, 0);
+  kevent(B(l)->kq, &ev, 1, 0, 0, 0);
 }
 
-const ario__backend ario__backend_kqueue = {
-    .id = ARIO_BACKEND_KQUEUE,
-    .mem_size = kq_mem_size,
-    .init = kq_init,
-    .deinit = kq_deinit,
-    .watch = kq_watch,
-    .forget = kq_forget,
-    .poll = kq_poll,
-    .wait = kq_wait_ready,
-    .wake = kq_wake,
-};
+const ario__backend ario__backend_kqueue = ARIO__READINESS_BACKEND(ARIO_BACKEND_KQUEUE, kq);
 #endif

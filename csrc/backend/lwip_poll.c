@@ -25,8 +25,9 @@ typedef struct lp_mem {
   uint32_t pad;
 } lp_mem;
 
-#define LM(l) ((lp_mem *)(l)->bs.sets)
-#define PFD(l) ((struct pollfd *)((char *)(l)->bs.sets + sizeof(lp_mem)))
+#define B(l) (&(l)->bs.lwip_poll)
+#define LM(l) ((lp_mem *)B(l)->mem)
+#define PFD(l) ((struct pollfd *)((char *)B(l)->mem + sizeof(lp_mem)))
 #define COPY(l) (PFD(l) + (l)->fd_cap + 1)
 #define DSLOT(l) ((uint16_t *)(COPY(l) + (l)->fd_cap + 1)) /* dense entry -> slot */
 
@@ -34,51 +35,22 @@ static size_t lp_mem_size(uint32_t fd_cap) {
   return sizeof(lp_mem) + (fd_cap + 1) * (2 * sizeof(struct pollfd) + sizeof(uint16_t));
 }
 
-static int open_wake(int *fd) {
-  struct sockaddr_in a;
-  socklen_t al = sizeof a;
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  if (s < 0) return -errno;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-      getsockname(s, (struct sockaddr *)&a, &al) < 0 ||
-      connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
-    int e = -errno;
-    close(s);
-    return e;
-  }
-  ario__sys_prepare_fd(s);
-  *fd = s;
-  return 0;
-}
-
 static int lp_init(ario_loop *l, void *mem) {
-  l->bs.sets = mem;
-  int rc = open_wake(&l->bs.wake_rd);
-  if (rc < 0) return rc;
-  l->bs.wake_wr = l->bs.wake_rd;
-  PFD(l)[0].fd = l->bs.wake_rd;
+  B(l)->mem = mem;
+  int wake_wr, rc = ario__sys_wake_open(&B(l)->wake, &wake_wr);
+  if (rc < 0) return rc; /* a UDP socket: one descriptor, wake_wr == wake */
+  PFD(l)[0].fd = B(l)->wake;
   PFD(l)[0].events = POLLIN;
   PFD(l)[0].revents = 0;
   LM(l)->n = 1;
   return 0;
 }
 
-static void lp_deinit(ario_loop *l) { close(l->bs.wake_rd); }
+static void lp_deinit(ario_loop *l) { ario__sys_wake_close(B(l)->wake, B(l)->wake); }
 
-static void lp_wake(ario_loop *l) {
-  char c = 1;
-  ssize_t r = send(l->bs.wake_wr, &c, 1, MSG_DONTWAIT);
-  (void)r; /* a full receive buffer already wakes */
-}
+static void lp_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake); }
 
-static void drain(ario_loop *l) {
-  char buf[16];
-  while (recv(l->bs.wake_rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
-  }
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake); }
 
 static short to_poll(unsigned want) {
   short e = 0;
@@ -165,15 +137,5 @@ static int lp_wait_ready(ario_loop *l, int64_t timeout_ns) {
   return n > 0;
 }
 
-const ario__backend ario__backend_poll = {
-    .id = ARIO_BACKEND_POLL,
-    .mem_size = lp_mem_size,
-    .init = lp_init,
-    .deinit = lp_deinit,
-    .watch = lp_watch,
-    .forget = lp_forget,
-    .poll = lp_poll,
-    .wait = lp_wait_ready,
-    .wake = lp_wake,
-};
+const ario__backend ario__backend_poll = ARIO__READINESS_BACKEND(ARIO_BACKEND_POLL, lp);
 #endif

@@ -22,7 +22,8 @@ typedef struct ready_slot {
   uint32_t slot, revents;
 } ready_slot;
 
-#define PM(l) ((poll_mem *)(l)->bs.mem)
+#define B(l) (&(l)->bs.poll)
+#define PM(l) ((poll_mem *)B(l)->mem)
 
 static size_t poll_mem_size(uint32_t fd_cap) {
   return sizeof(poll_mem) + 2 * (fd_cap + 1) * sizeof(struct pollfd) +
@@ -30,23 +31,19 @@ static size_t poll_mem_size(uint32_t fd_cap) {
          fd_cap * sizeof(ready_slot);
 }
 
-static struct pollfd *waiter_copy(ario_loop *l) { return l->bs.pfd + l->fd_cap + 1; }
+static struct pollfd *waiter_copy(ario_loop *l) { return B(l)->pfd + l->fd_cap + 1; }
 static uint32_t *dense_slot(ario_loop *l) { return (uint32_t *)(waiter_copy(l) + l->fd_cap + 1); }
 static uint32_t *slot_dense(ario_loop *l) { return dense_slot(l) + l->fd_cap + 1; }
 static ready_slot *ready_list(ario_loop *l) { return (ready_slot *)(slot_dense(l) + l->fd_cap); }
 
 static int poll_init(ario_loop *l, void *mem) {
-  ario__backend_state *b = &l->bs;
-  int p[2];
+  ario__poll_state *b = B(l);
   b->mem = mem;
   b->pfd = (struct pollfd *)((char *)mem + sizeof(poll_mem));
   memset(slot_dense(l), 0, l->fd_cap * sizeof(uint32_t)); /* 0: not watched */
-  if (pipe(p) < 0) return -errno;
-  ario__sys_prepare_fd(p[0]);
-  ario__sys_prepare_fd(p[1]);
-  b->wake_rd = p[0];
-  b->wake_wr = p[1];
-  b->pfd[0].fd = p[0];
+  int rc = ario__sys_wake_open(&b->wake_rd, &b->wake_wr);
+  if (rc < 0) return rc;
+  b->pfd[0].fd = b->wake_rd;
   b->pfd[0].events = POLLIN;
   PM(l)->n = 1;
   pthread_mutex_init(&b->mu, 0);
@@ -54,57 +51,48 @@ static int poll_init(ario_loop *l, void *mem) {
 }
 
 static void poll_deinit(ario_loop *l) {
-  close(l->bs.wake_rd);
-  close(l->bs.wake_wr);
-  pthread_mutex_destroy(&l->bs.mu);
+  ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
+  pthread_mutex_destroy(&B(l)->mu);
 }
 
-static void poll_wake(ario_loop *l) {
-  char c = 1;
-  ssize_t r = write(l->bs.wake_wr, &c, 1);
-  (void)r; /* a full pipe already wakes */
-}
+static void poll_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake_wr); }
 
 static int poll_watch(ario_loop *l, uint32_t slot, unsigned want) {
   uint32_t *sd = slot_dense(l);
-  pthread_mutex_lock(&l->bs.mu);
+  pthread_mutex_lock(&B(l)->mu);
   uint32_t d = sd[slot];
   if (!d) {
     d = PM(l)->n++;
     sd[slot] = d;
     dense_slot(l)[d] = slot;
   }
-  l->bs.pfd[d].fd = l->fds[slot].fd;
-  l->bs.pfd[d].events = (short)want;
-  l->bs.pfd[d].revents = 0;
-  pthread_mutex_unlock(&l->bs.mu);
+  B(l)->pfd[d].fd = l->fds[slot].fd;
+  B(l)->pfd[d].events = (short)want;
+  B(l)->pfd[d].revents = 0;
+  pthread_mutex_unlock(&B(l)->mu);
   if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) poll_wake(l);
   return 0;
 }
 
 static void poll_forget(ario_loop *l, uint32_t slot) {
   uint32_t *sd = slot_dense(l), *ds = dense_slot(l);
-  pthread_mutex_lock(&l->bs.mu);
+  pthread_mutex_lock(&B(l)->mu);
   uint32_t d = sd[slot];
   if (d) {
     uint32_t last = --PM(l)->n; /* move the last entry into the hole */
-    l->bs.pfd[d] = l->bs.pfd[last];
+    B(l)->pfd[d] = B(l)->pfd[last];
     ds[d] = ds[last];
     sd[ds[d]] = d;
     sd[slot] = 0;
   }
-  pthread_mutex_unlock(&l->bs.mu);
+  pthread_mutex_unlock(&B(l)->mu);
   if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) poll_wake(l);
 }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-  while (read(l->bs.wake_rd, buf, sizeof buf) > 0) {
-  }
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake_rd); }
 
 static int poll_poll(ario_loop *l, int64_t timeout_ns) {
-  struct pollfd *p = l->bs.pfd;
+  struct pollfd *p = B(l)->pfd;
   uint32_t n_fds = PM(l)->n;
   int n = poll(p, n_fds, ario__ns_to_ms(timeout_ns));
   if (n < 0) return errno == EINTR ? 0 : -errno;
@@ -126,16 +114,16 @@ static int poll_poll(ario_loop *l, int64_t timeout_ns) {
 
 static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   struct pollfd *c = waiter_copy(l);
-  pthread_mutex_lock(&l->bs.mu);
+  pthread_mutex_lock(&B(l)->mu);
   uint32_t n_fds = PM(l)->n;
   /* fd and events only: the owner's poll(2) writes revents without the
    * lock (a data race ThreadSanitizer reported with a whole-entry copy) */
   for (uint32_t d = 0; d < n_fds; d++) {
-    c[d].fd = l->bs.pfd[d].fd;
-    c[d].events = l->bs.pfd[d].events;
+    c[d].fd = B(l)->pfd[d].fd;
+    c[d].events = B(l)->pfd[d].events;
     c[d].revents = 0;
   }
-  pthread_mutex_unlock(&l->bs.mu);
+  pthread_mutex_unlock(&B(l)->mu);
 #if defined(__linux__)
   /* the doorbell thread sleeps to timer deadlines: wait to the nanosecond */
   struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
@@ -148,15 +136,5 @@ static int poll_wait_ready(ario_loop *l, int64_t timeout_ns) {
   return n > 0;
 }
 
-const ario__backend ario__backend_poll = {
-    .id = ARIO_BACKEND_POLL,
-    .mem_size = poll_mem_size,
-    .init = poll_init,
-    .deinit = poll_deinit,
-    .watch = poll_watch,
-    .forget = poll_forget,
-    .poll = poll_poll,
-    .wait = poll_wait_ready,
-    .wake = poll_wake,
-};
+const ario__backend ario__backend_poll = ARIO__READINESS_BACKEND(ARIO_BACKEND_POLL, poll);
 #endif

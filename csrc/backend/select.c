@@ -11,11 +11,12 @@
 #include "../sys.h"
 
 #if defined(ARIO_HAVE_SELECT)
+#define B(l) (&(l)->bs.select)
 #if defined(ARIO_HOST)
 #include <sys/select.h>
 #include <sys/time.h>
-#define LOCK(l) pthread_mutex_lock(&(l)->bs.mu)
-#define UNLOCK(l) pthread_mutex_unlock(&(l)->bs.mu)
+#define LOCK(l) pthread_mutex_lock(&B(l)->mu)
+#define UNLOCK(l) pthread_mutex_unlock(&B(l)->mu)
 #else
 #define LOCK(l) ((void)0)
 #define UNLOCK(l) ((void)0)
@@ -34,97 +35,42 @@ typedef struct sel {
   int maxfd;            /* highest descriptor in the interest sets, or -1 */
 } sel;
 
-#if defined(ARIO_HOST)
-#define SELMEM(l) ((l)->bs.mem)
-#else
-#define SELMEM(l) ((l)->bs.sets)
-#endif
-
-static sel *S(ario_loop *l) { return (sel *)SELMEM(l); }
+static sel *S(ario_loop *l) { return (sel *)B(l)->sets; }
 
 static size_t select_mem_size(uint32_t fd_cap) {
   (void)fd_cap;
   return sizeof(sel);
 }
 
-static int open_wake(int *rd, int *wr) {
-#if defined(ARIO_HOST)
-  int p[2];
-  if (pipe(p) < 0) return -errno;
-  ario__sys_prepare_fd(p[0]);
-  ario__sys_prepare_fd(p[1]);
-  *rd = p[0];
-  *wr = p[1];
-  return 0;
-#else
-  struct sockaddr_in a;
-  socklen_t al = sizeof a;
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  if (s < 0) return -errno;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
-      getsockname(s, (struct sockaddr *)&a, &al) < 0 ||
-      connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
-    int e = -errno;
-    close(s);
-    return e;
-  }
-  ario__sys_prepare_fd(s);
-  *rd = *wr = s;
-  return 0;
-#endif
-}
-
 static int select_init(ario_loop *l, void *mem) {
   sel *t = (sel *)mem;
-  SELMEM(l) = t;
+  B(l)->sets = t;
   FD_ZERO(&t->rd);
   FD_ZERO(&t->wr);
   FD_ZERO(&t->ex);
   t->maxfd = -1;
-  int rc = open_wake(&l->bs.wake_rd, &l->bs.wake_wr);
+  int rc = ario__sys_wake_open(&B(l)->wake_rd, &B(l)->wake_wr);
   if (rc < 0) return rc;
-  if (l->bs.wake_rd >= MAX_FD) {
-    close(l->bs.wake_rd);
-    if (l->bs.wake_wr != l->bs.wake_rd) close(l->bs.wake_wr);
+  if (B(l)->wake_rd >= MAX_FD) {
+    ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
     return -EMFILE;
   }
 #if defined(ARIO_HOST)
-  pthread_mutex_init(&l->bs.mu, 0);
+  pthread_mutex_init(&B(l)->mu, 0);
 #endif
   return 0;
 }
 
 static void select_deinit(ario_loop *l) {
-  close(l->bs.wake_rd);
-  if (l->bs.wake_wr != l->bs.wake_rd) close(l->bs.wake_wr);
+  ario__sys_wake_close(B(l)->wake_rd, B(l)->wake_wr);
 #if defined(ARIO_HOST)
-  pthread_mutex_destroy(&l->bs.mu);
+  pthread_mutex_destroy(&B(l)->mu);
 #endif
 }
 
-static void select_wake(ario_loop *l) {
-  char c = 1;
-#if defined(ARIO_HOST)
-  ssize_t r = write(l->bs.wake_wr, &c, 1);
-#else
-  ssize_t r = send(l->bs.wake_wr, &c, 1, 0);
-#endif
-  (void)r; /* a full pipe already wakes */
-}
+static void select_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake_wr); }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-#if defined(ARIO_HOST)
-  while (read(l->bs.wake_rd, buf, sizeof buf) > 0) {
-  }
-#else
-  while (recv(l->bs.wake_rd, buf, sizeof buf, MSG_DONTWAIT) > 0) {
-  }
-#endif
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake_rd); }
 
 static int fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0 || errno != EBADF; }
 
@@ -179,8 +125,8 @@ static int snapshot(ario_loop *l, fd_set *r, fd_set *w, fd_set *e) {
   *e = t->ex;
   int n = t->maxfd;
   UNLOCK(l);
-  FD_SET(l->bs.wake_rd, r);
-  return (n > l->bs.wake_rd ? n : l->bs.wake_rd) + 1;
+  FD_SET(B(l)->wake_rd, r);
+  return (n > B(l)->wake_rd ? n : B(l)->wake_rd) + 1;
 }
 
 static int select_poll(ario_loop *l, int64_t timeout_ns) {
@@ -205,7 +151,7 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
     }
     return 0;
   }
-  if (FD_ISSET(l->bs.wake_rd, &t->ord)) {
+  if (FD_ISSET(B(l)->wake_rd, &t->ord)) {
     n--;
     if (ario__owner_may_drain(l)) drain(l);
   }
@@ -213,7 +159,7 @@ static int select_poll(ario_loop *l, int64_t timeout_ns) {
    * 2 * entries wide and mostly empty, and walking it cost more than the
    * rest of a round trip (16 384 entries: 100 us against 50). */
   for (int fd = 0; fd < nfds && n > 0; fd++) {
-    if (fd == l->bs.wake_rd) continue; /* counted above */
+    if (fd == B(l)->wake_rd) continue; /* counted above */
     unsigned r = 0;
     if (FD_ISSET(fd, &t->ord)) r |= ARIO_POLL_IN, n--;
     if (FD_ISSET(fd, &t->owr)) r |= ARIO_POLL_OUT, n--;
@@ -234,19 +180,9 @@ static int select_wait_ready(ario_loop *l, int64_t timeout_ns) {
   int nfds = snapshot(l, &t->wrd, &t->wwr, &t->wex);
   int n = select(nfds, &t->wrd, &t->wwr, &t->wex, to_tv(&tv, timeout_ns));
   if (n < 0) return errno == EINTR || errno == EBADF ? 1 : -errno;
-  if (n == 1 && FD_ISSET(l->bs.wake_rd, &t->wrd)) drain(l);
+  if (n == 1 && FD_ISSET(B(l)->wake_rd, &t->wrd)) drain(l);
   return n > 0;
 }
 
-const ario__backend ario__backend_select = {
-    .id = ARIO_BACKEND_SELECT,
-    .mem_size = select_mem_size,
-    .init = select_init,
-    .deinit = select_deinit,
-    .watch = select_watch,
-    .forget = select_forget,
-    .poll = select_poll,
-    .wait = select_wait_ready,
-    .wake = select_wake,
-};
+const ario__backend ario__backend_select = ARIO__READINESS_BACKEND(ARIO_BACKEND_SELECT, select);
 #endif

@@ -69,7 +69,7 @@ static size_t base_size(uint32_t fd_cap) {
   return (ario__backend_poll.mem_size(fd_cap) + 15u) & ~(size_t)15u;
 }
 
-static sim_state *S(const ario_loop *l) { return (sim_state *)((char *)l->bs.mem + base_size(l->fd_cap)); }
+static sim_state *S(const ario_loop *l) { return (sim_state *)((char *)l->bs.poll.mem + base_size(l->fd_cap)); }
 static sim_ready *ready_of(const ario_loop *l) { return (sim_ready *)(S(l) + 1); }
 static sim_hold *hold_of(const ario_loop *l) { return (sim_hold *)(ready_of(l) + l->fd_cap); }
 
@@ -351,18 +351,8 @@ static void sim_forget(ario_loop *l, uint32_t slot) {
   hold_of(l)[slot].fd = -1;
   ario__backend_poll.forget(l, slot);
 }
-static int sim_wait(ario_loop *l, int64_t timeout_ns) { return ario__backend_poll.wait(l, timeout_ns); }
+static int sim_wait_ready(ario_loop *l, int64_t timeout_ns) { return ario__backend_poll.wait(l, timeout_ns); }
 static void sim_wake(ario_loop *l) { ario__backend_poll.wake(l); }
 
-const ario__backend ario__backend_sim = {
-    .id = ARIO_BACKEND_SIM,
-    .mem_size = sim_mem_size,
-    .init = sim_init,
-    .deinit = sim_deinit,
-    .watch = sim_watch,
-    .forget = sim_forget,
-    .poll = sim_poll,
-    .wait = sim_wait,
-    .wake = sim_wake,
-};
+const ario__backend ario__backend_sim = ARIO__READINESS_BACKEND(ARIO_BACKEND_SIM, sim);
 #endif

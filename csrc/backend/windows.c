@@ -10,6 +10,7 @@
 #include "../sys.h"
 
 #if defined(ARIO_HAVE_WINDOWS)
+#define B(l) (&(l)->bs.windows)
 
 /* errno for Winsock calls (sys.h maps errno here on Windows). */
 int ario__sys_errno(void) {
@@ -47,55 +48,33 @@ static size_t win_mem_size(uint32_t fd_cap) {
   return 2 * (fd_cap + 1) * sizeof(WSAPOLLFD);
 }
 
-static WSAPOLLFD *waiter_copy(ario_loop *l) { return l->bs.pfd + l->fd_cap + 1; }
+static WSAPOLLFD *waiter_copy(ario_loop *l) { return B(l)->pfd + l->fd_cap + 1; }
 
 static int win_init(ario_loop *l, void *mem) {
   WSADATA wd;
-  struct sockaddr_in a;
-  int al = sizeof a;
   if (WSAStartup(MAKEWORD(2, 2), &wd) != 0) return -ENOSYS;
-  l->bs.pfd = (WSAPOLLFD *)mem;
+  B(l)->pfd = (WSAPOLLFD *)mem;
   for (uint32_t i = 0; i < l->fd_cap; i++) {
-    l->bs.pfd[i].fd = INVALID_SOCKET;
-    l->bs.pfd[i].events = 0;
+    B(l)->pfd[i].fd = INVALID_SOCKET;
+    B(l)->pfd[i].events = 0;
   }
-  SOCKET s = socket(AF_INET, SOCK_DGRAM, 0);
-  if (s == INVALID_SOCKET) return -errno;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-      getsockname(s, (struct sockaddr *)&a, &al) != 0 ||
-      connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-    int e = -errno;
-    closesocket(s);
-    return e;
-  }
-  u_long on = 1;
-  ioctlsocket(s, FIONBIO, &on);
-  l->bs.wake_rd = l->bs.wake_wr = (int)s;
-  l->bs.pfd[l->fd_cap].fd = s;
-  l->bs.pfd[l->fd_cap].events = POLLRDNORM;
-  InitializeCriticalSection(&l->bs.mu);
+  int wake_wr, rc = ario__sys_wake_open(&B(l)->wake, &wake_wr);
+  if (rc < 0) return rc; /* a UDP socket: one descriptor, wake_wr == wake */
+  B(l)->pfd[l->fd_cap].fd = (SOCKET)B(l)->wake;
+  B(l)->pfd[l->fd_cap].events = POLLRDNORM;
+  InitializeCriticalSection(&B(l)->mu);
   return 0;
 }
 
 static void win_deinit(ario_loop *l) {
-  closesocket((SOCKET)l->bs.wake_rd);
-  DeleteCriticalSection(&l->bs.mu);
+  ario__sys_wake_close(B(l)->wake, B(l)->wake);
+  DeleteCriticalSection(&B(l)->mu);
   WSACleanup();
 }
 
-static void win_wake(ario_loop *l) {
-  char c = 1;
-  send((SOCKET)l->bs.wake_wr, &c, 1, 0); /* a full buffer already wakes */
-}
+static void win_wake(ario_loop *l) { ario__sys_wake_send(B(l)->wake); }
 
-static void drain(ario_loop *l) {
-  char buf[64];
-  while (recv((SOCKET)l->bs.wake_rd, buf, sizeof buf, 0) > 0) {
-  }
-}
+static void drain(ario_loop *l) { ario__sys_wake_drain(B(l)->wake); }
 
 /* WSAPoll wants POLLRDNORM/POLLWRNORM (POLLPRI is refused). */
 static short to_wsa(unsigned want) {
@@ -103,10 +82,10 @@ static short to_wsa(unsigned want) {
 }
 
 static void set_slot(ario_loop *l, uint32_t slot, SOCKET fd, short events) {
-  EnterCriticalSection(&l->bs.mu);
-  l->bs.pfd[slot].fd = fd;
-  l->bs.pfd[slot].events = events;
-  LeaveCriticalSection(&l->bs.mu);
+  EnterCriticalSection(&B(l)->mu);
+  B(l)->pfd[slot].fd = fd;
+  B(l)->pfd[slot].events = events;
+  LeaveCriticalSection(&B(l)->mu);
   if (ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST)) win_wake(l);
 }
 
@@ -118,7 +97,7 @@ static int win_watch(ario_loop *l, uint32_t slot, unsigned want) {
 static void win_forget(ario_loop *l, uint32_t slot) { set_slot(l, slot, INVALID_SOCKET, 0); }
 
 static int win_poll(ario_loop *l, int64_t timeout_ns) {
-  WSAPOLLFD *p = l->bs.pfd;
+  WSAPOLLFD *p = B(l)->pfd;
   int n = WSAPoll(p, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
   if (n < 0) return -errno;
   if (p[l->fd_cap].revents && ario__owner_may_drain(l)) drain(l);
@@ -137,24 +116,14 @@ static int win_poll(ario_loop *l, int64_t timeout_ns) {
 
 static int win_wait_ready(ario_loop *l, int64_t timeout_ns) {
   WSAPOLLFD *c = waiter_copy(l);
-  EnterCriticalSection(&l->bs.mu);
-  memcpy(c, l->bs.pfd, (l->fd_cap + 1) * sizeof *c);
-  LeaveCriticalSection(&l->bs.mu);
+  EnterCriticalSection(&B(l)->mu);
+  memcpy(c, B(l)->pfd, (l->fd_cap + 1) * sizeof *c);
+  LeaveCriticalSection(&B(l)->mu);
   int n = WSAPoll(c, l->fd_cap + 1, ario__ns_to_ms(timeout_ns));
   if (n < 0) return -errno;
   if (n == 1 && c[l->fd_cap].revents) drain(l);
   return n > 0;
 }
 
-const ario__backend ario__backend_windows = {
-    .id = ARIO_BACKEND_WINDOWS,
-    .mem_size = win_mem_size,
-    .init = win_init,
-    .deinit = win_deinit,
-    .watch = win_watch,
-    .forget = win_forget,
-    .poll = win_poll,
-    .wait = win_wait_ready,
-    .wake = win_wake,
-};
+const ario__backend ario__backend_windows = ARIO__READINESS_BACKEND(ARIO_BACKEND_WINDOWS, win);
 #endif

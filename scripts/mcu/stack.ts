@@ -87,11 +87,13 @@ export interface StackReport {
 }
 
 /** Indirect calls to follow: which function calls which members of the
- * vtable struct, the struct's pointer members in order (the first at offset
- * `firstOffset`, then one pointer apart), and the vtable objects' name prefix. */
+ * vtable struct, the struct's pointer slots in order (the first at offset
+ * `firstOffset`, then one pointer apart) with the members in each (several
+ * where the alternatives of a union overlap), and the vtable objects' name
+ * prefix. */
 export interface IndirectCalls {
   calls: Map<string, Set<string>>;
-  members: string[];
+  members: string[][];
   firstOffset: number;
   pointerSize: number;
   tablePrefix: string;
@@ -116,16 +118,32 @@ export function indirectCallsOf(sources: string[], header: string): IndirectCall
     });
   }
   const st = /typedef struct ario__backend \{([\s\S]*?)\} ario__backend;/.exec(header);
-  const members: string[] = [];
+  const members: string[][] = [];
   if (st) {
-    for (const line of st[1].replace(/\/\*[\s\S]*?\*\//g, "").split(";")) {
-      const fp = /\(\s*\*\s*(\w+)\s*\)\s*\(/.exec(line);
-      const ptr = /\*\s*(\w+)\s*$/.exec(line.trim());
-      if (fp) members.push(fp[1]);
-      else if (ptr) members.push(ptr[1]);
+    // an anonymous union's alternatives (`struct { ... }` inside it) all
+    // start at the union's slot; after it, the next slot is past the longest
+    let slot = 0, depth = 0;
+    let union: { start: number; end: number; depth: number } | null = null;
+    for (const part of st[1].replace(/\/\*[\s\S]*?\*\//g, "").split(";")) {
+      for (const b of part.matchAll(/\b(union|struct)\s*\{|\}/g)) {
+        if (b[0] === "}") {
+          if (--depth === union?.depth) [slot, union] = [union.end, null];
+        } else {
+          if (b[1] === "union" && !union) union = { start: slot, end: slot, depth };
+          else if (union && depth === union.depth + 1) slot = union.start;
+          depth++;
+        }
+      }
+      const fp = /\(\s*\*\s*(\w+)\s*\)\s*\(/.exec(part);
+      const ptr = /\*\s*(\w+)\s*$/.exec(part.trim());
+      const name = fp?.[1] ?? ptr?.[1];
+      if (!name) continue;
+      (members[slot] ??= []).push(name);
+      slot++;
+      if (union) union.end = Math.max(union.end, slot);
     }
   }
-  // the first member is `uint8_t id`, padded to a pointer
+  // the first members are `uint8_t id, completion`, padded to a pointer
   return { calls, members, firstOffset: 4, pointerSize: 4, tablePrefix: "ario__backend_" };
 }
 
@@ -250,7 +268,7 @@ export function analyzeStack(
   // calls through the vtables: caller -> the function at that member
   const viaTable: string[] = [];
   if (indirect) {
-    const slot = new Map<number, string>(); // offset in a table -> member
+    const slot = new Map<number, string[]>(); // offset in a table -> members
     indirect.members.forEach((m, i) =>
       slot.set(indirect.firstOffset + i * indirect.pointerSize, m)
     );
@@ -261,9 +279,9 @@ export function analyzeStack(
         if (t.shndx === SHN_UNDEF || t.shndx >= 0xff00) continue;
         for (const r of elf.relocs) {
           if (r.section !== t.shndx || r.offset < t.value || r.offset >= t.value + t.size) continue;
-          const member = slot.get(r.offset - t.value);
+          const names = slot.get(r.offset - t.value);
           const y = elf.symbols[r.sym];
-          if (!member || !y) continue;
+          if (!names || !y) continue;
           let key: string | undefined;
           if (y.type === STT_FUNC) key = y.bind === STB_LOCAL ? `${oi}:${y.name}` : y.name;
           else if (y.type === STT_SECTION && r.addend !== null) {
@@ -274,8 +292,11 @@ export function analyzeStack(
               ?.key;
           }
           if (!key || !fns.has(key)) continue;
-          if (!impl.has(member)) impl.set(member, new Set());
-          impl.get(member)!.add(key);
+          // overlapping members: the function counts for each (a safe bound)
+          for (const member of names) {
+            if (!impl.has(member)) impl.set(member, new Set());
+            impl.get(member)!.add(key);
+          }
           if (!viaTable.includes(t.name)) viaTable.push(t.name);
         }
       }

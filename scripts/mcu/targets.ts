@@ -3,6 +3,7 @@
 // build + report) and tests/mcu/run.ts (emulated tests).
 
 import { dirname, fromFileUrl, join } from "./path.ts";
+import { PROFILES as CSRC, PUBLIC_INCLUDE, WARNINGS } from "../csrc.ts";
 
 export const ROOT = join(dirname(fromFileUrl(import.meta.url)), "..", "..");
 export const MCU_DIR = join(ROOT, "scripts", "mcu");
@@ -342,30 +343,25 @@ export function baseFlags(tc: Toolchain, target: Target): string[] {
   return f;
 }
 
-/** Core build profiles.  `bare` (default): the portable core alone
- * (csrc/ario.c) with ARIO_BARE: no OS, the firmware or the test harness
- * supplies the backend (`ario__backend_bare`), `ario__try_io` and
- * `ario_now` (tests/mcu/bare/pipe_dev.c does for the tests).  `lwip`: the
- * core plus the lwIP/ESP-IDF platform layer and the select backend, with
- * ARIO_LWIP; it needs lwIP's headers (--include), so it is for ESP-IDF
- * builds, not this machine (see csrc/idf/CMakeLists.txt). */
-export const PROFILES: Record<string, { defines: string[]; sources: string[] }> = {
-  bare: { defines: ["ARIO_BARE=1"], sources: ["csrc/ario.c"] },
-  lwip: {
-    defines: ["ARIO_LWIP=1"],
-    sources: ["csrc/ario.c", "csrc/ops.c", "csrc/sock.c", "csrc/bell.c", "csrc/backend/select.c"],
-  },
-};
+/** The core build profiles for MCU targets (their sources and defines:
+ * scripts/csrc.ts).  `bare` (default): the portable core alone with
+ * ARIO_BARE: no OS, the firmware or the test harness supplies the backend
+ * (`ario__backend_bare`), `ario__try_io` and `ario_now`
+ * (tests/mcu/bare/pipe_dev.c does for the tests).  `lwip`: the core plus
+ * the lwIP/ESP-IDF platform layer and the select backend, with ARIO_LWIP; it
+ * needs lwIP's headers (--include), so it is for ESP-IDF builds, not this
+ * machine (see csrc/idf/CMakeLists.txt). */
+export const PROFILES: Record<string, { defines: readonly string[]; sources: readonly string[] }> =
+  { bare: CSRC.bare, lwip: CSRC.lwip };
 
-/** Warnings the core must build clean with on every MCU target. */
-export const CORE_WARN = ["-Wextra", "-Werror"];
+/** Warnings the core must build clean with on every MCU target (baseFlags has -Wall). */
+export const CORE_WARN = WARNINGS.filter((w) => w !== "-Wall");
 
 /** Default library sources: the profile's core sources, or the placeholder. */
 export function defaultSources(
   placeholderOnly = false,
   profile = "bare",
 ): { sources: string[]; includes: string[]; headers: string[]; placeholder: boolean } {
-  const csrc = join(ROOT, "csrc");
   const list = (dir: string, ext: string) => {
     try {
       return [...Deno.readDirSync(dir)]
@@ -380,7 +376,7 @@ export function defaultSources(
     ? []
     : (PROFILES[profile]?.sources ?? []).map((s) => join(ROOT, s)).filter(exists);
   if (sources.length > 0) {
-    const inc = join(csrc, "include");
+    const inc = join(ROOT, PUBLIC_INCLUDE);
     return { sources, includes: [inc], headers: list(inc, ".h"), placeholder: false };
   }
   const ph = join(MCU_DIR, "placeholder");

@@ -9,9 +9,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cc=${CC:-gcc}
+deno=${DENO:-$root/node_modules/.bin/deno}
+facts=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh host) || exit 2
+eval "$facts" # csrc_sources, csrc_cflags, ... (scripts/csrc.ts)
 fail=0
-if $cc -std=c11 -D_GNU_SOURCE -O1 -Wall -Wextra -Werror -I"$root/csrc/include" -I"$root/csrc" \
-    "$root"/csrc/*.c "$root"/csrc/backend/*.c "$root/examples/firmware/echo_main.c" \
+if $cc "${csrc_lang[@]}" -O1 "${csrc_warnings[@]}" "${csrc_includes[@]}" \
+    "${csrc_sources[@]}" "$root/examples/firmware/echo_main.c" \
     -o "$out/echo" -lpthread 2>"$out/log"; then
   echo "PASS firmware/host-compile"
 else

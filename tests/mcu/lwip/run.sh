@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # lwIP checks, against Debian's liblwip-dev/liblwip0 (lwIP 2.1.3):
-#   lwip/idf-profile-<target>  the whole lwIP profile (ario.c ops.c sock.c bell.c
+#   lwip/idf-component-sources csrc/idf/CMakeLists.txt lists the lwip profile's sources
+#   lwip/idf-profile-<target>  the whole lwIP profile (scripts/csrc.ts: the core,
 #                              backend/select.c, -DARIO_LWIP -Wall -Wextra -Werror)
 #                              against lwIP's headers + tests/mcu/lwip/idf/lwipopts.h
 #                              (ESP-IDF's defaults), via scripts/cross.ts; sizes
 #   lwip/firmware-esp-platform examples/firmware/echo_main.c with -DESP_PLATFORM
 #                              against those headers + tests/mcu/lwip/stub/ (ESP-IDF)
 #   lwip/<be>/run-build, lwip/<be>/<check>  ario's socket path over a real lwIP stack
-#                              in-process (tests/mcu/lwip/lwip_run.c), be = poll
-#                              (backend/lwip_poll.c) and select (backend/select.c over a
+#                              in-process (tests/mcu/lwip/lwip_run.c), be = poll (profile
+#                              lwip_poll: backend/lwip_poll.c) and select (profile lwip:
+#                              backend/select.c over a
 #                              select made of lwip_poll: Debian's lwIP has no lwip_select)
 # Prints PASS/FAIL/SKIP lines; exit 1 if any FAIL. Needs: liblwip-dev liblwip0,
 # gcc-xtensa-lx106 + picolibc-xtensa-lx106-elf (tests/mcu/install-deps.sh),
@@ -22,6 +24,17 @@ inc=/usr/include/lwip
 fail=0
 pass() { echo "PASS lwip/$*"; }
 failed() { echo "FAIL lwip/$1"; shift; [ $# -gt 0 ] && grep -v "^  *[a-z_]* *[0-9?]* *[0-9]*  [a-z_]* >" "$@" | tail -25 | sed "s/^/    /" >&2; fail=1; }
+facts() { # profile: csrc_sources, csrc_lang, ... of scripts/csrc.ts
+  local f; f=$("$deno" run --quiet -A "$root/scripts/csrc.ts" sh "$1") || exit 2
+  eval "$f"
+}
+
+# 0. the ESP-IDF component (CMake cannot read scripts/csrc.ts) builds what the lwip profile says
+if "$deno" run --quiet -A "$root/scripts/csrc.ts" check 2>"$out/idf-sources.log"; then
+  pass "idf-component-sources (csrc/idf/CMakeLists.txt = scripts/csrc.ts lwip)"
+else
+  failed idf-component-sources "$out/idf-sources.log"
+fi
 
 if [ ! -f "$inc/lwip/sockets.h" ]; then
   for c in idf-profile firmware-esp-platform run-build; do
@@ -58,9 +71,10 @@ done
 
 # 2. the firmware example as ESP-IDF would build it (stub ESP-IDF headers)
 if command -v xtensa-lx106-elf-gcc >/dev/null 2>&1; then
-  if xtensa-lx106-elf-gcc -std=c11 -Os -mlongcalls -Wall -Wextra -Werror -DESP_PLATFORM=1 \
-      -DARIO_LWIP=1 -I"$root/tests/mcu/lwip/stub" -I"$root/tests/mcu/lwip/idf" -I"$inc" \
-      -I"$root/csrc/include" -c "$root/examples/firmware/echo_main.c" -o "$out/echo.o" \
+  facts lwip
+  if xtensa-lx106-elf-gcc -std=c11 -Os -mlongcalls "${csrc_warnings[@]}" -DESP_PLATFORM=1 \
+      "${csrc_lang[@]}" -I"$root/tests/mcu/lwip/stub" -I"$root/tests/mcu/lwip/idf" -I"$inc" \
+      "${csrc_public_include[@]}" -c "$root/examples/firmware/echo_main.c" -o "$out/echo.o" \
       2>"$out/echo.log"; then
     pass "firmware-esp-platform (echo_main.c, -DESP_PLATFORM -DARIO_LWIP, xtensa-lx106-elf-gcc)"
   else
@@ -79,14 +93,14 @@ elif ! command -v "$cc" >/dev/null 2>&1; then
   echo "SKIP lwip/run-build ($cc missing)"
 else
   for be in poll select; do
-    if [ $be = poll ]; then bflags=(-DARIO_LWIP_POLL=1) bsrc="$root/csrc/backend/lwip_poll.c"
-    else bflags=(-DTEST_SELECT=1 -DARIO_LWIP_SELECT=test_select) bsrc="$root/csrc/backend/select.c"; fi
-    if $cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -DARIO_LWIP=1 "${bflags[@]}" \
+    if [ $be = poll ]; then facts lwip_poll; bflags=()
+    else facts lwip; bflags=(-DTEST_SELECT=1 -DARIO_LWIP_SELECT=test_select); fi
+    bsrc=${csrc_sources[-1]} # the backend
+    if $cc -std=gnu11 -O1 -g "${csrc_warnings[@]}" "${csrc_lang[@]}" "${bflags[@]}" \
         -DARIO_BACKEND_MEM=1024 -DARIO_LWIP_CLOCK_US=test_clock_us -DARIO_LWIP_WAIT_HOOK=test_wait_hook \
-        -I"$inc" -I"$root/csrc/include" -I"$root/csrc" \
-        "$root"/csrc/{ario,ops,sock,bell}.c "$bsrc" \
+        -I"$inc" "${csrc_includes[@]}" "${csrc_sources[@]}" \
         "$root/tests/mcu/lwip/lwip_run.c" -o "$out/lwip_run_$be" -llwip -lpthread 2>"$out/run-build.log"; then
-      pass "$be/run-build (-DARIO_LWIP ${bflags[*]} $(basename "$bsrc") against $lib)"
+      pass "$be/run-build (${csrc_lang[*]}${bflags[*]:+ ${bflags[*]}} $(basename "$bsrc") against $lib)"
       timeout 60 "$out/lwip_run_$be" >"$out/run.log" 2>&1
       rc=$?
       cat "$out/run.log"

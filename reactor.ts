@@ -708,8 +708,7 @@ export class Reactor {
     this.#pending--;
     const f = this.#flags[id];
     this.#flags[id] = 0;
-    // the last ref'd op: the process may end (wherever it completes: a reap,
-    // or a cancel that caught its target still staged in JS)
+    // the last ref'd op lets the process end, wherever it completes (a reap, a staged cancel)
     if (f & F_REF && --this.#refs === 0 && this.#bellRefd) {
       this.#bell.unref();
       this.#bellRefd = false;

@@ -1004,7 +1004,7 @@ ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
 #endif
   int64_t d = ARIO_LOAD(&l->deadline, __ATOMIC_SEQ_CST);
   if (!ario__has_cqe(l)) {
-    int64_t until = d == INT64_MAX ? -1 : d - ario_now();
+    int64_t until = d == INT64_MAX ? -1 : d - l->timer_lead - ario_now();
     if (d != INT64_MAX && until <= 0) {
       rc = 1; /* a timer is due */
     } else if (until >= 0 && (timeout_ns < 0 || until < timeout_ns)) {
@@ -1016,6 +1016,16 @@ ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
   }
   ARIO_STORE(&l->waiting, 0, __ATOMIC_SEQ_CST);
   return rc;
+}
+
+ARIO_API void ario_set_timer_lead(ario_loop *l, int64_t lead_ns) {
+  if (l) l->timer_lead = lead_ns > 0 ? lead_ns : 0;
+}
+
+ARIO_API int64_t ario_timer_due_in(const ario_loop *l) {
+  if (!l || !l->heap_len) return INT64_MAX;
+  int64_t until = deadline_of(l, l->heap[0]) - ario_now();
+  return until > 0 ? until : 0;
 }
 
 ARIO_API void ario_wake(ario_loop *l) { l->be->wake(l); }

@@ -241,6 +241,7 @@ struct ario_loop {
   uint32_t cq_seq;          /* completions posted, for counted timeouts */
   uint32_t counted_timeouts;
   int64_t deadline;         /* earliest timer, INT64_MAX if none; read by waiters */
+  int64_t timer_lead;       /* ario_wait() returns this long before `deadline` */
   int waiting;              /* a thread sleeps in ario_wait() */
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;

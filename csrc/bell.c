@@ -74,9 +74,7 @@ ARIO_API int ario_bell_exiting(int status) {
 static void *bell_main(void *arg) {
   ario_loop *l = (ario_loop *)arg;
   ario__bell_state *b = &l->bell;
-#if defined(__linux__) && defined(PR_SET_TIMERSLACK)
-  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* precise timer wake-ups */
-#endif
+  ario_precise_waits(); /* timer wake-ups on time */
   pthread_mutex_lock(&b->mu);
   for (;;) {
     while (!b->armed && !b->stopping) pthread_cond_wait(&b->cv, &b->mu);
@@ -167,3 +165,9 @@ ARIO_API int ario_bell_stop(ario_loop *l) {
   return 0;
 }
 #endif
+
+ARIO_API void ario_precise_waits(void) {
+#if defined(ARIO_HOST) && defined(__linux__) && defined(PR_SET_TIMERSLACK)
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+#endif
+}

@@ -29,6 +29,12 @@ export const symbols = {
   ario_wake: { parameters: ["pointer"], result: "void" },
   // int ario_bell_start(ario_loop *loop, void (*bell)(void))
   ario_bell_start: { parameters: ["pointer", "function"], result: "i32" },
+  // void ario_set_timer_lead(ario_loop *loop, int64_t lead_ns)
+  ario_set_timer_lead: { parameters: ["pointer", "i64"], result: "void" },
+  // int64_t ario_timer_due_in(const ario_loop *loop)
+  ario_timer_due_in: { parameters: ["pointer"], result: "i64" },
+  // void ario_precise_waits(void)
+  ario_precise_waits: { parameters: [], result: "void" },
   // void ario_bell_arm(ario_loop *loop)
   ario_bell_arm: { parameters: ["pointer"], result: "void" },
   // int ario_bell_stop(ario_loop *loop)

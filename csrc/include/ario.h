@@ -274,6 +274,21 @@ ARIO_API int64_t ario_now(void);
  * timeout. Does not perform I/O. */
 ARIO_API int ario_wait(ario_loop *loop, int64_t timeout_ns);
 
+/* Makes ario_wait() (and the doorbell) return `lead_ns` before the earliest
+ * timer is due, so the owner can wait the rest itself (ario_reap with the
+ * ario_timer_due_in() bound) instead of paying a thread hop after the
+ * deadline. 0 (the default): at the deadline. Owner thread. */
+ARIO_API void ario_set_timer_lead(ario_loop *loop, int64_t lead_ns);
+
+/* Nanoseconds until the loop's earliest timer is due (0: due now);
+ * INT64_MAX without timers. */
+ARIO_API int64_t ario_timer_due_in(const ario_loop *loop);
+
+/* Asks for precise timed waits on the calling thread: on Linux, a timer
+ * slack of 1 ns instead of the 50 us the kernel adds to a sleeping thread's
+ * deadline by default. Nothing elsewhere. */
+ARIO_API void ario_precise_waits(void);
+
 /* Interrupts ario_wait() from any thread. */
 ARIO_API void ario_wake(ario_loop *loop);
 

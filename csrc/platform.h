@@ -119,8 +119,15 @@ typedef struct ario__backend_state {
   CRITICAL_SECTION mu; /* guards pfd against a waiting thread */
   void *mem;
 } ario__backend_state;
-typedef struct ario__bell_state {
-  int unused; /* no doorbell thread on Windows yet: -ENOSYS */
+typedef struct ario__bell_state { /* bell.c: the POSIX one in Win32 terms */
+  HANDLE thread;
+  SRWLOCK mu;
+  CONDITION_VARIABLE cv;
+  void (*bell)(void);
+  int running;
+  int armed;
+  int stopping;
+  int in_bell;
 } ario__bell_state;
 #elif defined(ARIO_HOST)
 #include <poll.h>

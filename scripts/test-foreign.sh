@@ -128,6 +128,10 @@ if [ ! -f "$pkg/package/$deno_exe" ]; then
 fi
 if [ ! -f "$pkg/package/$deno_exe" ]; then
   echo "SKIP $name (could not fetch @deno/$deno_pkg@$deno_version from npm)"
+elif ! (cd "$root" && timeout 300 "${run[@]}" "$pkg/package/$deno_exe" eval 0) >"$out/deno-eval.log" 2>&1; then
+  # Deno itself, without ario, does not start under the emulator: not ours.
+  echo "SKIP $name (Deno $deno_version alone does not start under ${run[0]##*/}:" \
+    "$(tr -d '\r' <"$out/deno-eval.log" | grep -v -e '^[#[:space:]]*$' | head -1 | sed 's/^# *//'))"
 elif ! (cd "$root" && timeout 300 node_modules/.bin/deno run -A scripts/embed.ts >"$out/embed.log" 2>&1); then
   echo "FAIL $name (deno task embed failed)"; sed 's/^/    /' "$out/embed.log" | tail -10; fail=1
 else

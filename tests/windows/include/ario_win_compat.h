@@ -6,9 +6,9 @@
  *
  * Sockets work as on POSIX: close/read/write on a SOCKET go to closesocket/
  * recv/send. What Windows does not have ends the test with exit 77 and the
- * reason (liburing's skip convention, as test.h says): pipes and other
- * non-sockets (WSAPoll waits on sockets only), socketpair, renumbering a
- * descriptor, resource limits.
+ * reason (liburing's skip convention, as test.h says): fcntl on
+ * non-sockets, renumbering a descriptor, resource limits. socketpair() and
+ * pipe() are a loopback TCP pair (WSAPoll waits on sockets only).
  */
 #ifndef ARIO_WIN_COMPAT_H
 #define ARIO_WIN_COMPAT_H
@@ -135,9 +135,27 @@ static inline int ario_win_fcntl(int fd, int cmd, ...) {
 }
 #define fcntl ario_win_fcntl
 
-#define pipe(p) ((void)(p), ario_win_skip("pipe(): WSAPoll waits on sockets only"), -1)
-#define socketpair(d, t, p, sv) \
-  ((void)(d), (void)(t), (void)(p), (void)(sv), ario_win_skip("socketpair(): Winsock has none"), -1)
+/* socketpair(AF_UNIX, SOCK_STREAM): Winsock has none; a loopback TCP pair
+ * is the same byte stream (the library's ario_pipe is made so on Windows). */
+static inline int ario_win_socketpair(int d, int t, int p, int sv[2]) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+  int al = sizeof a;
+  (void)d, (void)p;
+  if (t != SOCK_STREAM) ario_win_skip("socketpair() other than SOCK_STREAM: Winsock has none");
+  SOCKET l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s = INVALID_SOCKET;
+  if (l == INVALID_SOCKET || c == INVALID_SOCKET || bind(l, (void *)&a, sizeof a) ||
+      listen(l, 1) || getsockname(l, (void *)&a, &al) || connect(c, (void *)&a, sizeof a) ||
+      (s = accept(l, 0, 0)) == INVALID_SOCKET)
+    ario_win_skip("socketpair(): no loopback TCP pair");
+  closesocket(l);
+  sv[0] = (int)c;
+  sv[1] = (int)s;
+  return 0;
+}
+#define socketpair(d, t, p, sv) ario_win_socketpair(d, t, p, sv)
+/* pipe(): CRT pipes are not sockets, which WSAPoll waits on only: the same
+ * pair (p[0] reads what p[1] writes), as the library's ario_pipe. */
+#define pipe(p) ario_win_socketpair(AF_UNIX, SOCK_STREAM, 0, p)
 #define dup(fd) ((void)(fd), ario_win_skip("dup(): a SOCKET cannot be duplicated so"), -1)
 #define dup2(a, b) ((void)(a), (void)(b), ario_win_skip("dup2(): a SOCKET cannot be renumbered"), -1)
 

@@ -38,7 +38,8 @@ case $platform in
     # and makes the POSIX-only calls exit 77 with the reason.
     test_flags=(-I"$root/tests/windows/include" -include "$root/tests/windows/include/ario_win_compat.h")
     backends="windows"
-    export WINEPREFIX="$root/build/foreign/wine-prefix" WINEDEBUG=-all
+    # winedbg off: a crashing program exits at once instead of starting it
+    export WINEPREFIX="$root/build/foreign/wine-prefix" WINEDEBUG=-all WINEDLLOVERRIDES="winedbg.exe=d"
     run=(/usr/lib/wine/wine64)
     deno_pkg=win32-x64 deno_exe=deno.exe
     missing=""
@@ -62,21 +63,33 @@ if [ "$platform" = windows ]; then
     { echo "FAIL c/windows/build/bcryptprimitives"; sed 's/^/    /' "$out/shim.log" | head; }
 fi
 
-# The library once, as objects; each test links them.
+# The library once, as objects; each test links them. Two compilers at a
+# time (ARIO_JOBS); each leaves its log, and <output>.failed if it failed.
+jobs_max=${ARIO_JOBS:-2}
+compile() { # output args...
+  local o=$1; shift
+  "$zig" cc -target "$target" "${flags[@]}" "$@" -o "$o" 2>"$o.log" || : >"$o.failed"
+}
+throttle() { while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n; done; }
+built() { # output name: reports a failed compile
+  [ -e "$1.failed" ] || return 0
+  echo "FAIL c/$platform/build/$2"; sed 's/^/    /' "$1.log" | head -20; fail=1; return 1
+}
 rm -rf "$out/lib" && mkdir -p "$out/lib"
 objs=()
 for s in "${src[@]}"; do
-  o="$out/lib/$(basename "$s" .c).o"
-  if "$zig" cc -target "$target" "${flags[@]}" -c "$s" -o "$o" 2>"$o.log"; then objs+=("$o")
-  else echo "FAIL c/$platform/build/lib/$(basename "$s")"; sed 's/^/    /' "$o.log" | head -20; exit 1; fi
+  o="$out/lib/$(basename "$s" .c).o"; objs+=("$o")
+  throttle; compile "$o" -c "$s" &
 done
+wait
+for o in "${objs[@]}"; do built "$o" "lib/$(basename "$o" .o).c" || exit 1; done
 for t in "${tests[@]}"; do
   b=$(basename "$t" .c)
-  rm -f "$out/$b$exe"
-  if ! "$zig" cc -target "$target" "${flags[@]}" "${test_flags[@]}" "$t" "${objs[@]}" -o "$out/$b$exe" "${libs[@]}" 2>"$out/$b.log"; then
-    echo "FAIL c/$platform/build/$b"; sed 's/^/    /' "$out/$b.log" | head -20; fail=1
-  fi
+  rm -f "$out/$b$exe" "$out/$b$exe.failed"
+  throttle; compile "$out/$b$exe" "${test_flags[@]}" "$t" "${objs[@]}" "${libs[@]}" &
 done
+wait
+for t in "${tests[@]}"; do b=$(basename "$t" .c); built "$out/$b$exe" "$b"; done
 
 # io_uring under qemu-user: qemu 7.2 does not emulate io_uring_setup (aarch64
 # syscall 425); confirm it is qemu refusing it, not the library, then skip.
@@ -97,6 +110,16 @@ for b in "${tests[@]}"; do
     if [ -n "${skip_backend[$be]:-}" ]; then echo "SKIP $name (${skip_backend[$be]})"; continue; fi
     (cd "$out" && ARIO_BACKEND=$be timeout 180 "${run[@]}" "./$b$exe") >"$out/$b.$be.out" 2>&1
     rc=$?
+    retried=""
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+      # Emulation is 10-50x slower and uneven: a timing bound may miss once.
+      # Run it again; a pass says so, the first failure's output kept.
+      mv "$out/$b.$be.out" "$out/$b.$be.first.out"
+      (cd "$out" && ARIO_BACKEND=$be timeout 180 "${run[@]}" "./$b$exe") >"$out/$b.$be.out" 2>&1
+      rc2=$?
+      [ $rc2 -eq 0 ] && retried=" (passed on a second run; the first: exit $rc, $(tr -d '\r' <"$out/$b.$be.first.out" | grep -v '^\s*$' | tail -1))"
+      rc=$rc2
+    fi
     tr -d '\r' <"$out/$b.$be.out" >"$out/$b.$be.txt"
     if [ "$b" = diff ]; then # one line per scenario: PASS|FAIL|SKIP name [note]
       while IFS= read -r line; do
@@ -109,7 +132,7 @@ for b in "${tests[@]}"; do
       continue
     fi
     case $rc in
-      0) echo "PASS $name" ;;
+      0) echo "PASS $name$retried" ;;
       77) why=$(grep -v '^\s*$' "$out/$b.$be.txt" | tail -1 | sed 's/^SKIP:* *//'); echo "SKIP $name${why:+ ($why)}" ;;
       *) echo "FAIL $name (exit $rc)"; sed 's/^/    /' "$out/$b.$be.txt" | head -20; fail=1 ;;
     esac
@@ -128,10 +151,6 @@ if [ ! -f "$pkg/package/$deno_exe" ]; then
 fi
 if [ ! -f "$pkg/package/$deno_exe" ]; then
   echo "SKIP $name (could not fetch @deno/$deno_pkg@$deno_version from npm)"
-elif ! (cd "$root" && timeout 300 "${run[@]}" "$pkg/package/$deno_exe" eval 0) >"$out/deno-eval.log" 2>&1; then
-  # Deno itself, without ario, does not start under the emulator: not ours.
-  echo "SKIP $name (Deno $deno_version alone does not start under ${run[0]##*/}:" \
-    "$(tr -d '\r' <"$out/deno-eval.log" | grep -v -e '^[#[:space:]]*$' | head -1 | sed 's/^# *//'))"
 elif ! (cd "$root" && timeout 300 node_modules/.bin/deno run -A scripts/embed.ts >"$out/embed.log" 2>&1); then
   echo "FAIL $name (deno task embed failed)"; sed 's/^/    /' "$out/embed.log" | tail -10; fail=1
 else
@@ -141,8 +160,15 @@ else
     "$pkg/package/$deno_exe" run --allow-ffi --allow-env --allow-read --allow-write --allow-net \
     scripts/foreign-smoke.ts) >"$out/smoke.out" 2>&1
   rc=$?
-  tr -d '\r' <"$out/smoke.out" | sed 's/^/    /'
-  if [ $rc -eq 0 ]; then echo "PASS $name"; else echo "FAIL $name (exit $rc)"; fail=1; fi
+  if [ $rc -eq 0 ]; then
+    tr -d '\r' <"$out/smoke.out" | sed 's/^/    /'; echo "PASS $name"
+  elif ! (cd "$root" && timeout 300 "${run[@]}" "$pkg/package/$deno_exe" eval 0) >"$out/deno-eval.log" 2>&1; then
+    # Deno itself, without ario, does not start under the emulator: not ours.
+    echo "SKIP $name (Deno $deno_version alone does not start under ${run[0]##*/}:" \
+      "$(tr -d '\r' <"$out/deno-eval.log" | grep -v -e '^[#[:space:]]*$' | head -1 | sed 's/^# *//'))"
+  else
+    tr -d '\r' <"$out/smoke.out" | sed 's/^/    /' | tail -30; echo "FAIL $name (exit $rc)"; fail=1
+  fi
 fi
 [ "$platform" = windows ] && timeout 30 /usr/lib/wine/wineserver -k 2>/dev/null
 exit $fail

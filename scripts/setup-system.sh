@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the full test run uses (MCU cross toolchains
-# and QEMU, and the real clients the examples are tested with). Idempotent;
-# needs root (as CI is) or sudo; without either it says what is missing and
-# the tests that need those tools report SKIP.
+# and QEMU, qemu-user and Wine for the emulated platforms, and the real
+# clients the examples are tested with). Idempotent; needs root (as CI is)
+# or sudo; without either it says what is missing and the tests that need
+# those tools report SKIP.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(socat netcat-openbsd curl strace openssl)

@@ -203,8 +203,19 @@ typedef union ario__backend_state {
   unsigned char none; /* ARIO_BARE: the firmware's backend keeps its own */
 } ario__backend_state;
 
-/* The doorbell thread's state (bell.c): POSIX hosts only. */
-#if defined(ARIO_HOST) && !defined(_WIN32)
+/* The doorbell thread's state (bell.c): hosts with threads. */
+#if defined(ARIO_HOST) && defined(_WIN32)
+typedef struct ario__bell_state { /* the POSIX one in Win32 terms */
+  HANDLE thread;
+  SRWLOCK mu;
+  CONDITION_VARIABLE cv;
+  void (*bell)(void);
+  int running;
+  int armed;
+  int stopping;
+  int in_bell;
+} ario__bell_state;
+#elif defined(ARIO_HOST)
 typedef struct ario__bell_state {
   pthread_t thread;
   pthread_mutex_t mu;
@@ -217,7 +228,7 @@ typedef struct ario__bell_state {
 } ario__bell_state;
 #else
 typedef struct ario__bell_state {
-  int unused; /* no doorbell thread (Windows yet: -ENOSYS; MCU builds) */
+  int unused; /* no doorbell thread: MCU builds */
 } ario__bell_state;
 #endif
 

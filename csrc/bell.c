@@ -8,9 +8,34 @@
 #include "ario_internal.h"
 #include "sys.h"
 
-#if defined(ARIO_HOST) && !defined(_WIN32) /* Windows: no doorbell thread yet (-ENOSYS) */
+#if defined(ARIO_HOST)
 #if defined(__linux__)
 #include <sys/prctl.h>
+#endif
+
+#if defined(_WIN32)
+/* The POSIX thread calls below in Win32 terms: an SRW lock, a condition
+ * variable, a thread handle, a one-time initialisation. */
+#define pthread_mutex_init(m, attr) InitializeSRWLock(m)
+#define pthread_mutex_destroy(m) ((void)(m))
+#define pthread_mutex_lock(m) AcquireSRWLockExclusive(m)
+#define pthread_mutex_unlock(m) ReleaseSRWLockExclusive(m)
+#define pthread_cond_init(c, attr) InitializeConditionVariable(c)
+#define pthread_cond_destroy(c) ((void)(c))
+#define pthread_cond_wait(c, m) SleepConditionVariableSRW(c, m, INFINITE, 0)
+#define pthread_cond_signal(c) WakeConditionVariable(c)
+#define pthread_cond_broadcast(c) WakeAllConditionVariable(c)
+#define pthread_create(t, attr, fn, arg) \
+  ((*(t) = CreateThread(0, 0, bell_thread, arg, 0, 0)) != 0 ? 0 : EAGAIN)
+#define pthread_join(t, ret) (WaitForSingleObject(t, INFINITE), CloseHandle(t))
+typedef INIT_ONCE pthread_once_t;
+#define PTHREAD_ONCE_INIT INIT_ONCE_STATIC_INIT
+static BOOL CALLBACK run_once(PINIT_ONCE once, PVOID fn, PVOID *ctx) {
+  (void)once, (void)ctx;
+  ((void (*)(void))fn)();
+  return TRUE;
+}
+#define pthread_once(o, fn) InitOnceExecuteOnce(o, run_once, (PVOID)(fn), 0)
 #endif
 
 /* Threads inside bell() (or committed to entering it) right now, the exit
@@ -54,6 +79,9 @@ static int may_ring(void) {
 
 /* Waits on the bell's condition for at most `ms` (b->mu held). */
 static void wait_ms(ario__bell_state *b, long ms) {
+#if defined(_WIN32)
+  SleepConditionVariableSRW(&b->cv, &b->mu, (DWORD)ms, 0);
+#else
   struct timespec until;
   clock_gettime(CLOCK_REALTIME, &until);
   until.tv_nsec += ms * 1000000L;
@@ -62,6 +90,7 @@ static void wait_ms(ario__bell_state *b, long ms) {
     until.tv_nsec -= 1000000000L;
   }
   pthread_cond_timedwait(&b->cv, &b->mu, &until);
+#endif
 }
 
 static void install_exit_hook(void) { atexit(exit_hook); }
@@ -102,6 +131,13 @@ static void *bell_main(void *arg) {
   pthread_mutex_unlock(&b->mu);
   return 0;
 }
+
+#if defined(_WIN32)
+static DWORD WINAPI bell_thread(LPVOID l) {
+  bell_main(l);
+  return 0;
+}
+#endif
 
 ARIO_API int ario_bell_start(ario_loop *l, void (*bell)(void)) {
   ario__bell_state *b = &l->bell;

@@ -124,6 +124,12 @@ static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
     int err = 0;
     socklen_t sl = sizeof err;
     if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, (void *)&err, &sl) < 0) return neg_errno();
+#if defined(_WIN32)
+    if (err) { /* a Winsock code (WSAECONNREFUSED): errno maps it */
+      WSASetLastError(err);
+      err = errno;
+    }
+#endif
     if (err) return -err;
     if (ario__sys_has_peer(op->fd)) return 0; /* no error is not yet success */
   }

@@ -147,12 +147,13 @@ ARIO_API int ario_socket(int domain, int type, int protocol) {
 #endif
 }
 
-#if defined(ARIO_LWIP)
+#if defined(ARIO_LWIP) || defined(_WIN32)
 /* lwIP has no socketpair() and no pipe() (nor Unix sockets): both are a
  * TCP connection over the loopback netif (LWIP_NETIF_LOOPBACK), made with a
  * listener that is closed again: two of lwIP's sockets while it lives (ESP-
- * IDF has ~10), three for a moment. The pair is a byte stream, as a pipe. */
-static int lwip_pair(int sv[2]) {
+ * IDF has ~10), three for a moment. The pair is a byte stream, as a pipe.
+ * Windows' pipe() gives CRT descriptors WSAPoll cannot wait on: the same. */
+static int loopback_pair(int sv[2]) {
   struct sockaddr_in a;
   socklen_t al = sizeof a;
   int l = -1, c = -1, s = -1, e = 0;
@@ -182,10 +183,10 @@ ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])
   int sv[2];
   if (!fds) return -EFAULT;
 #if defined(ARIO_LWIP)
-  /* AF_INET/SOCK_STREAM only: a loopback TCP pair (lwip_pair) */
+  /* AF_INET/SOCK_STREAM only: a loopback TCP pair (loopback_pair) */
   if (domain != AF_INET) return -EAFNOSUPPORT;
   if (type != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP)) return -EOPNOTSUPP;
-  int rc = lwip_pair(sv);
+  int rc = loopback_pair(sv);
   if (rc < 0) return rc;
 #else
   if (socketpair(domain, type, protocol, sv) < 0) return -errno;
@@ -200,8 +201,8 @@ ARIO_API int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])
 ARIO_API int ario_pipe(int32_t fds[2]) {
   int p[2];
   if (!fds) return -EFAULT;
-#if defined(ARIO_LWIP)
-  int rc = lwip_pair(p); /* fds[0] reads what fds[1] writes (and back) */
+#if defined(ARIO_LWIP) || defined(_WIN32)
+  int rc = loopback_pair(p); /* fds[0] reads what fds[1] writes (and back) */
   if (rc < 0) return rc;
 #else
   if (pipe(p) < 0) return -errno;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: C (zig + ASan/UBSan, every backend, the differential suite),
-# Deno (whole suite once per backend), MCU (emulated CPUs), and the host
+# Deno (whole suite once per backend), linux-aarch64 and windows-x86_64
+# under emulation (qemu-user, Wine), MCU (emulated CPUs), and the host
 # cross-builds. Ends with one line "N passed, N failed" counting them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,6 +65,15 @@ section "C tests"
 logged "$log/c.txt" bash scripts/test-c.sh
 grep -E '^(FAIL|SKIP)' -A12 "$log/c.txt" | head -80
 count_lines "$log/c.txt"
+
+section "Other platforms, emulated (scripts/test-foreign.sh: aarch64 under qemu-user, windows under Wine)"
+: >"$log/foreign.txt"
+for platform in aarch64 windows; do
+  logged "$log/foreign-$platform.txt" timeout 600 bash scripts/test-foreign.sh $platform
+  cat "$log/foreign-$platform.txt" >>"$log/foreign.txt"
+done
+{ grep -E '^FAIL' -A8 "$log/foreign.txt"; grep -E '^SKIP' "$log/foreign.txt" | grep -v '^SKIP c/aarch64/io_uring/'; } | head -60
+count_lines "$log/foreign.txt"
 
 for be in io_uring epoll poll select; do
   section "Deno tests, backend $be"

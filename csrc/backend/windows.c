@@ -4,7 +4,8 @@
  * UDP socket connected to itself for ario_wake() (WSAPoll waits on sockets
  * only). A waiting thread polls its own copy, taken under a critical
  * section. Descriptors are SOCKETs carried in int32 (they fit in practice).
- * Written to the same contract as poll.c; cross-compiled, not run here.
+ * Written to the same contract as poll.c; its C tests run under Wine
+ * (scripts/test-foreign.sh windows).
  */
 #include "../ario_internal.h"
 #include "../sys.h"

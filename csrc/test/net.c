@@ -86,6 +86,10 @@ int main(void) {
   CHECK(port > 0);
 
   /* unix datagram pair, abstract address round trip */
+#if defined(_WIN32)
+  printf("SKIP: no AF_UNIX socketpair on Windows (TCP and UDP above passed)\n");
+  return 77;
+#endif
   int32_t up[2];
   CHECK_EQ(ario_socketpair(AF_UNIX, SOCK_DGRAM, 0, up), 0);
   s[0] = t_sqe(ARIO_OP_SEND, up[0], 11); s[0].addr = (uintptr_t)"dgram"; s[0].len = 5;

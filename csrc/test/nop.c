@@ -46,6 +46,7 @@ int main(void) {
   else if (want && !strcmp(want, "epoll")) CHECK_EQ(id, ARIO_BACKEND_EPOLL);
   else if (want && !strcmp(want, "poll")) CHECK_EQ(id, ARIO_BACKEND_POLL);
   else if (want && !strcmp(want, "select")) CHECK_EQ(id, ARIO_BACKEND_SELECT);
+  else if (want && !strcmp(want, "windows")) CHECK_EQ(id, ARIO_BACKEND_WINDOWS);
   else CHECK(id == ARIO_BACKEND_IO_URING || id == ARIO_BACKEND_EPOLL);
 #endif
   ario_deinit(l);

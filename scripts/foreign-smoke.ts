@@ -3,13 +3,13 @@
  * platform (scripts/test-foreign.sh): which library and backend loaded, a
  * timer, and a TCP echo over 127.0.0.1. Exits non-zero on any mismatch.
  */
-import { reactor, TcpListener, TcpStream, Timer } from "../mod.ts";
+import { sharedReactor, TcpListener, TcpStream, Timer } from "../mod.ts";
 
 function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`smoke: ${what}`);
 }
 
-const r = reactor();
+const r = sharedReactor();
 console.log(
   `deno ${Deno.version.deno} on ${Deno.build.os}-${Deno.build.arch}, backend ${r.backend}`,
 );

@@ -30,6 +30,7 @@ import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import { byteReadable, chunkWritable } from "./streams.ts";
+import { disownFd, ownFd } from "./fatal.ts";
 import { multi, op, Operation } from "./submit.ts";
 import {
   type Bytes,
@@ -166,7 +167,7 @@ export class Async implements AsyncDisposable, Disposable {
     this.transport = transport;
     this.#sock = transport !== undefined;
     this.#r = reactor ?? sharedReactor();
-    this.#r.own(fd);
+    ownFd(this.#r, fd);
   }
 
   /**
@@ -840,7 +841,7 @@ export class Async implements AsyncDisposable, Disposable {
     if (this.#closed) return;
     this.#closed = true;
     const r = this.#r;
-    r.disown(this.#fd);
+    disownFd(r, this.#fd);
     if (r.closed) {
       closeRaw(this.#fd, r);
       this.#closing = Promise.resolve();

@@ -92,3 +92,25 @@ export function watchWorkerDeath(closed: () => boolean, abandon: () => void): vo
   globalThis.addEventListener("error", onFatal);
   globalThis.addEventListener("unhandledrejection", onFatal);
 }
+
+/** Descriptors the objects of each reactor own (Async): closed if its Worker dies. */
+const owned = new WeakMap<object, Set<number>>();
+
+/** An object of reactor `r` owns `fd` (the socket classes call it at construction). */
+export function ownFd(r: object, fd: number): void {
+  let set = owned.get(r);
+  if (!set) owned.set(r, set = new Set());
+  set.add(fd);
+}
+
+/** `fd` is being closed: no longer `r`'s to close. */
+export function disownFd(r: object, fd: number): void {
+  owned.get(r)?.delete(fd);
+}
+
+/** Every descriptor `r`'s objects own, forgotten as it is handed out (a dying Worker closes them). */
+export function takeOwnedFds(r: object): number[] {
+  const fds = [...owned.get(r) ?? []];
+  owned.delete(r);
+  return fds;
+}

@@ -14,12 +14,13 @@ import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } fro
 import {
   checkRawOp,
   encode,
+  isWait,
   prepCancel,
   prepCancelEverything,
   prepTimeout,
   type RawOp,
 } from "./sqe.ts";
-import { watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
+import { takeOwnedFds, watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
 import { Deque } from "./_waiters.ts";
@@ -146,8 +147,6 @@ export class Reactor {
   #closed = false;
   #closing?: Promise<void>;
   readonly #unload = () => this.#stopBell();
-  /** Descriptors objects of this reactor own (Async): closed if its Worker dies. */
-  readonly #owned = new Set<number>();
 
   /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
@@ -219,43 +218,9 @@ export class Reactor {
     watchFatalErrors(this.#lib);
   }
 
-  /**
-   * An object of this reactor owns `fd` (the socket classes call it): if
-   * an uncaught error ends the Worker the reactor runs in, `fd` is closed,
-   * as a process exit would close it (its peers see the end; a `reusePort`
-   * listener leaves its group). {@linkcode Reactor.disown} when closed.
-   *
-   * @example
-   * ```ts
-   * import { Async, sharedReactor } from "@ario/ario";
-   * const [r, w] = Async.pipe(); // Async owns its fds already: this is what it does
-   * sharedReactor().own(r.fd);
-   * sharedReactor().disown(r.fd);
-   * r.close();
-   * w.close();
-   * ```
-   */
-  own(fd: number): void {
-    this.#owned.add(fd);
-  }
-
-  /**
-   * `fd` is no longer owned (it is being closed): see {@linkcode Reactor.own}.
-   *
-   * @example
-   * ```ts
-   * import { sharedReactor } from "@ario/ario";
-   * sharedReactor().disown(-1); // nothing owned under that number: nothing happens
-   * ```
-   */
-  disown(fd: number): void {
-    this.#owned.delete(fd);
-  }
-
   /** The Worker is ending: close every owned descriptor through the loop (it stays allocated). */
   #abandon(): void {
-    for (const fd of this.#owned) this.#lib.ario_close(this.#loop, fd);
-    this.#owned.clear();
+    for (const fd of takeOwnedFds(this)) this.#lib.ario_close(this.#loop, fd);
   }
 
   /** Name of the backend the C loop runs. */
@@ -1035,24 +1000,6 @@ const ENTRIES_MAX = 65518;
 const DEFAULT_TIMER_LEAD_US = 0;
 /** In-flight capacity of a reactor created without `entries`. */
 const DEFAULT_ENTRIES = 16384;
-
-/** Ops that may wait for readiness indefinitely and are safe to cancel and run again. */
-function isWait(o: RawOp): boolean {
-  switch (o.op) {
-    case OP.POLL:
-    case OP.ACCEPT:
-    case OP.READ:
-    case OP.RECVFROM:
-    case OP.WRITE: // a write taken back after sending part completes short, as writes may
-    case OP.SEND:
-    case OP.SENDTO:
-      return true;
-    case OP.RECV: // a MSG_WAITALL recv may hold bytes already: never taken back
-      return ((o.opFlags ?? 0) & constants.MSG_WAITALL) === 0;
-    default:
-      return false;
-  }
-}
 
 let shared: Reactor | undefined;
 

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { constants } from "./errors.ts";
 import { CANCEL, OP, SQE, TIMEOUT_ABS } from "./ffi/layout.ts";
 
 /** Memory C may read or write: a view or a whole buffer. */
@@ -284,4 +285,22 @@ export function encode(w: Uint32Array, at: number, op: RawOp): void {
 function setU64(w: Uint32Array, at: number, v: number): void {
   w[at] = v >>> 0;
   w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
+}
+
+/** Ops that may wait for readiness indefinitely and are safe to cancel and run again. */
+export function isWait(o: RawOp): boolean {
+  switch (o.op) {
+    case OP.POLL:
+    case OP.ACCEPT:
+    case OP.READ:
+    case OP.RECVFROM:
+    case OP.WRITE: // a write taken back after sending part completes short, as writes may
+    case OP.SEND:
+    case OP.SENDTO:
+      return true;
+    case OP.RECV: // a MSG_WAITALL recv may hold bytes already: never taken back
+      return ((o.opFlags ?? 0) & constants.MSG_WAITALL) === 0;
+    default:
+      return false;
+  }
 }

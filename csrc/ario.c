@@ -1018,16 +1018,6 @@ ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
   return rc;
 }
 
-ARIO_API void ario_set_timer_lead(ario_loop *l, int64_t lead_ns) {
-  if (l) l->timer_lead = lead_ns > 0 ? lead_ns : 0;
-}
-
-ARIO_API int64_t ario_timer_due_in(const ario_loop *l) {
-  if (!l || !l->heap_len) return INT64_MAX;
-  int64_t until = deadline_of(l, l->heap[0]) - ario_now();
-  return until > 0 ? until : 0;
-}
-
 ARIO_API void ario_wake(ario_loop *l) { l->be->wake(l); }
 
 ARIO_API void ario_deinit(ario_loop *l) {

@@ -202,6 +202,19 @@ ARIO_API int ario_bell_stop(ario_loop *l) {
 }
 #endif
 
+/* Timer leads serve the doorbell: they live beside it (hosts and lwIP). */
+ARIO_API void ario_set_timer_lead(ario_loop *l, int64_t lead_ns) {
+  if (l) l->timer_lead = lead_ns > 0 ? lead_ns : 0;
+}
+
+ARIO_API int64_t ario_timer_due_in(const ario_loop *l) {
+  if (!l) return INT64_MAX;
+  int64_t d = l->deadline; /* the earliest timer (publish_deadline), the owner's own */
+  if (d == INT64_MAX) return INT64_MAX;
+  int64_t until = d - ario_now();
+  return until > 0 ? until : 0;
+}
+
 ARIO_API void ario_precise_waits(void) {
 #if defined(ARIO_HOST) && defined(__linux__) && defined(PR_SET_TIMERSLACK)
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);

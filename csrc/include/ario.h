@@ -281,7 +281,8 @@ ARIO_API int ario_wait(ario_loop *loop, int64_t timeout_ns);
 ARIO_API void ario_set_timer_lead(ario_loop *loop, int64_t lead_ns);
 
 /* Nanoseconds until the loop's earliest timer is due (0: due now);
- * INT64_MAX without timers. */
+ * INT64_MAX without timers. This and ario_set_timer_lead() come with the
+ * doorbell (bell.c): hosts and lwIP, not bare builds. */
 ARIO_API int64_t ario_timer_due_in(const ario_loop *loop);
 
 /* Asks for precise timed waits on the calling thread: on Linux, a timer

@@ -1004,7 +1004,7 @@ ARIO_API int ario_wait(ario_loop *l, int64_t timeout_ns) {
 #endif
   int64_t d = ARIO_LOAD(&l->deadline, __ATOMIC_SEQ_CST);
   if (!ario__has_cqe(l)) {
-    int64_t until = d == INT64_MAX ? -1 : d - l->timer_lead - ario_now();
+    int64_t until = d == INT64_MAX ? -1 : d - ARIO__TIMER_LEAD(l) - ario_now();
     if (d != INT64_MAX && until <= 0) {
       rc = 1; /* a timer is due */
     } else if (until >= 0 && (timeout_ns < 0 || until < timeout_ns)) {

@@ -252,7 +252,12 @@ struct ario_loop {
   uint32_t cq_seq;          /* completions posted, for counted timeouts */
   uint32_t counted_timeouts;
   int64_t deadline;         /* earliest timer, INT64_MAX if none; read by waiters */
+#if defined(ARIO_HOST) /* the doorbell's (bell.c): MCU loops stay within ARIO_MEM_LOOP_BYTES */
   int64_t timer_lead;       /* ario_wait() returns this long before `deadline` */
+#define ARIO__TIMER_LEAD(l) ((l)->timer_lead)
+#else
+#define ARIO__TIMER_LEAD(l) 0
+#endif
   int waiting;              /* a thread sleeps in ario_wait() */
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;

@@ -204,7 +204,12 @@ ARIO_API int ario_bell_stop(ario_loop *l) {
 
 /* Timer leads serve the doorbell: they live beside it (hosts and lwIP). */
 ARIO_API void ario_set_timer_lead(ario_loop *l, int64_t lead_ns) {
+#if defined(ARIO_HOST)
   if (l) l->timer_lead = lead_ns > 0 ? lead_ns : 0;
+#else /* no doorbell thread to ring early */
+  (void)l;
+  (void)lead_ns;
+#endif
 }
 
 ARIO_API int64_t ario_timer_due_in(const ario_loop *l) {

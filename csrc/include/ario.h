@@ -277,7 +277,8 @@ ARIO_API int ario_wait(ario_loop *loop, int64_t timeout_ns);
 /* Makes ario_wait() (and the doorbell) return `lead_ns` before the earliest
  * timer is due, so the owner can wait the rest itself (ario_reap with the
  * ario_timer_due_in() bound) instead of paying a thread hop after the
- * deadline. 0 (the default): at the deadline. Owner thread. */
+ * deadline. 0 (the default): at the deadline. Owner thread. Hosts only
+ * (elsewhere it does nothing). */
 ARIO_API void ario_set_timer_lead(ario_loop *loop, int64_t lead_ns);
 
 /* Nanoseconds until the loop's earliest timer is due (0: due now);

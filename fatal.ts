@@ -66,7 +66,7 @@ export function watchFatalErrors(lib: Symbols): void {
  * handled it, and if not, raises it again; the second sight closes the
  * descriptors synchronously and lets the Worker end as it would have.
  */
-export function watchWorkerDeath(closed: () => boolean, abandon: () => void): void {
+export function watchWorkerDeath(closed: () => boolean, abandon: () => void): () => void {
   let raising = false;
   const onFatal = (e: Event) => {
     if (e.defaultPrevented || closed()) return;
@@ -91,6 +91,10 @@ export function watchWorkerDeath(closed: () => boolean, abandon: () => void): vo
   };
   globalThis.addEventListener("error", onFatal);
   globalThis.addEventListener("unhandledrejection", onFatal);
+  return () => { // the reactor closed: nothing left to close for it
+    globalThis.removeEventListener("error", onFatal);
+    globalThis.removeEventListener("unhandledrejection", onFatal);
+  };
 }
 
 /** Descriptors the objects of each reactor own (Async): closed if its Worker dies. */
@@ -108,7 +112,7 @@ export function disownFd(r: object, fd: number): void {
   owned.get(r)?.delete(fd);
 }
 
-/** Every descriptor `r`'s objects own, forgotten as it is handed out (a dying Worker closes them). */
+/** What `r`'s objects own, forgotten as it is handed out (a dying Worker closes it). */
 export function takeOwnedFds(r: object): number[] {
   const fds = [...owned.get(r) ?? []];
   owned.delete(r);

@@ -147,6 +147,7 @@ export class Reactor {
   #closed = false;
   #closing?: Promise<void>;
   readonly #unload = () => this.#stopBell();
+  #unwatch?: () => void;
 
   /** Creates a C loop with its own memory and doorbell thread. */
   constructor(options: ReactorOptions = {}) {
@@ -198,7 +199,7 @@ export class Reactor {
     if (this.#inWorker) {
       // no thread-safe callback: a pending wait keeps a Worker alive anyway
       this.#bell = { ref() {}, unref() {}, close() {} };
-      watchWorkerDeath(() => this.#closed, () => this.#abandon());
+      this.#unwatch = watchWorkerDeath(() => this.#closed, () => this.#abandon());
       return;
     }
     const bell = Deno.UnsafeCallback.threadSafe(
@@ -583,6 +584,7 @@ export class Reactor {
 
   async #shutdown(): Promise<void> {
     globalThis.removeEventListener("unload", this.#unload);
+    this.#unwatch?.();
     // staged ops never reached C: complete them here
     this.#dropStaged();
     const ecanceled = -(constants.ECANCELED);
@@ -788,11 +790,9 @@ export class Reactor {
     const lib = this.#lib, loop = this.#loop;
     if (BigInt(lib.ario_timer_due_in(loop)) > this.#lead) return false;
     if (++this.#budget > MICROTASK_BUDGET) return false;
+    // spin till something completes (sleeps overshoot the lead); a moved timer ends it
     let n = 0;
-    // until something completes; a timer that was cancelled or moved meanwhile ends it
-    while ((n = this.#reapAll(0n)) === 0 && BigInt(lib.ario_timer_due_in(loop)) <= this.#lead) {
-      // spin: the lead is shorter than this VM's sleep overshoot
-    }
+    do n = this.#reapAll(0n); while (n === 0 && BigInt(lib.ario_timer_due_in(loop)) <= this.#lead);
     if (n === 0) return false;
     if (!this.#idleQueued) {
       this.#idleQueued = true;

@@ -187,9 +187,12 @@ export class WorkerPool implements AsyncDisposable {
       this.post(stop);
       const until = performance.now() + (this.#options.graceMs ?? 5_000);
       while (this.#workers.some((w) => w) && performance.now() < until) {
-        await new Promise<void>((r) => {
-          this.#exited.push(r);
-          setTimeout(r, Math.max(1, until - performance.now()));
+        await new Promise<void>((r) => { // an exit or the grace's end, whichever comes first
+          const grace = setTimeout(r, Math.max(1, until - performance.now()));
+          this.#exited.push(() => {
+            clearTimeout(grace); // a pending timer would hold the process for the grace
+            r();
+          });
         });
       }
       this.#workers.forEach((w, i) => w && this.#gone(i, w));

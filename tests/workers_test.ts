@@ -108,3 +108,22 @@ Deno.test("WorkerPool: bad counts are RangeErrors; poolWorker outside a Worker r
   const { poolWorker } = await import("../mod.ts");
   await assert.rejects(poolWorker(), /not inside a Worker/);
 });
+
+Deno.test("WorkerPool: once close() resolves nothing of the pool keeps the process alive", async () => {
+  const mod = new URL("../mod.ts", import.meta.url).href;
+  const code = `import { WorkerPool } from "${mod}";
+    const pool = new WorkerPool(new URL("${WORKER.href}"), { count: 2, data: { port: 0 }, graceMs: 30000 });
+    await new Promise((r) => setTimeout(r, 300));
+    await pool.close();
+    console.log("closed");`;
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(25_000),
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(new TextDecoder().decode(out.stdout), /closed/);
+  assert.ok(performance.now() - t0 < 15_000, "the grace timer held the process");
+});

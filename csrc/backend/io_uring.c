@@ -411,12 +411,15 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
     s->held_by = 0;
   }
   ario__post(l, (ario__idx)i, res);
-  if (s->multi)
+  if (s->multi) /* its targets: none waits for it any more, parked or still in the kernel (a
+                  * stale held_by would park a later completion behind whatever reuses slot i) */
     for (uint32_t k = 0; k < ARIO__SLOTS(l); k++)
-      if (u->slots[k].parked && u->slots[k].held_by == i + 1) {
-        u->slots[k].parked = 0;
+      if (u->slots[k].held_by == i + 1) {
         u->slots[k].held_by = 0;
-        ario__post(l, (ario__idx)k, u->slots[k].res);
+        if (u->slots[k].parked) {
+          u->slots[k].parked = 0;
+          ario__post(l, (ario__idx)k, u->slots[k].res);
+        }
       }
 }
 

@@ -304,6 +304,10 @@ void ario__post(ario_loop *l, ario__idx i, int32_t res);
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
 void ario__drop_fd(ario_loop *l, int32_t fd);
 
+/* Validates one submission entry (validate.c): 0, or the -errno it
+ * completes with. after_link: the entry before it carries a link flag. */
+int32_t ario__validate(const ario_sqe *e, int after_link);
+
 /* Non-blocking attempt of an op on its fd: returns the result, or
  * -EAGAIN to keep waiting (platform layer, ops.c). */
 int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents);

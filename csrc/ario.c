@@ -309,7 +309,7 @@ static int is_link_timeout(const ario_loop *l, ario__idx i) {
 }
 
 /* Whether a result lets a soft chain go on (io_uring's rules: an error, or a
- * short READ/WRITE/SEND/SENDTO, or a short RECV with MSG_WAITALL, fails). */
+ * short READ[V]/WRITE[V]/SEND/SENDTO, or a short RECV with MSG_WAITALL, fails). */
 static int succeeded(const ario__op *op, int32_t res) {
   if (res < 0) return 0;
   switch (op->op) {
@@ -317,8 +317,8 @@ static int succeeded(const ario__op *op, int32_t res) {
   case ARIO_OP_WRITE:
   case ARIO_OP_SEND:
   case ARIO_OP_SENDTO: return (uint32_t)res >= op->len;
-  case ARIO_OP_RECV:
-  case ARIO_OP_RECVFROM:
+  case ARIO_OP_READV: case ARIO_OP_WRITEV: return (uint64_t)res >= ario__iov_total(op->addr, op->len);
+  case ARIO_OP_RECV: case ARIO_OP_RECVFROM: /* RECVMSG takes no MSG_WAITALL */
 #ifdef MSG_WAITALL
     if (op->op_flags & MSG_WAITALL) return (uint32_t)res >= op->len;
 #endif
@@ -452,11 +452,11 @@ static void complete(ario_loop *l, ario__idx i, int32_t res) {
 
 static unsigned events_for(const ario__op *op) {
   switch (op->op) {
-  case ARIO_OP_READ:
+  case ARIO_OP_READ: case ARIO_OP_READV: case ARIO_OP_RECVMSG:
   case ARIO_OP_RECV:
   case ARIO_OP_RECVFROM:
   case ARIO_OP_ACCEPT: return ARIO_POLL_IN;
-  case ARIO_OP_WRITE:
+  case ARIO_OP_WRITE: case ARIO_OP_WRITEV: case ARIO_OP_SENDMSG:
   case ARIO_OP_SEND:
   case ARIO_OP_SENDTO:
   case ARIO_OP_CONNECT: return ARIO_POLL_OUT;
@@ -622,15 +622,15 @@ static void start_one(ario_loop *l, ario__idx i) {
     ario__drop_fd(l, op->fd);
     complete(l, i, ario__try_io(l, op, 0));
     return;
-  case ARIO_OP_READ:
-  case ARIO_OP_WRITE:
+  case ARIO_OP_READ: case ARIO_OP_READV:
+  case ARIO_OP_WRITE: case ARIO_OP_WRITEV:
   case ARIO_OP_ACCEPT:
   case ARIO_OP_POLL:
     /* Wait for readiness first: these may block on a blocking fd. */
     wait_on_fd(l, i);
     return;
   default:
-    /* RECV, SEND, RECVFROM, SENDTO (MSG_DONTWAIT), CONNECT, SHUTDOWN: try
+    /* RECV, SEND, RECVFROM, SENDTO, RECVMSG, SENDMSG (MSG_DONTWAIT), CONNECT, SHUTDOWN: try
      * at once, as io_uring does. */
     res = ario__try_io(l, op, 0);
     if (res == -EAGAIN) wait_on_fd(l, i);

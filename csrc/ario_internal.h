@@ -307,6 +307,8 @@ void ario__drop_fd(ario_loop *l, int32_t fd);
 /* Validates one submission entry (validate.c): 0, or the -errno it
  * completes with. after_link: the entry before it carries a link flag. */
 int32_t ario__validate(const ario_sqe *e, int after_link);
+/* Bytes of an ario_iovec array of n entries in all (validate.c). */
+uint64_t ario__iov_total(uint64_t iov, uint64_t n);
 
 /* Non-blocking attempt of an op on its fd: returns the result, or
  * -EAGAIN to keep waiting (platform layer, ops.c). */

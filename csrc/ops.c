@@ -13,6 +13,12 @@
 #define MSG_WAITALL 0
 #endif
 
+#if defined(MSG_CMSG_CLOEXEC)
+#define M_CMSG_CLOEXEC MSG_CMSG_CLOEXEC
+#else
+#define M_CMSG_CLOEXEC 0 /* macOS: cloexec_received() */
+#endif
+
 static int32_t neg_errno(void) { return errno ? -errno : -EINVAL; }
 
 /* The sim backend may interrupt a syscall (errno EINTR), as a signal
@@ -92,6 +98,141 @@ static int32_t rw(ario_loop *l, ario__op *op) {
 #endif
 }
 
+/* ------------------------------------ READV, WRITEV, RECVMSG, SENDMSG -- */
+
+#if defined(_WIN32)
+typedef WSABUF sys_iov;
+#define IOV_SET(v, b, n) ((v)->buf = (char *)(b), (v)->len = (ULONG)(n))
+#else
+typedef struct iovec sys_iov;
+#define IOV_SET(v, b, n) ((v)->iov_base = (void *)(b), (v)->iov_len = (size_t)(n))
+#endif
+
+/* The platform's iovecs of an ario_iovec array, into `out` (the caller's
+ * stack). Checked again: the array may have changed since validation. */
+static int32_t to_sys_iov(sys_iov *out, uint64_t iov, uint64_t n) {
+  if (n > ARIO_IOV_MAX) return -EINVAL;
+  const ario_iovec *v = (const ario_iovec *)(uintptr_t)iov;
+  for (uint64_t k = 0; k < n; k++) IOV_SET(&out[k], (uintptr_t)v[k].base, v[k].len);
+  return 0;
+}
+
+static int32_t sys_res(ssize_t n) {
+  if (n >= 0) return (int32_t)n;
+  return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : neg_errno();
+}
+
+/* READV/WRITEV: readv/writev (preadv/pwritev at an offset); on Windows and
+ * lwIP, where descriptors are sockets, WSARecv/WSASend and recvmsg/sendmsg. */
+static int32_t rwv(ario_loop *l, ario__op *op) {
+  sys_iov v[ARIO_IOV_MAX];
+  int32_t rc = to_sys_iov(v, op->addr, op->len);
+  if (rc) return rc;
+  int rd = op->op == ARIO_OP_READV;
+  ssize_t n;
+#if defined(_WIN32)
+  (void)l;
+  DWORD got = 0, fl = 0;
+  int r = rd ? WSARecv((SOCKET)op->fd, v, (DWORD)op->len, &got, &fl, 0, 0)
+             : WSASend((SOCKET)op->fd, v, (DWORD)op->len, &got, 0, 0, 0);
+  n = r == 0 ? (ssize_t)got : -1;
+#elif defined(ARIO_LWIP)
+  (void)l;
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_iov = v;
+  m.msg_iovlen = (int)op->len;
+  n = rd ? recvmsg(op->fd, &m, MSG_DONTWAIT) : sendmsg(op->fd, &m, MSG_DONTWAIT);
+#else
+  do {
+    if (SIM_EINTR(l))
+      n = -1;
+    else if (op->off == ARIO_OFF_CURRENT)
+      n = rd ? readv(op->fd, v, (int)op->len) : writev(op->fd, v, (int)op->len);
+    else
+      n = rd ? preadv(op->fd, v, (int)op->len, (off_t)op->off)
+             : pwritev(op->fd, v, (int)op->len, (off_t)op->off);
+  } while (n < 0 && errno == EINTR);
+#endif
+  return sys_res(n);
+}
+
+#if !defined(_WIN32) && !defined(ARIO_LWIP) && !defined(MSG_CMSG_CLOEXEC)
+/* No MSG_CMSG_CLOEXEC (macOS): received descriptors become close-on-exec
+ * here, before anything else runs on this thread. */
+static void cloexec_received(struct msghdr *m) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t k = 0; k < n; k++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + k * sizeof fd, sizeof fd);
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+  }
+}
+#endif
+
+/* RECVMSG/SENDMSG: one recvmsg/sendmsg on a converted msghdr; RECVMSG
+ * copies namelen (when there is a name), controllen and flags back. Windows
+ * and lwIP carry no control messages: -EOPNOTSUPP when some are given. */
+static int32_t msg(ario_loop *l, ario__op *op) {
+  ario_msghdr *am = (ario_msghdr *)op->addr;
+  sys_iov v[ARIO_IOV_MAX];
+  int32_t rc = to_sys_iov(v, am->iov, am->iovlen);
+  if (rc) return rc;
+  int rd = op->op == ARIO_OP_RECVMSG;
+  ssize_t n;
+#if defined(_WIN32) || defined(ARIO_LWIP)
+  if (am->controllen) return -EOPNOTSUPP;
+#endif
+#if defined(_WIN32)
+  (void)l;
+  DWORD got = 0, fl = (DWORD)op->op_flags;
+  struct sockaddr *sa = (struct sockaddr *)(uintptr_t)am->name;
+  INT nl = (INT)am->namelen;
+  int r = rd ? WSARecvFrom((SOCKET)op->fd, v, (DWORD)am->iovlen, &got, &fl, sa, sa ? &nl : 0, 0, 0)
+             : WSASendTo((SOCKET)op->fd, v, (DWORD)am->iovlen, &got, fl, sa, sa ? nl : 0, 0, 0);
+  if (r != 0 && rd && WSAGetLastError() == WSAEMSGSIZE) { /* filled, the rest dropped */
+    got = (DWORD)ario__iov_total(am->iov, am->iovlen);
+    fl = MSG_PARTIAL;
+    r = 0;
+  }
+  n = r == 0 ? (ssize_t)got : -1;
+  if (n >= 0 && rd) {
+    if (sa) am->namelen = (uint32_t)nl;
+    am->controllen = 0;
+    am->flags = (fl & MSG_PARTIAL) ? MSG_TRUNC : 0;
+  }
+#else
+  struct msghdr m;
+  memset(&m, 0, sizeof m);
+  m.msg_name = (void *)(uintptr_t)am->name;
+  m.msg_namelen = am->name ? (socklen_t)am->namelen : 0;
+  m.msg_iov = v;
+  m.msg_iovlen = (int)am->iovlen;
+#if !defined(ARIO_LWIP)
+  m.msg_control = (void *)(uintptr_t)am->control;
+  m.msg_controllen = (socklen_t)am->controllen;
+#endif
+  int flags = (int)op->op_flags | MSG_DONTWAIT;
+  if (rd) flags |= M_CMSG_CLOEXEC;
+  do {
+    if (SIM_EINTR(l)) n = -1;
+    else n = rd ? recvmsg(op->fd, &m, flags) : sendmsg(op->fd, &m, flags | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0 && rd) {
+#if !defined(_WIN32) && !defined(ARIO_LWIP) && !defined(MSG_CMSG_CLOEXEC)
+    cloexec_received(&m);
+#endif
+    if (am->name) am->namelen = (uint32_t)m.msg_namelen;
+    am->controllen = (uint64_t)m.msg_controllen;
+    am->flags = m.msg_flags & ~M_CMSG_CLOEXEC; /* a request, not the message's */
+  }
+#endif
+  return sys_res(n);
+}
+
 static int32_t do_accept(ario_loop *l, ario__op *op) {
   uint32_t *lenp = (uint32_t *)op->addr2;
   socklen_t sl = lenp ? (socklen_t)*lenp : 0;
@@ -154,6 +295,10 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_SEND:
   case ARIO_OP_RECVFROM:
   case ARIO_OP_SENDTO: return transfer(l, op);
+  case ARIO_OP_READV:
+  case ARIO_OP_WRITEV: return rwv(l, op);
+  case ARIO_OP_RECVMSG:
+  case ARIO_OP_SENDMSG: return msg(l, op);
   case ARIO_OP_ACCEPT: return do_accept(l, op);
   case ARIO_OP_CONNECT: return do_connect(l, op, revents);
   case ARIO_OP_CLOSE: return close(op->fd) == 0 ? 0 : neg_errno();

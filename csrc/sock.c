@@ -14,6 +14,16 @@ typedef struct ario__named {
   int64_t value;
 } ario__named;
 
+/* Control-message layout (struct cmsghdr), for bindings that build and
+ * parse them: the header's bytes (where data starts), the alignment unit
+ * of CMSG_SPACE, and the size of cmsg_len (size_t on Linux, socklen_t on
+ * BSDs). Only where recvmsg carries control messages. */
+#if defined(CMSG_LEN) && !defined(_WIN32) && !defined(ARIO_LWIP)
+#define ARIO_CMSG_HDR CMSG_LEN(0)
+#define ARIO_CMSG_ALIGN (CMSG_SPACE(1) - CMSG_SPACE(0))
+#define ARIO_CMSG_LEN_BYTES sizeof(((struct cmsghdr *)0)->cmsg_len)
+#endif
+
 #include "names.inc"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

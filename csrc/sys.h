@@ -84,6 +84,8 @@ static inline int socketpair(int d, int t, int p, int sv[2]) {
 #define send(s, b, n, f) lwip_send(s, b, n, f)
 #define recvfrom(s, b, n, f, a, l) lwip_recvfrom(s, b, n, f, a, l)
 #define sendto(s, b, n, f, a, l) lwip_sendto(s, b, n, f, a, l)
+#define recvmsg(s, m, f) lwip_recvmsg(s, m, f)
+#define sendmsg(s, m, f) lwip_sendmsg(s, m, f)
 #define shutdown(s, h) lwip_shutdown(s, h)
 #define getsockname(s, a, l) lwip_getsockname(s, a, l)
 #define getpeername(s, a, l) lwip_getpeername(s, a, l)
@@ -152,6 +154,7 @@ void ARIO_LWIP_WAIT_HOOK(struct ario_loop *loop, int64_t timeout_ns);
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>

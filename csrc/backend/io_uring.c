@@ -15,6 +15,9 @@
  *   NOP NOP | READ/WRITE READ/WRITE (off -1 = file position) | RECV RECV |
  *   SEND SEND|MSG_NOSIGNAL | RECVFROM RECVMSG, SENDTO SENDMSG (msghdr and
  *   iovec per slot) | ACCEPT ACCEPT (SOCK_NONBLOCK|SOCK_CLOEXEC) |
+ *   READV/WRITEV READV/WRITEV, RECVMSG RECVMSG|MSG_CMSG_CLOEXEC, SENDMSG
+ *   SENDMSG|MSG_NOSIGNAL (ario_msghdr and ario_iovec as they are; converted
+ *   per slot on 32-bit targets) |
  *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
  *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | TIMEOUT TIMEOUT (count in off,
  *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
@@ -37,12 +40,34 @@
 #define AUX_BIT (1ull << 32)
 #define MAX_SQ 32768u
 
+/* READV, WRITEV, RECVMSG, SENDMSG: on 64-bit targets ario_iovec and
+ * ario_msghdr are the kernel's iovec and msghdr, handed over as they are;
+ * a 32-bit target converts them into its slot (ARIO_IOV_MAX iovecs). */
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define VEC_IN_SLOT 0
+_Static_assert(sizeof(struct iovec) == sizeof(ario_iovec) &&
+                   offsetof(struct iovec, iov_base) == offsetof(ario_iovec, base) &&
+                   offsetof(struct iovec, iov_len) == offsetof(ario_iovec, len),
+               "ario_iovec is struct iovec");
+_Static_assert(sizeof(struct msghdr) == sizeof(ario_msghdr) &&
+                   offsetof(struct msghdr, msg_name) == offsetof(ario_msghdr, name) &&
+                   offsetof(struct msghdr, msg_namelen) == offsetof(ario_msghdr, namelen) &&
+                   offsetof(struct msghdr, msg_iov) == offsetof(ario_msghdr, iov) &&
+                   offsetof(struct msghdr, msg_iovlen) == offsetof(ario_msghdr, iovlen) &&
+                   offsetof(struct msghdr, msg_control) == offsetof(ario_msghdr, control) &&
+                   offsetof(struct msghdr, msg_controllen) == offsetof(ario_msghdr, controllen) &&
+                   offsetof(struct msghdr, msg_flags) == offsetof(ario_msghdr, flags),
+               "ario_msghdr is struct msghdr");
+#else
+#define VEC_IN_SLOT 1
+#endif
+
 typedef struct uslot {
   union {
     struct __kernel_timespec ts; /* TIMEOUT, LINK_TIMEOUT */
     struct {
-      struct msghdr msg; /* RECVFROM, SENDTO */
-      struct iovec iov;
+      struct msghdr msg; /* RECVFROM, SENDTO (32-bit: RECVMSG, SENDMSG) */
+      struct iovec iov[VEC_IN_SLOT ? ARIO_IOV_MAX : 1]; /* (32-bit: READV, WRITEV) */
     } m;
   } u;
   int32_t res;      /* the main SQE's result, kept until the helpers are in */
@@ -96,7 +121,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_SENDMSG,    IORING_OP_ACCEPT,       IORING_OP_CONNECT,
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
-    IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
+    IORING_OP_READV,      IORING_OP_WRITEV,       IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
 };
 
@@ -238,6 +263,37 @@ static uint8_t link_flags(const ario__op *op) {
                    (op->flags & ARIO_SQE_HARDLINK ? IOSQE_IO_HARDLINK : 0));
 }
 
+#if VEC_IN_SLOT
+/* 32-bit: an ario_iovec array, or a whole ario_msghdr, as the kernel's in
+ * the slot (validate.c checked the count and that addresses fit). */
+static uint64_t slot_iov(uslot *s, uint64_t iov, uint64_t n) {
+  const ario_iovec *v = (const ario_iovec *)(uintptr_t)iov;
+  for (uint64_t k = 0; k < n && k < ARIO_IOV_MAX; k++) {
+    s->u.m.iov[k].iov_base = (void *)(uintptr_t)v[k].base;
+    s->u.m.iov[k].iov_len = (size_t)v[k].len;
+  }
+  return (uint64_t)(uintptr_t)s->u.m.iov;
+}
+
+static uint64_t slot_msg(uslot *s, uint64_t addr) {
+  const ario_msghdr *am = (const ario_msghdr *)(uintptr_t)addr;
+  struct msghdr *m = &s->u.m.msg;
+  memset(m, 0, sizeof *m);
+  m->msg_name = (void *)(uintptr_t)am->name;
+  m->msg_namelen = (socklen_t)am->namelen;
+  m->msg_iov = (struct iovec *)(uintptr_t)slot_iov(s, am->iov, am->iovlen);
+  m->msg_iovlen = (size_t)(am->iovlen < ARIO_IOV_MAX ? am->iovlen : ARIO_IOV_MAX);
+  m->msg_control = (void *)(uintptr_t)am->control;
+  m->msg_controllen = (size_t)am->controllen;
+  return (uint64_t)(uintptr_t)m;
+}
+#define VEC_ADDR(s, op) \
+  ((op)->op == ARIO_OP_READV || (op)->op == ARIO_OP_WRITEV ? slot_iov(s, (op)->addr, (op)->len) \
+                                                            : slot_msg(s, (op)->addr))
+#else
+#define VEC_ADDR(s, op) ((uint64_t)(op)->addr)
+#endif
+
 static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   ario__op *op = &l->ops[i];
   uslot *s = &u->slots[i];
@@ -269,9 +325,9 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   case ARIO_OP_SENDTO: {
     struct msghdr *m = &s->u.m.msg;
     memset(m, 0, sizeof *m);
-    s->u.m.iov.iov_base = (void *)op->addr;
-    s->u.m.iov.iov_len = op->len;
-    m->msg_iov = &s->u.m.iov;
+    s->u.m.iov[0].iov_base = (void *)op->addr;
+    s->u.m.iov[0].iov_len = op->len;
+    m->msg_iov = s->u.m.iov;
     m->msg_iovlen = 1;
     m->msg_name = (void *)op->addr2;
     if (op->op == ARIO_OP_SENDTO) {
@@ -287,6 +343,21 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->msg_flags = op->op_flags | (op->op == ARIO_OP_SENDTO ? MSG_NOSIGNAL : 0);
     break;
   }
+  case ARIO_OP_READV:
+  case ARIO_OP_WRITEV:
+    q = next_sqe(u, tag, op->op == ARIO_OP_READV ? IORING_OP_READV : IORING_OP_WRITEV, op->fd);
+    q->addr = VEC_ADDR(s, op);
+    q->len = op->len;
+    q->off = op->off;
+    break;
+  case ARIO_OP_RECVMSG:
+  case ARIO_OP_SENDMSG:
+    q = next_sqe(u, tag, op->op == ARIO_OP_RECVMSG ? IORING_OP_RECVMSG : IORING_OP_SENDMSG, op->fd);
+    q->addr = VEC_ADDR(s, op);
+    q->len = 1;
+    /* received descriptors are close-on-exec; a send raises no SIGPIPE */
+    q->msg_flags = op->op_flags | (op->op == ARIO_OP_SENDMSG ? MSG_NOSIGNAL : MSG_CMSG_CLOEXEC);
+    break;
   case ARIO_OP_ACCEPT:
     q = next_sqe(u, tag, IORING_OP_ACCEPT, op->fd);
     q->addr = (uint64_t)op->addr;
@@ -398,6 +469,15 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
     res &= (int32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR | ARIO_POLL_HUP);
   if (op->op == ARIO_OP_RECVFROM && res >= 0 && op->off && op->addr2)
     *(uint32_t *)(uintptr_t)op->off = (uint32_t)s->u.m.msg.msg_namelen;
+  if (op->op == ARIO_OP_RECVMSG && res >= 0) {
+    ario_msghdr *am = (ario_msghdr *)op->addr;
+#if VEC_IN_SLOT /* 32-bit: what the kernel wrote back to the slot's msghdr */
+    if (am->name) am->namelen = (uint32_t)s->u.m.msg.msg_namelen;
+    am->controllen = (uint64_t)s->u.m.msg.msg_controllen;
+    am->flags = s->u.m.msg.msg_flags;
+#endif
+    am->flags &= ~MSG_CMSG_CLOEXEC; /* ario's request, not the message's */
+  }
   if (s->held_by) {
     /* The kernel posts a cancel's completion before those of the ops it
      * cancelled; with one SQE per target the earlier ones would overtake

@@ -60,6 +60,17 @@ extern "C" {
  *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
  *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ *   READV,       addr=ario_iovec array, len=count (at most ARIO_IOV_MAX),
+ *   WRITEV       off=file offset or ARIO_OFF_CURRENT; res = bytes (like
+ *                READ/WRITE: readiness backends wait for the fd first)
+ *   RECVMSG,     addr=ario_msghdr, op_flags=MSG_* (as RECV, without
+ *   SENDMSG      MSG_WAITALL: -EINVAL; RECVMSG also takes MSG_CMSG_CLOEXEC,
+ *                and received descriptors are close-on-exec whether it is
+ *                given or not); res = bytes. RECVMSG writes back namelen,
+ *                controllen and flags (MSG_TRUNC, MSG_CTRUNC) as
+ *                recvmsg(2). Control messages where the platform has them
+ *                (POSIX hosts); on Windows and lwIP a controllen other than
+ *                0 fails with -EOPNOTSUPP.
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -77,7 +88,11 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
-  ARIO_OP_COUNT_ = 15
+  ARIO_OP_READV = 16,
+  ARIO_OP_WRITEV = 17,
+  ARIO_OP_RECVMSG = 18,
+  ARIO_OP_SENDMSG = 19,
+  ARIO_OP_COUNT_ = 20
 };
 
 /* ario_sqe.flags */
@@ -120,6 +135,39 @@ typedef struct ario_sqe {
   uint64_t off;      /* 32 offset, nanoseconds, length pointer */
   uint64_t user_data; /* 40 returned untouched in the completion */
 } ario_sqe;
+
+/* One buffer of READV/WRITEV/RECVMSG/SENDMSG: 16 bytes, LP64 Linux's
+ * struct iovec. */
+typedef struct ario_iovec {
+  uint64_t base; /* 0 address */
+  uint64_t len;  /* 8 bytes */
+} ario_iovec;
+
+/* RECVMSG/SENDMSG's message: 56 bytes, laid out as LP64 Linux's struct
+ * msghdr (64-bit io_uring hands it to the kernel as is; other targets
+ * convert it on the stack). Pads are ignored. */
+typedef struct ario_msghdr {
+  uint64_t name;       /*  0 sockaddr: RECVMSG's sender out (may be 0), SENDMSG's destination */
+  uint32_t namelen;    /*  8 in: capacity or length; out (RECVMSG): the sender's length */
+  uint32_t pad0;       /* 12 */
+  uint64_t iov;        /* 16 ario_iovec array */
+  uint64_t iovlen;     /* 24 count, at most ARIO_IOV_MAX */
+  uint64_t control;    /* 32 control messages (struct cmsghdr, the platform's layout) */
+  uint64_t controllen; /* 40 in: capacity or length; out (RECVMSG): bytes written */
+  int32_t flags;       /* 48 out (RECVMSG): MSG_TRUNC, MSG_CTRUNC, MSG_EOR, MSG_OOB */
+  uint32_t pad1;       /* 52 */
+} ario_msghdr;
+
+/* Most iovecs one op takes (more: -EINVAL on every backend). Readiness
+ * backends and 32-bit targets convert the array on the stack (16 B each
+ * on hosts, 1 KiB for 64): far below the kernel's UIO_MAXIOV (1024), which
+ * would cost 16 KiB of stack, and above what a vectored write of headers
+ * and body needs. MCU builds, with small stacks, take 8. */
+#if defined(ARIO_BARE) || defined(ARIO_LWIP)
+#define ARIO_IOV_MAX 8u
+#else
+#define ARIO_IOV_MAX 64u
+#endif
 
 /* Completion entry: 16 bytes. */
 typedef struct ario_cqe {
@@ -245,11 +293,15 @@ ARIO_API int ario_backend(const ario_loop *loop);
  * off above 128 (sockaddr_storage), RECV/SEND/RECVFROM/SENDTO op_flags
  * beyond MSG_OOB, PEEK, DONTROUTE, DONTWAIT, WAITALL, TRUNC, NOSIGNAL,
  * MORE, EOR, CONFIRM (MSG_ERRQUEUE would poll readable and never succeed),
- * CANCEL with both FD and ANY, and
+ * CANCEL with both FD and ANY, READV/WRITEV/RECVMSG/SENDMSG with more than
+ * ARIO_IOV_MAX iovecs or more than INT32_MAX bytes in all, RECVMSG/SENDMSG
+ * with MSG_WAITALL, and
  * TIMEOUT/LINK_TIMEOUT off above INT64_MAX: -EINVAL. A relative timeout
  * that passes INT64_MAX ns when added to now saturates (it never fires).
  * A NULL buffer with a length, CONNECT without an address, SENDTO without
- * addr2, ACCEPT with an address but no length pointer: -EFAULT. A missing
+ * addr2, ACCEPT with an address but no length pointer, RECVMSG/SENDMSG
+ * without a msghdr, an iovec array of 0 with a count, an iovec base of 0
+ * with a length: -EFAULT. A missing
  * fd: -EBADF. */
 ARIO_API int ario_submit(ario_loop *loop, const ario_sqe *sqes, uint32_t n);
 

@@ -42,13 +42,30 @@ export {
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";
+export {
+  cmsgSpace,
+  type ControlMessage,
+  encodeControl,
+  fdsOf,
+  iovMax,
+  type MessageReceived,
+  type PacketInfo,
+  parseControl,
+  pktInfoOf,
+  type RecvMsgOptions,
+  rightsMessage,
+  type SendMsgOptions,
+  timestampOf,
+  ttlOf,
+  type VecOptions,
+} from "./msg.ts";
 export { BACKEND, type BackendName } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
 export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
 export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
-export { UdpSocket } from "./udp.ts";
+export { type DatagramInfo, type RecvMetadata, UdpSocket } from "./udp.ts";
 export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,

@@ -23,7 +23,8 @@ import { ACCEPT_CALL, constants, type IoError, RECVFROM_CALL, SHUTDOWN_CALL } fr
 import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
 import { fmt, sockName } from "./net.ts";
 import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
-import type { Received } from "./submit.ts";
+import { type Received, single } from "./submit.ts";
+import { iovMax, writevOp } from "./msg.ts";
 import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
 
 /**
@@ -106,6 +107,40 @@ export class StreamSocket extends Async {
    */
   async peek(buf: Uint8Array, options?: SignalOptions): Promise<number | null> {
     return await this.read(buf, { signal: options?.signal, flags: constants.MSG_PEEK });
+  }
+
+  /**
+   * Writes every byte of `bufs`, in order, with writev(2) calls of up to
+   * `ARIO_IOV_MAX` buffers each (a short write goes on with the rest);
+   * each call copies the bytes it sends when it is made. Resolves with the
+   * total.
+   *
+   * @example A header and a body in one call
+   * ```ts
+   * import { UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const enc = new TextEncoder();
+   * console.log(await a.writev([enc.encode("HEAD "), enc.encode("body")])); // 9
+   * console.log(await b.read(new Uint8Array(16))); // 9
+   * a.close();
+   * b.close();
+   * ```
+   */
+  async writev(bufs: readonly Uint8Array[], options?: SignalOptions): Promise<number> {
+    this.checkOpen("write", "writev");
+    if (!Array.isArray(bufs)) throw new TypeError("Cannot write: expected an array of Uint8Array");
+    let rest = bufs.slice(), total = 0;
+    const max = iovMax();
+    for (;;) {
+      while (rest.length && rest[0]?.length === 0) rest.shift();
+      if (!rest.length) return total;
+      const o = writevOp(this.fd, rest.slice(0, max));
+      let n = await single(o, { reactor: this.reactor, signal: options?.signal });
+      if (n === 0) throw new TypeError("Cannot write: writev wrote 0 bytes of a non-empty list");
+      total += n;
+      while (rest.length && n >= rest[0].length) n -= rest.shift()!.length;
+      if (n) rest = [rest[0].subarray(n), ...rest.slice(1)];
+    }
   }
 
   #local?: Addr;

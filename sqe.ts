@@ -127,6 +127,38 @@ export function prepSendTo(
   return fill(e, OP.SENDTO, fd, buf, sa, len, msgFlags, saLen);
 }
 
+/** READV: into the `count` buffers of the `ario_iovec` array at `iov`, at file offset `off`. */
+export function prepReadv(
+  e: RawOp,
+  fd: number,
+  iov: number,
+  count: number,
+  off: number | bigint,
+): RawOp {
+  return fill(e, OP.READV, fd, iov, 0, count, 0, off);
+}
+
+/** WRITEV: the `count` buffers of the `ario_iovec` array at `iov`, at file offset `off`. */
+export function prepWritev(
+  e: RawOp,
+  fd: number,
+  iov: number,
+  count: number,
+  off: number | bigint,
+): RawOp {
+  return fill(e, OP.WRITEV, fd, iov, 0, count, 0, off);
+}
+
+/** RECVMSG: one recvmsg(2) into the `ario_msghdr` at `msg`, with `MSG_*` flags. */
+export function prepRecvMsg(e: RawOp, fd: number, msg: number, msgFlags: number): RawOp {
+  return fill(e, OP.RECVMSG, fd, msg, 0, 0, msgFlags, 0);
+}
+
+/** SENDMSG: one sendmsg(2) of the `ario_msghdr` at `msg`, with `MSG_*` flags. */
+export function prepSendMsg(e: RawOp, fd: number, msg: number, msgFlags: number): RawOp {
+  return fill(e, OP.SENDMSG, fd, msg, 0, 0, msgFlags, 0);
+}
+
 /** ACCEPT: a connection; the result is its fd (the peer's address is not asked for). */
 export function prepAccept(e: RawOp, fd: number): RawOp {
   return fill(e, OP.ACCEPT, fd, 0, 0, 0, 0, 0);
@@ -293,14 +325,17 @@ export function isWait(o: RawOp): boolean {
     case OP.POLL:
     case OP.ACCEPT:
     case OP.READ:
+    case OP.READV:
     case OP.RECVFROM:
+    case OP.RECVMSG: // waiting, it has received nothing (no MSG_WAITALL: C refuses it)
     case OP.WRITE: // a write taken back after sending part completes short, as writes may
+    case OP.WRITEV:
     case OP.SEND:
     case OP.SENDTO:
       return true;
     case OP.RECV: // a MSG_WAITALL recv may hold bytes already: never taken back
       return ((o.opFlags ?? 0) & constants.MSG_WAITALL) === 0;
-    default:
+    default: // SENDMSG among them: control data (SCM_RIGHTS) must never risk a second send
       return false;
   }
 }

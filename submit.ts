@@ -27,6 +27,16 @@ import { constants, errnoError, type IoError } from "./errors.ts";
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import {
+  type MessageReceived,
+  readvOp,
+  recvmsgOp,
+  type RecvMsgOptions,
+  sendmsgOp,
+  type SendMsgOptions,
+  type VecOptions,
+  writevOp,
+} from "./msg.ts";
+import {
   prepAccept,
   prepCancel,
   prepCancelFd,
@@ -168,8 +178,8 @@ export interface OpExtras {
   mapsErrors?: boolean;
 }
 
-/** A fresh entry with the link flag of `o`, for an encoder to fill. */
-function entry(o?: LinkOptions): RawOp {
+/** @internal A fresh entry with the link flag of `o`, for an encoder to fill. */
+export function entry(o?: LinkOptions): RawOp {
   return { op: 0, fd: -1, flags: linkFlag(o) };
 }
 
@@ -180,7 +190,8 @@ function linkFlag(o?: LinkOptions): number {
   throw new TypeError(`Cannot link with "${o.link}": expected "soft" or "hard"`);
 }
 
-function checkFd(fd: number, what: string): number {
+/** @internal `fd` as an entry takes it, or a TypeError/RangeError. */
+export function checkFd(fd: number, what: string): number {
   if (typeof fd !== "number" || !Number.isInteger(fd)) {
     throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
   }
@@ -312,6 +323,14 @@ export interface OpBuilders {
   ): Operation<Received>;
   /** Sends one datagram to `to`. */
   sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number>;
+  /** Reads into several buffers in one call (scatter). */
+  readv(fd: number, bufs: readonly Uint8Array[], o?: VecOptions): Operation<number>;
+  /** Writes several buffers in one call (gather). */
+  writev(fd: number, bufs: readonly Uint8Array[], o?: VecOptions): Operation<number>;
+  /** Receives one message: its bytes, sender, control messages and flags. */
+  recvmsg(fd: number, bufs: readonly Uint8Array[], o?: RecvMsgOptions): Operation<MessageReceived>;
+  /** Sends one message, with a destination and control messages. */
+  sendmsg(fd: number, bufs: readonly Uint8Array[], o?: SendMsgOptions): Operation<number>;
   /** Accepts a connection; resolves to the new fd. */
   accept(fd: number, o?: LinkOptions): Operation<number>;
   /** Connects a socket. */
@@ -491,6 +510,85 @@ export const op: OpBuilders = {
       to8.length,
     );
     return new Operation("sendTo", raw, bytes, { keep: buf, regions: data ? [sa, data] : [sa] });
+  },
+
+  /**
+   * Reads into several buffers with one readv(2), filled in order; the
+   * result may be short. At most `ARIO_IOV_MAX` (64) buffers.
+   *
+   * @example Scatter a header and a body
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * await w.write(new TextEncoder().encode("HEADbody"));
+   * const head = new Uint8Array(4), body = new Uint8Array(16);
+   * console.log(await single(op.readv(r.fd, [head, body]))); // 8
+   * r.close();
+   * w.close();
+   * ```
+   */
+  readv(fd: number, bufs: readonly Uint8Array[], o?: VecOptions): Operation<number> {
+    return readvOp(fd, bufs, o);
+  },
+
+  /**
+   * Writes several buffers with one writev(2) (copied when built); the
+   * result may be short. At most `ARIO_IOV_MAX` (64) buffers.
+   *
+   * @example Gather two buffers
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r, w] = Async.pipe();
+   * const enc = new TextEncoder();
+   * console.log(await single(op.writev(w.fd, [enc.encode("he"), enc.encode("llo")]))); // 5
+   * r.close();
+   * w.close();
+   * ```
+   */
+  writev(fd: number, bufs: readonly Uint8Array[], o?: VecOptions): Operation<number> {
+    return writevOp(fd, bufs, o);
+  },
+
+  /**
+   * Receives one message with recvmsg(2): bytes spread over `bufs`, the
+   * sender, the control messages (room: `controlLen` bytes) and the
+   * message's flags, `truncated` (MSG_TRUNC) and `controlTruncated`
+   * (MSG_CTRUNC) among them. Received descriptors are close-on-exec.
+   *
+   * @example A datagram and its sender
+   * ```ts
+   * import { op, single, UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * await a.sendTo(new Uint8Array([1, 2, 3]), b.localAddr);
+   * const m = await single(op.recvmsg(b.fd, [new Uint8Array(2), new Uint8Array(8)]));
+   * console.log(m.n, m.addr?.transport, m.truncated); // 3 "udp" false
+   * ```
+   */
+  recvmsg(
+    fd: number,
+    bufs: readonly Uint8Array[],
+    o?: RecvMsgOptions,
+  ): Operation<MessageReceived> {
+    return recvmsgOp(fd, bufs, o);
+  },
+
+  /**
+   * Sends one message with sendmsg(2): `bufs` (copied when built), to
+   * `o.to` on an unconnected socket, with `o.control` (see
+   * `rightsMessage`). Never taken back and resent by the reactor.
+   *
+   * @example A datagram from two buffers
+   * ```ts
+   * import { op, single, UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * const to = { hostname: "127.0.0.1", port: b.localAddr.port };
+   * console.log(await single(op.sendmsg(a.fd, [new Uint8Array(2), new Uint8Array(3)], { to }))); // 5
+   * ```
+   */
+  sendmsg(fd: number, bufs: readonly Uint8Array[], o?: SendMsgOptions): Operation<number> {
+    return sendmsgOp(fd, bufs, o);
   },
 
   /**

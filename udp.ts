@@ -25,15 +25,52 @@ import {
   fail,
   ipOf,
   ipsOf,
+  localFamily,
   mreq4,
   mreq6,
   setBytes,
+  setInt,
   sockName,
   type TcpAddr,
   ttlOption,
 } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
 import { DatagramSocket } from "./socket.ts";
+import { type ControlMessage, pktInfoOf, recvmsgOp, timestampOf, ttlOf } from "./msg.ts";
+import { single } from "./submit.ts";
+
+/** What {@linkcode UdpSocket.recvMsg} received: the datagram and what the kernel says of it. */
+export interface DatagramInfo {
+  /** The bytes received: a view of the buffer passed in. */
+  data: Uint8Array;
+  /** The sender. */
+  addr: Deno.NetAddr;
+  /** The datagram's destination address (packet info enabled). */
+  localAddr?: string;
+  /** Index of the interface it arrived on (packet info enabled). */
+  ifIndex?: number;
+  /** Its TTL (IPv4) or hop limit (IPv6), if enabled. */
+  ttl?: number;
+  /** When the kernel received it, ns since the epoch, if enabled. */
+  timestamp?: bigint;
+  /** The datagram was longer than the buffer: the rest is gone (MSG_TRUNC). */
+  truncated: boolean;
+  /** Every control message that arrived, parsed. */
+  control: ControlMessage[];
+}
+
+/** Which receive metadata {@linkcode UdpSocket.recvMsg} reports. */
+export interface RecvMetadata {
+  /** Destination address and interface (IP_PKTINFO / IPV6_RECVPKTINFO). */
+  pktInfo?: boolean;
+  /** TTL / hop limit (IP_RECVTTL / IPV6_RECVHOPLIMIT). */
+  ttl?: boolean;
+  /** Kernel receive timestamps (SO_TIMESTAMPNS; SO_TIMESTAMP where that is missing). */
+  timestamp?: boolean;
+}
+
+/** Room for packet info, TTL and a timestamp with margin. */
+const META_ROOM = 512;
 
 /**
  * A UDP socket: async-io's `Async<UdpSocket>`.
@@ -97,6 +134,79 @@ export class UdpSocket extends DatagramSocket {
       return this.sendToAddr(buf, ip, options);
     }
     return ipsOf(to, options).then((ips) => this.sendToAddr(buf, ips[0], options));
+  }
+
+  /**
+   * Asks the kernel for metadata with each datagram, reported by
+   * {@linkcode UdpSocket.recvMsg}; a field left out is left as it is.
+   * Throws an errno error where the platform lacks the option.
+   *
+   * @example Ask for everything
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using u = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * u.setRecvMetadata({ pktInfo: true, ttl: true, timestamp: true });
+   * ```
+   */
+  setRecvMetadata(what: RecvMetadata): void {
+    this.checkOpen("set receive metadata", "setsockopt");
+    const v6 = localFamily(this.fd) === constants.AF_INET6;
+    const set = (
+      level: number,
+      name: number | undefined,
+      on: boolean | undefined,
+      label: string,
+    ) => {
+      if (on === undefined) return;
+      if (name === undefined) {
+        throw new TypeError(`Cannot set receive metadata: this platform has no ${label}`);
+      }
+      const rc = setInt(this.fd, level, name, on ? 1 : 0);
+      if (rc < 0) fail(rc, "setsockopt", `Cannot set receive metadata ${label}`);
+    };
+    const ip = v6 ? constants.IPPROTO_IPV6 : constants.IPPROTO_IP;
+    set(
+      ip,
+      v6 ? constants.IPV6_RECVPKTINFO : constants.IP_PKTINFO ?? constants.IP_RECVDSTADDR,
+      what.pktInfo,
+      v6 ? "IPV6_RECVPKTINFO" : "IP_PKTINFO",
+    );
+    set(ip, v6 ? constants.IPV6_RECVHOPLIMIT : constants.IP_RECVTTL, what.ttl, "TTL reports");
+    const ts = constants.SO_TIMESTAMPNS ?? constants.SO_TIMESTAMP;
+    set(constants.SOL_SOCKET, ts, what.timestamp, "SO_TIMESTAMPNS");
+  }
+
+  /**
+   * Receives one datagram into `buf` with its metadata: sender, local
+   * address and interface, TTL, timestamp (those enabled by
+   * {@linkcode UdpSocket.setRecvMetadata}), and whether it was cut.
+   *
+   * @example The destination address and TTL of a datagram
+   * ```ts
+   * import { UdpSocket } from "@ario/ario";
+   * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+   * b.setRecvMetadata({ pktInfo: true, ttl: true });
+   * await a.sendTo(new Uint8Array([1, 2]), b.localAddr);
+   * const m = await b.recvMsg(new Uint8Array(1500));
+   * console.log(m.data.length, m.localAddr, m.ttl! > 0); // 2 "127.0.0.1" true
+   * ```
+   */
+  async recvMsg(buf: Uint8Array, options?: SignalOptions): Promise<DatagramInfo> {
+    this.checkOpen("receive", "recvmsg");
+    const o = recvmsgOp(this.fd, [buf], { controlLen: META_ROOM, transport: "udp" });
+    const m = await single(o, { reactor: this.reactor, signal: options?.signal });
+    const info = pktInfoOf(m.control);
+    return {
+      data: buf.subarray(0, m.n),
+      addr: m.addr as Deno.NetAddr,
+      localAddr: info?.localAddr,
+      ifIndex: info?.ifIndex,
+      ttl: ttlOf(m.control),
+      timestamp: timestampOf(m.control),
+      truncated: m.truncated,
+      control: m.control,
+    };
   }
 
   /**

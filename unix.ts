@@ -20,6 +20,7 @@ import type { FromOptions, IoOptions, SignalOptions } from "./async.ts";
 import {
   type BindOptions,
   boundSocket,
+  closeRaw,
   type ConnectOptions,
   connectSocket,
   listening,
@@ -31,6 +32,8 @@ import {
 } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
 import { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
+import { cmsgSpace, fdsOf, recvmsgOp, rightsMessage, sendmsgOp } from "./msg.ts";
+import { single } from "./submit.ts";
 
 /** A Unix socket address: a path, or (Linux) an abstract name starting with "\0". */
 export type UnixPath = string | { path: string };
@@ -91,6 +94,73 @@ export class UnixStream extends StreamSocket {
   static pair(options: FromOptions = {}): [UnixStream, UnixStream] {
     const [a, b] = socketPair(constants.SOCK_STREAM, "Unix stream");
     return [new UnixStream(a, options.reactor), new UnixStream(b, options.reactor)];
+  }
+
+  /**
+   * Passes descriptors to the peer (SCM_RIGHTS) with `data` (default one
+   * zero byte: a stream carries descriptors only with bytes). They stay
+   * open here. Resolves with the bytes sent; sent once, never retried.
+   *
+   * @example Hand the peer a pipe's write end
+   * ```ts
+   * import { Async, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const [r, w] = Async.pipe();
+   * console.log(await a.sendFds([w.fd])); // 1
+   * const { fds } = await b.recvFds();
+   * console.log(fds.length); // 1
+   * for (const x of [a, b, r, w, new Async(fds[0])]) x.close();
+   * ```
+   */
+  sendFds(fds: readonly number[], data?: Uint8Array, options?: SignalOptions): Promise<number> {
+    this.checkOpen("send descriptors", "sendmsg");
+    const bytes = data ?? new Uint8Array(1);
+    if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
+      throw new TypeError("Cannot send descriptors: data must be a non-empty Uint8Array");
+    }
+    const o = sendmsgOp(this.fd, [bytes], { control: [rightsMessage(fds)] });
+    return single(o, { reactor: this.reactor, signal: options?.signal });
+  }
+
+  /**
+   * Receives descriptors the peer passed (SCM_RIGHTS), close-on-exec, with
+   * the bytes that carried them (into `options.buf`, default one byte).
+   * `n` 0 and no fds: end of stream. If more arrived than `maxFds`
+   * (default 16) leave room for (MSG_CTRUNC), the ones that did arrive are
+   * closed and it throws.
+   *
+   * @example Receive a descriptor and use it
+   * ```ts
+   * import { Async, UnixStream } from "@ario/ario";
+   * const [a, b] = UnixStream.pair();
+   * const [r, w] = Async.pipe();
+   * await a.sendFds([w.fd], new TextEncoder().encode("!"));
+   * const { fds, n } = await b.recvFds();
+   * const w2 = new Async(fds[0]);
+   * await w2.write(new TextEncoder().encode("hi"));
+   * console.log(n, await r.read(new Uint8Array(2))); // 1 2
+   * for (const x of [a, b, r, w, w2]) x.close();
+   * ```
+   */
+  async recvFds(
+    options: SignalOptions & { buf?: Uint8Array; maxFds?: number } = {},
+  ): Promise<{ fds: number[]; n: number }> {
+    this.checkOpen("receive descriptors", "recvmsg");
+    const max = options.maxFds ?? 16;
+    if (!Number.isInteger(max) || max < 1 || max > 253) {
+      throw new RangeError(`Cannot receive descriptors: maxFds must be in 1..253, got ${max}`);
+    }
+    const buf = options.buf ?? new Uint8Array(1);
+    const o = recvmsgOp(this.fd, [buf], { controlLen: cmsgSpace(4 * max), transport: "unix" });
+    const m = await single(o, { reactor: this.reactor, signal: options.signal });
+    const fds = fdsOf(m.control);
+    if (m.controlTruncated) {
+      for (const fd of fds) closeRaw(fd, this.reactor);
+      throw new RangeError(
+        `Cannot receive descriptors: more arrived than maxFds (${max}) leaves room for (MSG_CTRUNC); the ${fds.length} that fit were closed`,
+      );
+    }
+    return { fds, n: m.n };
   }
 
   /** The local address. */

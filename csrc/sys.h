@@ -25,6 +25,9 @@ int ario__sys_errno(void);
 #ifndef MSG_DONTWAIT
 #define MSG_DONTWAIT 0 /* ario's sockets are non-blocking */
 #endif
+#ifndef MSG_TRUNC
+#define MSG_TRUNC 0x0100 /* ws2def.h's value (newer SDKs): RECVMSG's truncated datagram */
+#endif
 /* The few POSIX calls sock.c makes, in Winsock/CRT terms. */
 #define F_GETFL 3
 #define F_SETFL 4

@@ -52,6 +52,25 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  READV: 16,
+  WRITEV: 17,
+  RECVMSG: 18,
+  SENDMSG: 19,
+} as const;
+
+/** `ario_iovec`: 16 bytes (LP64 Linux's struct iovec). */
+export const IOVEC = { size: 16, base: 0, len: 8 } as const;
+
+/** `ario_msghdr`: 56 bytes (LP64 Linux's struct msghdr). */
+export const MSGHDR = {
+  size: 56,
+  name: 0,
+  namelen: 8,
+  iov: 16,
+  iovlen: 24,
+  control: 32,
+  controllen: 40,
+  flags: 48,
 } as const;
 
 /** `ARIO_SQE_*` flags. */

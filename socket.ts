@@ -19,11 +19,18 @@
  * @module
  */
 import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
-import { ACCEPT_CALL, constants, type IoError, RECVFROM_CALL, SHUTDOWN_CALL } from "./errors.ts";
+import {
+  ACCEPT_CALL,
+  closedError,
+  constants,
+  type IoError,
+  RECVFROM_CALL,
+  SHUTDOWN_CALL,
+} from "./errors.ts";
 import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
 import { fmt, sockName } from "./net.ts";
 import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
-import { type Received, single } from "./submit.ts";
+import { type Operation, type Received, single } from "./submit.ts";
 import { iovMax, writevOp } from "./msg.ts";
 import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
 
@@ -135,7 +142,7 @@ export class StreamSocket extends Async {
       while (rest.length && rest[0]?.length === 0) rest.shift();
       if (!rest.length) return total;
       const o = writevOp(this.fd, rest.slice(0, max));
-      let n = await single(o, { reactor: this.reactor, signal: options?.signal });
+      let n = await runOn(this, o, "write", options?.signal);
       if (n === 0) throw new TypeError("Cannot write: writev wrote 0 bytes of a non-empty list");
       total += n;
       while (rest.length && n >= rest[0].length) n -= rest.shift()!.length;
@@ -166,6 +173,24 @@ export class StreamSocket extends Async {
     if (this.#remote) return this.#remote;
     this.checkOpen("get peer address", "getpeername");
     return this.#remote = sockName(this.fd, true, this.transport!);
+  }
+}
+
+/**
+ * @internal Runs `o` on `s`'s reactor: aborted by `signal`, and cancelled
+ * by `s.close()` into a BadResource, as the socket's own ops are.
+ */
+export async function runOn<T>(
+  s: Async,
+  o: Operation<T>,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  try {
+    return await single(o, { reactor: s.reactor, signal });
+  } catch (e) {
+    if (s.closed && (e as IoError).code === "ECANCELED") throw closedError(what, o.name, true);
+    throw e;
   }
 }
 

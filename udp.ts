@@ -35,9 +35,8 @@ import {
   ttlOption,
 } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
-import { DatagramSocket } from "./socket.ts";
+import { DatagramSocket, runOn } from "./socket.ts";
 import { type ControlMessage, pktInfoOf, recvmsgOp, timestampOf, ttlOf } from "./msg.ts";
-import { single } from "./submit.ts";
 
 /** What {@linkcode UdpSocket.recvMsg} received: the datagram and what the kernel says of it. */
 export interface DatagramInfo {
@@ -195,7 +194,7 @@ export class UdpSocket extends DatagramSocket {
   async recvMsg(buf: Uint8Array, options?: SignalOptions): Promise<DatagramInfo> {
     this.checkOpen("receive", "recvmsg");
     const o = recvmsgOp(this.fd, [buf], { controlLen: META_ROOM, transport: "udp" });
-    const m = await single(o, { reactor: this.reactor, signal: options?.signal });
+    const m = await runOn(this, o, "receive", options?.signal);
     const info = pktInfoOf(m.control);
     return {
       data: buf.subarray(0, m.n),

@@ -31,9 +31,8 @@ import {
   unixOf,
 } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
-import { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
+import { DatagramSocket, Listener, runOn, StreamSocket } from "./socket.ts";
 import { cmsgSpace, fdsOf, recvmsgOp, rightsMessage, sendmsgOp } from "./msg.ts";
-import { single } from "./submit.ts";
 
 /** A Unix socket address: a path, or (Linux) an abstract name starting with "\0". */
 export type UnixPath = string | { path: string };
@@ -119,7 +118,7 @@ export class UnixStream extends StreamSocket {
       throw new TypeError("Cannot send descriptors: data must be a non-empty Uint8Array");
     }
     const o = sendmsgOp(this.fd, [bytes], { control: [rightsMessage(fds)] });
-    return single(o, { reactor: this.reactor, signal: options?.signal });
+    return runOn(this, o, "send descriptors", options?.signal);
   }
 
   /**
@@ -152,7 +151,7 @@ export class UnixStream extends StreamSocket {
     }
     const buf = options.buf ?? new Uint8Array(1);
     const o = recvmsgOp(this.fd, [buf], { controlLen: cmsgSpace(4 * max), transport: "unix" });
-    const m = await single(o, { reactor: this.reactor, signal: options.signal });
+    const m = await runOn(this, o, "receive descriptors", options.signal);
     const fds = fdsOf(m.control);
     if (m.controlTruncated) {
       for (const fd of fds) closeRaw(fd, this.reactor);

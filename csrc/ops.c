@@ -112,6 +112,7 @@ typedef struct iovec sys_iov;
  * stack). Checked again: the array may have changed since validation. */
 static int32_t to_sys_iov(sys_iov *out, uint64_t iov, uint64_t n) {
   if (n > ARIO_IOV_MAX) return -EINVAL;
+  if (n && !iov) return -EFAULT;
   const ario_iovec *v = (const ario_iovec *)(uintptr_t)iov;
   for (uint64_t k = 0; k < n; k++) IOV_SET(&out[k], (uintptr_t)v[k].base, v[k].len);
   return 0;

@@ -143,6 +143,17 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
     q->addr = (uintptr_t)&o->st[k].msg; q->len = 1;
     q->msg_flags = e->op_flags | (e->op == ARIO_OP_SENDTO ? MSG_NOSIGNAL : 0);
     break;
+  case ARIO_OP_READV:
+  case ARIO_OP_WRITEV:
+    q = o_sqe(o, e->op == ARIO_OP_READV ? IORING_OP_READV : IORING_OP_WRITEV, e->fd, e->user_data);
+    q->addr = e->addr; q->len = e->len; q->off = e->off;
+    break;
+  case ARIO_OP_RECVMSG:
+  case ARIO_OP_SENDMSG: /* ario_msghdr is the kernel's msghdr (64-bit) */
+    q = o_sqe(o, e->op == ARIO_OP_RECVMSG ? IORING_OP_RECVMSG : IORING_OP_SENDMSG, e->fd, e->user_data);
+    q->addr = e->addr; q->len = 1;
+    q->msg_flags = e->op_flags | (e->op == ARIO_OP_SENDMSG ? MSG_NOSIGNAL : 0);
+    break;
   case ARIO_OP_ACCEPT:
     q = o_sqe(o, IORING_OP_ACCEPT, e->fd, e->user_data);
     q->addr = e->addr; q->addr2 = e->addr2;

@@ -156,6 +156,41 @@ static uint32_t region_room(uint64_t addr) {
   return 0;
 }
 
+/* READV/WRITEV iovec arrays and RECVMSG/SENDMSG msghdrs: every entry
+ * valid at all times (bases in the arena, names in sa_out, receive control
+ * room of its own; a send's control is zeros, which the kernel refuses),
+ * refreshed as entries are made while ops may be reading them. */
+static ario_iovec vec_iov[ARIO_IOV_MAX + 2];
+static ario_msghdr vec_msg[4]; /* 0, 1: RECVMSG; 2, 3: SENDMSG */
+static _Alignas(16) unsigned char ctl_in[2][256];
+static _Alignas(16) const unsigned char ctl_zero[64];
+
+static uint64_t vec_array(void) {
+  for (unsigned k = 0; k < ARIO_IOV_MAX + 2; k++) {
+    uint32_t cap;
+    uint64_t a = arena_addr(&cap);
+    vec_iov[k] = (ario_iovec){chance(97) ? a : 0, rnd(cap < 200 ? cap + 1 : 200)};
+  }
+  return (uint64_t)(uintptr_t)vec_iov;
+}
+
+static uint64_t vec_msghdr(int send) {
+  uint32_t k = rnd(2) + (send ? 2u : 0u);
+  ario_msghdr *m = &vec_msg[k];
+  memset(m, 0, sizeof *m);
+  m->iov = chance(95) ? vec_array() : 0;
+  m->iovlen = chance(95) ? rnd(4) : rnd(ARIO_IOV_MAX + 3);
+  if (chance(50)) {
+    m->name = (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)];
+    m->namelen = send ? (chance(80) ? 16 : rnd(140)) : rnd(129);
+  }
+  if (chance(40)) {
+    m->control = (uint64_t)(uintptr_t)(send ? ctl_zero : ctl_in[k]);
+    m->controllen = send ? rnd(65) : rnd(257);
+  }
+  return (uint64_t)(uintptr_t)m;
+}
+
 static const uint32_t msg_flags[] = {0, 0, 0, MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC};
 
 static int pick_fd(void) { return fds[rnd((uint32_t)nfds)]; }
@@ -196,6 +231,17 @@ static void random_entry(ario_sqe *e, int idx) {
     }
     break;
   }
+  case ARIO_OP_READV:
+  case ARIO_OP_WRITEV:
+    e->addr = chance(97) ? vec_array() : 0;
+    e->len = chance(90) ? rnd(6) : rnd(ARIO_IOV_MAX + 3);
+    e->off = chance(85) ? ARIO_OFF_CURRENT : chance(50) ? rnd(4096) : next64();
+    break;
+  case ARIO_OP_RECVMSG:
+  case ARIO_OP_SENDMSG:
+    e->addr = chance(97) ? vec_msghdr(e->op == ARIO_OP_SENDMSG) : 0;
+    e->op_flags = chance(10) ? (uint32_t)MSG_CMSG_CLOEXEC : msg_flags[rnd(8)];
+    break;
   case ARIO_OP_ACCEPT:
     if (chance(60)) {
       uint32_t k = rnd(SA_SLOTS);
@@ -275,7 +321,12 @@ static void random_entry(ario_sqe *e, int idx) {
   /* memory safety, the caller's contract: a buffer the kernel may write or
    * read lies in a known region and its length stays inside it;
    * RECVFROM/ACCEPT length pointers are valid */
-  if (e->addr) {
+  int vec = e->op == ARIO_OP_READV || e->op == ARIO_OP_WRITEV;
+  int msg = e->op == ARIO_OP_RECVMSG || e->op == ARIO_OP_SENDMSG;
+  /* vectored ops read an array or msghdr at addr: never noise */
+  if (vec && e->addr) e->addr = vec_array();
+  if (msg && e->addr) e->addr = vec_msghdr(e->op == ARIO_OP_SENDMSG);
+  if (e->addr && !vec && !msg) {
     uint32_t room = region_room(e->addr);
     if (!room) e->addr = 0;
     else if (e->len <= (uint32_t)INT32_MAX && e->len > room) e->len = room;
@@ -362,6 +413,7 @@ static int exempt(int i, int backend) {
     return 0;
   }
   case ARIO_OP_WRITE:
+  case ARIO_OP_WRITEV:
     /* readiness backends wait for POLLOUT before a WRITE: a listener never
      * reports it, nor (select, no HUP) a pipe's read end */
     if (ready_backend && kind == K_LISTEN) return 1;

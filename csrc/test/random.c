@@ -27,6 +27,11 @@ int main(void) {
   static unsigned char sa[128];
   uint32_t salen = sizeof sa;
   ario_cqe c[64];
+  /* READV/WRITEV arrays and RECVMSG/SENDMSG msghdrs that are always valid */
+  static ario_iovec iov[ARIO_IOV_MAX + 1];
+  for (unsigned k = 0; k <= ARIO_IOV_MAX; k++) iov[k] = (ario_iovec){(uintptr_t)buf[k % 8], rnd(257)};
+  static ario_msghdr mh[2];
+  static unsigned char ctl[256];
   uint64_t next_ud = 1, consumed = 0, reaped = 0;
 
   for (int round = 0; round < 3000; round++) {
@@ -71,6 +76,22 @@ int main(void) {
         e[k].len = 16;
         break;
       case ARIO_OP_SHUTDOWN: e[k].len = rnd(4); break;
+      case ARIO_OP_READV:
+      case ARIO_OP_WRITEV:
+        if (e[k].addr) e[k].addr = (uintptr_t)iov;
+        e[k].len = rnd(10) ? rnd(4) : rnd(ARIO_IOV_MAX + 2);
+        break;
+      case ARIO_OP_RECVMSG:
+      case ARIO_OP_SENDMSG: {
+        ario_msghdr *m = &mh[e[k].op == ARIO_OP_SENDMSG];
+        *m = (ario_msghdr){.iov = rnd(10) ? (uintptr_t)iov : 0, .iovlen = rnd(4)};
+        if (rnd(3) == 0) m->name = (uintptr_t)sa, m->namelen = rnd(129);
+        if (e[k].op == ARIO_OP_RECVMSG && rnd(3) == 0) m->control = (uintptr_t)ctl, m->controllen = sizeof ctl;
+        if (e[k].addr) e[k].addr = (uintptr_t)m;
+        e[k].len = 0;
+        e[k].off = 0;
+        break;
+      }
       default: break;
       }
     }

@@ -89,7 +89,7 @@ export interface MessageReceived {
 
 /** Most buffers one op takes (`ARIO_IOV_MAX`, from C). */
 export function iovMax(): number {
-  return constants.ARIO_IOV_MAX ?? 64;
+  return constants.ARIO_IOV_MAX;
 }
 
 const I32_MAX = 0x7fffffff;

@@ -17,6 +17,10 @@ import {
   UnixStream,
 } from "../mod.ts";
 import { closeFd, pipe, str, text } from "./_helpers.ts";
+import { Operation } from "../submit.ts";
+import { prepReadv, prepSendMsg } from "../sqe.ts";
+import { ioAcquire, ioRelease, setU32 } from "../iomem.ts";
+import { IOVEC, MSGHDR } from "../ffi/layout.ts";
 
 type Coded = Error & { code?: string };
 
@@ -115,6 +119,39 @@ Deno.test("more than ARIO_IOV_MAX buffers: RangeError naming the limit, and C sa
   );
   assert.throws(() => op.recvmsg(w, [], { flags: constants.MSG_WAITALL }), /MSG_WAITALL/);
   assert.throws(() => op.readv(w, [], { offset: -1 }), /offset/);
+  closeFd(r);
+  closeFd(w);
+});
+
+Deno.test("raw entries C refuses: too many iovecs EINVAL, a NULL array EFAULT, MSG_WAITALL EINVAL", async () => {
+  const [r, w] = pipe();
+  const n = iovMax() + 1;
+  const region = ioAcquire(MSGHDR.size + n * IOVEC.size + 16);
+  const v = region.view;
+  v.fill(0);
+  const iov = region.addr + 64;
+  for (let k = 0; k < n; k++) {
+    setU32(v, 64 + k * IOVEC.size + IOVEC.base, (region.addr + 64) >>> 0); // any valid bytes
+    setU32(v, 64 + k * IOVEC.size + IOVEC.base + 4, Math.floor((region.addr + 64) / 2 ** 32));
+    setU32(v, 64 + k * IOVEC.size + IOVEC.len, 1);
+  }
+  const run = (raw: ReturnType<typeof prepReadv>) =>
+    single(new Operation("raw", raw, (res) => res)).catch((e: Coded) => e.code);
+  assert.equal(await run(prepReadv({ op: 0, fd: -1 }, r, iov, n, 2n ** 64n - 1n)), "EINVAL");
+  assert.equal(await run(prepReadv({ op: 0, fd: -1 }, r, 0, 1, 2n ** 64n - 1n)), "EFAULT");
+  assert.equal(await run(prepSendMsg({ op: 0, fd: -1 }, w, 0, 0)), "EFAULT");
+  // a msghdr naming n iovecs
+  setU32(v, MSGHDR.iov, iov >>> 0);
+  setU32(v, MSGHDR.iov + 4, Math.floor(iov / 2 ** 32));
+  setU32(v, MSGHDR.iovlen, n);
+  assert.equal(await run(prepSendMsg({ op: 0, fd: -1 }, w, region.addr, 0)), "EINVAL");
+  setU32(v, MSGHDR.iovlen, 1);
+  assert.equal(
+    await run(prepSendMsg({ op: 0, fd: -1 }, w, region.addr, constants.MSG_WAITALL)),
+    "EINVAL",
+  );
+  assert.equal(await run(prepReadv({ op: 0, fd: -1 }, -1, iov, 1, 2n ** 64n - 1n)), "EBADF");
+  ioRelease(region); // every op above completed
   closeFd(r);
   closeFd(w);
 });

@@ -229,9 +229,12 @@ export function timestampOf(control: readonly ControlMessage[]): bigint | undefi
   for (const m of control) {
     if (m.level !== constants.SOL_SOCKET || m.data.length < 16) continue;
     const dv = new DataView(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-    const sec = dv.getBigInt64(0, true), frac = dv.getBigInt64(8, true);
-    if (m.type === constants.SCM_TIMESTAMPNS) return sec * 1_000_000_000n + frac;
-    if (m.type === constants.SCM_TIMESTAMP) return sec * 1_000_000_000n + frac * 1000n;
+    const sec = dv.getBigInt64(0, true);
+    // timespec's tv_nsec is a long; timeval's tv_usec an int on BSDs (a long on Linux)
+    if (m.type === constants.SCM_TIMESTAMPNS) return sec * 1_000_000_000n + dv.getBigInt64(8, true);
+    if (m.type === constants.SCM_TIMESTAMP) {
+      return sec * 1_000_000_000n + BigInt(dv.getInt32(8, true)) * 1000n;
+    }
   }
   return undefined;
 }

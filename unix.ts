@@ -111,14 +111,18 @@ export class UnixStream extends StreamSocket {
    * for (const x of [a, b, r, w, new Async(fds[0])]) x.close();
    * ```
    */
-  sendFds(fds: readonly number[], data?: Uint8Array, options?: SignalOptions): Promise<number> {
+  async sendFds(
+    fds: readonly number[],
+    data?: Uint8Array,
+    options?: SignalOptions,
+  ): Promise<number> {
     this.checkOpen("send descriptors", "sendmsg");
     const bytes = data ?? new Uint8Array(1);
     if (!(bytes instanceof Uint8Array) || bytes.length === 0) {
       throw new TypeError("Cannot send descriptors: data must be a non-empty Uint8Array");
     }
     const o = sendmsgOp(this.fd, [bytes], { control: [rightsMessage(fds)] });
-    return runOn(this, o, "send descriptors", options?.signal);
+    return await runOn(this, o, "send descriptors", options?.signal);
   }
 
   /**

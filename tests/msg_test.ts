@@ -63,9 +63,10 @@ Deno.test("recvFds: several at once; too many for maxFds closes what came and th
     assert.match(e.message, /MSG_CTRUNC/);
     return true;
   });
-  assert.throws(() => a.sendFds([]), RangeError);
-  assert.throws(() => a.sendFds([-1]), /fds\[0\]/);
-  assert.throws(() => a.sendFds([r.fd], new Uint8Array(0)), TypeError);
+  await assert.rejects(a.sendFds([]), RangeError);
+  await assert.rejects(a.sendFds([-1]), /fds\[0\]/);
+  await assert.rejects(a.sendFds([r.fd], new Uint8Array(0)), TypeError);
+  await assert.rejects(a.sendFds([r.fd], "x" as unknown as Uint8Array), TypeError);
   await assert.rejects(b.recvFds({ maxFds: 0 }), RangeError);
   // end of stream: n 0, no fds
   a.close();

@@ -23,13 +23,22 @@ import {
   ACCEPT_CALL,
   closedError,
   constants,
+  errnoError,
   type IoError,
   RECVFROM_CALL,
   SHUTDOWN_CALL,
 } from "./errors.ts";
 import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
-import { fmt, sockName } from "./net.ts";
-import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
+import { closeRaw, fmt, sockName } from "./net.ts";
+import {
+  prepAccept,
+  prepAcceptMulti,
+  prepConnect,
+  prepRecvFrom,
+  prepSendTo,
+  prepShutdown,
+} from "./sqe.ts";
+import { Deque } from "./_waiters.ts";
 import { type Operation, type Received, single } from "./submit.ts";
 import { iovMax, writevOp } from "./msg.ts";
 import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
@@ -176,6 +185,9 @@ export class StreamSocket extends Async {
   }
 }
 
+/** Connections a listener's iteration accepts ahead of its loop body (see `incoming`). */
+const ACCEPT_QUEUE = 64;
+
 /**
  * @internal Runs `o` on `s`'s reactor: aborted by `signal`, and cancelled
  * by `s.close()` into a BadResource, as the socket's own ops are.
@@ -222,6 +234,13 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * Connections as they come, until the listener is closed (then the
    * iteration ends). Transient errors (ECONNABORTED) are skipped.
    *
+   * One multishot accept (ACCEPT_MULTI) serves the whole iteration: the
+   * connections the kernel accepts while the loop body runs wait in a
+   * queue of up to 64; past that the accept is
+   * cancelled and the rest wait in the listen backlog until the queue
+   * drains. Connections accepted but not taken when the iteration ends
+   * are closed.
+   *
    * @example Serve connections as they come
    * ```ts
    * import { TcpListener, TcpStream } from "@ario/ario";
@@ -235,16 +254,51 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * ```
    */
   async *incoming(options?: SignalOptions): AsyncGenerator<S, void, undefined> {
-    for (;;) {
-      let conn: S;
-      try {
-        conn = await this.accept(options);
-      } catch (e) {
-        if (this.closed) return;
-        if ((e as IoError).code === "ECONNABORTED") continue;
-        throw e;
+    const signal = options?.signal;
+    const r = this.reactor, fds = new Deque<number>();
+    let ticket = -1, last: number | undefined, over = false, paused = false;
+    let wake: (() => void) | undefined;
+    const each = (res: number, more: boolean) => {
+      if (over) { // the iteration ended meanwhile
+        if (res >= 0) closeRaw(res, r);
+        return;
       }
-      yield conn;
+      if (res >= 0) fds.push(res); // a last completion may bring one more (a CQ overflow)
+      if (!more) {
+        ticket = -1;
+        last = res;
+      } else if (fds.length >= ACCEPT_QUEUE && !paused) {
+        paused = true; // the rest wait in the backlog until the queue drains
+        r.cancel(ticket);
+      }
+      wake?.();
+    };
+    const onAbort = () => ticket >= 0 ? r.cancel(ticket) : wake?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        if (fds.length) {
+          yield this.wrap(fds.shift()!);
+          continue;
+        }
+        if (this.closed) return;
+        if (signal?.aborted) throw signal.reason;
+        if (ticket < 0) { // not started, or it ended: why
+          const res = last ?? 0;
+          if (res < 0 && !paused && res !== -constants.ECONNABORTED) {
+            throw errnoError(res, "accept", "Cannot accept");
+          }
+          [last, paused] = [undefined, false];
+          ticket = this.submitEach(prepAcceptMulti(this.entry, this.fd), each);
+        }
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    } finally {
+      over = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (ticket >= 0) r.cancel(ticket);
+      while (fds.length) closeRaw(fds.shift()!, r);
     }
   }
 

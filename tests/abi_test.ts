@@ -44,6 +44,8 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.POLL)) assert.equal(define(`ARIO_POLL_${k}`), v, k);
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
   assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
+  assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
+  assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }

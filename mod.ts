@@ -28,12 +28,14 @@ export {
 } from "./addr.ts";
 export {
   type FileOptions,
+  type FsyncOptions,
   type Link,
   type LinkOptions,
   type MsgOptions,
   multi,
   op,
   type OpBuilders,
+  type OpenatOptions,
   Operation,
   POLL,
   type Received,
@@ -42,9 +44,10 @@ export {
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";
-export { BACKEND, type BackendName } from "./ffi/layout.ts";
+export { BACKEND, type BackendName, FSYNC_DATASYNC, POOL_THREADS } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
 export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
+export { AsyncFile, type FileIoOptions, type OpenOptions } from "./file.ts";
 export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";

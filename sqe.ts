@@ -147,6 +147,27 @@ export function prepClose(e: RawOp, fd: number): RawOp {
   return fill(e, OP.CLOSE, fd, 0, 0, 0, 0, 0);
 }
 
+/**
+ * OPENAT: the NUL-terminated path at `path`, relative to directory `dirFd`
+ * (`constants.AT_FDCWD`: the working directory), with platform `O_*`
+ * `flags` (O_CLOEXEC is added) and `mode` for a created file; the result
+ * is the new fd.
+ */
+export function prepOpenat(
+  e: RawOp,
+  dirFd: number,
+  path: Mem,
+  flags: number,
+  mode: number,
+): RawOp {
+  return fill(e, OP.OPENAT, dirFd, path, 0, mode, flags, 0);
+}
+
+/** FSYNC: flushes `fd` to its device (`FSYNC_DATASYNC`: its data, as fdatasync). */
+export function prepFsync(e: RawOp, fd: number, flags: number): RawOp {
+  return fill(e, OP.FSYNC, fd, 0, 0, 0, flags, 0);
+}
+
 /** SHUTDOWN: `how` 0 reading, 1 writing, 2 both. */
 export function prepShutdown(e: RawOp, fd: number, how: number): RawOp {
   return fill(e, OP.SHUTDOWN, fd, 0, 0, how, 0, 0);

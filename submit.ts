@@ -24,7 +24,7 @@
  */
 import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
-import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
+import { FSYNC_DATASYNC, OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import {
   prepAccept,
@@ -32,8 +32,10 @@ import {
   prepCancelFd,
   prepClose,
   prepConnect,
+  prepFsync,
   prepLinkTimeout,
   prepNop,
+  prepOpenat,
   prepPoll,
   prepRead,
   prepRecv,
@@ -268,6 +270,18 @@ export interface FileOptions extends LinkOptions {
   offset?: number;
 }
 
+/** Options of openat. */
+export interface OpenatOptions extends LinkOptions {
+  /** Directory fd a relative path starts from; default the working directory (`AT_FDCWD`). */
+  dir?: number;
+}
+
+/** Options of fsync. */
+export interface FsyncOptions extends LinkOptions {
+  /** Flush the data only, not every metadata change (fdatasync). */
+  datasync?: boolean;
+}
+
 /** Options of recv/send. */
 export interface MsgOptions extends LinkOptions {
   /** Platform MSG_* flags. */
@@ -296,9 +310,9 @@ export interface TimeoutOptions extends LinkOptions {
 export interface OpBuilders {
   /** Does nothing; completes at once. */
   nop(o?: LinkOptions): Operation<void>;
-  /** Reads into `buf` from any pollable fd. */
+  /** Reads into `buf` from a pipe, tty, socket, or a file at `offset`. */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
-  /** Writes `buf` to any pollable fd. */
+  /** Writes `buf` to a pipe, tty, socket, or a file at `offset`. */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
   /** Receives from a socket; 0 means the peer closed. */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
@@ -318,6 +332,10 @@ export interface OpBuilders {
   connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void>;
   /** Closes fd after cancelling what waits on it. */
   close(fd: number, o?: LinkOptions): Operation<void>;
+  /** Opens a file; resolves to the new fd (close-on-exec). */
+  openat(path: string, flags: number, mode?: number, o?: OpenatOptions): Operation<number>;
+  /** Flushes a file to its device. */
+  fsync(fd: number, o?: FsyncOptions): Operation<void>;
   /** Shuts down reading, writing or both. */
   shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void>;
   /** Waits for readiness; resolves to the ready mask. */
@@ -349,7 +367,9 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Reads into `buf` from any pollable fd (pipe, tty, socket).
+   * Reads into `buf` from a pipe, tty or socket, or from a regular file at
+   * `o.offset` (default its position; 0 at its end). Files run on the
+   * reactor's file pool where the backend cannot poll them.
    *
    * @example Read a pipe
    * ```ts
@@ -366,7 +386,8 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Writes `buf` to any pollable fd; the result may be short.
+   * Writes `buf` to a pipe, tty or socket, or to a regular file at
+   * `o.offset`; the result may be short.
    *
    * @example Write a pipe
    * ```ts
@@ -541,6 +562,67 @@ export const op: OpBuilders = {
    */
   close(fd: number, o?: LinkOptions): Operation<void> {
     return new Operation("close", prepClose(entry(o), checkFd(fd, "close")), none);
+  },
+
+  /**
+   * Opens `path` (relative to `o.dir`, default the working directory) with
+   * platform `O_*` `flags` (`constants.O_RDONLY`, `O_WRONLY | O_CREAT`...;
+   * O_CLOEXEC is always added) and `mode` for a file it creates (default
+   * 0o666, less the umask); resolves to the new fd. io_uring opens it in
+   * the kernel, readiness backends on the reactor's file pool. Close the fd
+   * with {@linkcode op.close}.
+   *
+   * @example Create a file, write at an offset, read it back
+   * ```ts
+   * import { constants, op, single } from "@ario/ario";
+   * const path = await Deno.makeTempFile();
+   * const { O_RDWR, O_TRUNC } = constants;
+   * const fd = await single(op.openat(path, O_RDWR | O_TRUNC));
+   * await single(op.write(fd, new TextEncoder().encode("hello"), { offset: 10 }));
+   * const buf = new Uint8Array(5);
+   * console.log(await single(op.read(fd, buf, { offset: 10 }))); // 5
+   * await single(op.close(fd));
+   * await Deno.remove(path);
+   * ```
+   */
+  openat(path: string, flags: number, mode = 0o666, o?: OpenatOptions): Operation<number> {
+    if (typeof path !== "string") throw new TypeError(`Cannot openat: path must be a string`);
+    if (path.includes("\0")) {
+      throw new TypeError(`Cannot openat "${path.replaceAll("\0", "\\0")}": path holds a NUL`);
+    }
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
+      throw new RangeError(`Cannot openat "${path}": flags must be O_* bits, got ${flags}`);
+    }
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+      throw new RangeError(`Cannot openat "${path}": mode must be in 0..0o7777, got ${mode}`);
+    }
+    const dir = o?.dir === undefined ? constants.AT_FDCWD : checkFd(o.dir, "openat");
+    const region = ioCopyIn(new TextEncoder().encode(path + "\0"));
+    return new Operation("openat", prepOpenat(entry(o), dir, region.addr, flags, mode), bytes, {
+      regions: [region],
+      context: `Cannot open "${path}"`,
+    });
+  },
+
+  /**
+   * Flushes `fd`'s data and metadata to its device (fsync), or with
+   * `datasync` its data (fdatasync). An fd that cannot be synced (a pipe,
+   * a socket) fails with EINVAL.
+   *
+   * @example
+   * ```ts
+   * import { constants, op, single } from "@ario/ario";
+   * const path = await Deno.makeTempFile();
+   * const fd = await single(op.openat(path, constants.O_WRONLY));
+   * await single(op.write(fd, new Uint8Array([1, 2, 3]), { offset: 0 }));
+   * await single(op.fsync(fd, { datasync: true }));
+   * await single(op.close(fd));
+   * await Deno.remove(path);
+   * ```
+   */
+  fsync(fd: number, o?: FsyncOptions): Operation<void> {
+    const flags = o?.datasync ? FSYNC_DATASYNC : 0;
+    return new Operation("fsync", prepFsync(entry(o), checkFd(fd, "fsync"), flags), none);
   },
 
   /**

@@ -248,7 +248,10 @@ ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
 }
 
 ARIO_API int ario_close(ario_loop *l, int fd) {
-  if (l) ario__drop_fd(l, fd);
+  if (l) {
+    ario__drop_fd(l, fd);
+    ario__pool_wait_fd(l, fd); /* a file job running on it: never closed under it */
+  }
   RET(close(fd));
 }
 

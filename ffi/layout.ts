@@ -55,6 +55,8 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  OPENAT: 20,
+  FSYNC: 21,
   ACCEPT_MULTI: 24,
 } as const;
 
@@ -74,6 +76,12 @@ export const POLL = {
 export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
+
+/** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */
+export const FSYNC_DATASYNC = 0x01;
+
+/** `ARIO_POOL_THREADS`: the most threads a loop's file pool runs (readiness backends). */
+export const POOL_THREADS = 4;
 
 /** `ARIO_OFF_CURRENT`: READ/WRITE at the file position. */
 export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;

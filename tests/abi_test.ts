@@ -45,6 +45,8 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
   assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
   for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
+  assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
+  assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }

@@ -67,7 +67,34 @@ extern "C" {
  *   CANCEL       addr=user_data of the target, or fd with ARIO_CANCEL_FD
  *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
- *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY (the target runs on
+ *                the file pool: it completes with its own result)
+ *   OPENAT       fd=directory (any value: the platform's AT_FDCWD, see
+ *                ario_constant, or ignored for an absolute path), addr=NUL-terminated path,
+ *                op_flags=O_* open flags (platform values; O_CLOEXEC is
+ *                always added), len=mode (with O_CREAT/O_TMPFILE); res is
+ *                the new fd. An empty path: -ENOENT
+ *   FSYNC        op_flags=ARIO_FSYNC_* (0: fsync, DATASYNC: fdatasync)
+ *
+ * Files. io_uring runs these natively. Readiness backends cannot poll a
+ * regular file (epoll answers EPERM, poll calls it always ready and the
+ * read would block the loop), so OPENAT, FSYNC, and READ/WRITE on a
+ * regular file, block device or directory (fstat at start) run on the
+ * loop's file pool: at most ARIO_POOL_THREADS threads, created on the
+ * first such op, stopped and joined by ario_deinit(). Completions come
+ * back through ario_reap() like any other, so links, linked timeouts and
+ * CANCEL apply: a job still queued is cancelled (-ECANCELED), a running
+ * one is not (CANCEL answers -EALREADY, as the kernel's for a running
+ * io-wq op, and the op completes with its result). CLOSE of an fd a
+ * running job uses defers the close(2) (and its completion) until the job
+ * finished, so the number is never reused under it; ario_close() waits for
+ * that job instead (a file read or write: bounded). Queued jobs on the fd
+ * are cancelled either way.
+ * A pool OPENAT never waits inside open(2) (a FIFO without a peer): it
+ * opens as with O_NONBLOCK (a write-only FIFO without a reader: -ENXIO),
+ * then clears O_NONBLOCK unless asked for. POSIX hosts only: on Windows
+ * (descriptors are sockets) and MCU builds OPENAT and FSYNC complete with
+ * -EOPNOTSUPP.
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -85,6 +112,8 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
+  ARIO_OP_OPENAT = 20,
+  ARIO_OP_FSYNC = 21,
   ARIO_OP_ACCEPT_MULTI = 24,
   ARIO_OP_COUNT_ = 25
 };
@@ -110,6 +139,12 @@ enum ario_op {
 #define ARIO_CANCEL_ALL 0x01u /* every match, res = how many */
 #define ARIO_CANCEL_FD 0x02u  /* match on fd instead of user_data */
 #define ARIO_CANCEL_ANY 0x04u /* match any op */
+
+/* op_flags of FSYNC (IORING_FSYNC_DATASYNC) */
+#define ARIO_FSYNC_DATASYNC 0x01u /* fdatasync: data, not every metadata change */
+
+/* Threads a loop's file pool runs at most (readiness backends, hosts). */
+#define ARIO_POOL_THREADS 4u
 
 /* ario_cqe.flags */
 #define ARIO_CQE_F_MORE 0x02u /* a multishot op goes on: more completions follow */
@@ -353,7 +388,7 @@ ARIO_API int ario_setsockopt(int fd, int level, int name, const void *val,
 ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
                              uint32_t *len);
 /* Closes fd after dropping it from `loop` (may be NULL): ops waiting on it
- * complete with -ECANCELED. Close watched fds this way or with CLOSE, never
+ * complete with -ECANCELED (a file pool job running on it is waited for). Close watched fds this way or with CLOSE, never
  * behind the loop's back (as with epoll, a reused number would confuse it). */
 ARIO_API int ario_close(ario_loop *loop, int fd);
 ARIO_API int ario_set_nonblocking(int fd, int on);

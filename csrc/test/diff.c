@@ -190,6 +190,14 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
                       (e->op_flags & ARIO_CANCEL_FD ? IORING_ASYNC_CANCEL_FD : 0) |
                       (e->op_flags & ARIO_CANCEL_ANY ? IORING_ASYNC_CANCEL_ANY : 0);
     break;
+  case ARIO_OP_OPENAT:
+    q = o_sqe(o, IORING_OP_OPENAT, e->fd, e->user_data);
+    q->addr = e->addr; q->len = e->len; q->open_flags = e->op_flags | O_CLOEXEC;
+    break;
+  case ARIO_OP_FSYNC:
+    q = o_sqe(o, IORING_OP_FSYNC, e->fd, e->user_data);
+    q->fsync_flags = e->op_flags;
+    break;
   default: CHECK(!"op the oracle does not know"); return;
   }
   q->flags |= lf;

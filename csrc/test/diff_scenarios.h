@@ -629,6 +629,84 @@ static void sc_chain_open_end(T *t) {
   upto(t, 2);
 }
 
+/* Files: OPENAT and FSYNC, READ on a regular file (the pool on readiness
+ * backends, the kernel's own path on io_uring). */
+static ario_sqe e_openat(int dirfd, const char *path, uint32_t flags, uint32_t mode, uint64_t ud,
+                         uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_OPENAT, dirfd, ud);
+  e.addr = (uintptr_t)path; e.op_flags = flags; e.len = mode; e.flags = fl;
+  return e;
+}
+static char diff_path[64];
+static void diff_file_remove(void) { unlink(diff_path); }
+static const char *diff_file(void) { /* 5 bytes, "hello" */
+  char *path = diff_path;
+  if (!path[0]) {
+    atexit(diff_file_remove);
+    snprintf(path, sizeof diff_path, "/tmp/ario-diff-%d", (int)getpid());
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0 && write(fd, "hello", 5) == 5);
+    close(fd);
+  }
+  return path;
+}
+static int diff_file_fd(T *t) { return keep(t, open(diff_file(), O_RDWR | O_CLOEXEC)); }
+
+static void sc_openat_enoent(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, "/nonexistent-ario/x", O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_notdir(T *t) {
+  ario_sqe s[1] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY | O_DIRECTORY, 0, 10, 0)};
+  sub(t, s, 1);
+  upto(t, 1);
+}
+static void sc_openat_empty(T *t) {
+  ario_sqe s[2] = {e_nop(10, L), e_openat(AT_FDCWD, "", O_RDONLY, 0, 11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_ok(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  nonneg(t, 10);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_bad_dirfd(T *t) {
+  ario_sqe s[2] = {e_openat(-1, "relative", O_RDONLY, 0, 10, 0),
+                   e_openat(-1, diff_file(), O_RDONLY, 0, 20, 0)}; /* absolute: dirfd ignored */
+  nonneg(t, 20);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_read_file_eof(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {e_rw(ARIO_OP_READ, fd, B[0], 200, 10, L), e_nop(11, 0),
+                   e_rw(ARIO_OP_READ, fd, B[1], 8, 20, 0)};
+  s[0].off = 0; /* short: 5 of 200, breaks the soft link */
+  s[2].off = 5; /* at the end: 0 */
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync(T *t) {
+  int p[2];
+  pipe_pair(t, p);
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {t_sqe(ARIO_OP_FSYNC, fd, 10), t_sqe(ARIO_OP_FSYNC, fd, 20),
+                   t_sqe(ARIO_OP_FSYNC, p[1], 30)}; /* a pipe: -EINVAL */
+  s[1].op_flags = ARIO_FSYNC_DATASYNC;
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync_bad_flags(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[1] = {t_sqe(ARIO_OP_FSYNC, fd, 10)};
+  s[0].op_flags = 2;
+  sub(t, s, 1);
+  upto(t, 1);
+}
+
 static const scenario scenarios[] = {
     {"nop_batch", sc_nop_batch, 0, 0, 0, 0},
     {"soft_chain_ok", sc_soft_ok, 0, 0, 0, 0},
@@ -696,6 +774,14 @@ static const scenario scenarios[] = {
     {"udp_sendto_recvfrom", sc_udp_sendto_recvfrom, 0, 0, 0, 0},
     {"read_pipe_later", sc_read_pipe_later, 0, 0, 0, 0},
     {"full_table", sc_full_table, 0, 4, 0, 0},
+    {"openat_enoent", sc_openat_enoent, 0, 0, 0, 0},
+    {"openat_notdir", sc_openat_notdir, 0, 0, 0, 0},
+    {"openat_empty_path", sc_openat_empty, 0, 0, 0, 0},
+    {"openat_ok", sc_openat_ok, 0, 0, 0, 0},
+    {"openat_bad_dirfd", sc_openat_bad_dirfd, 0, 0, 0, 0},
+    {"read_file_eof", sc_read_file_eof, 0, 0, 0, 0},
+    {"fsync_file_pipe", sc_fsync, 0, 0, 0, 0},
+    {"fsync_bad_flags", sc_fsync_bad_flags, 0, 0, 0, 0},
     {"chain_open_end", sc_chain_open_end, 0, 0, D_ALL,
      "ario refuses a chain that ends the batch on a link (-ECANCELED..., "
      "-EINVAL on the last: a chain never spans submissions); the kernel "

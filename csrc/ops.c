@@ -160,6 +160,7 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();
   case ARIO_OP_POLL:
     return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
+  case ARIO_OP_SOCKET: return ario_socket(op->fd, (int)(uint32_t)op->off, (int)op->len);
   default: return -EINVAL;
   }
 }

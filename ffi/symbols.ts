@@ -76,6 +76,10 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "buffer"],
     result: "i32",
   },
+  // int ario_sockaddr_link(void *out, uint32_t cap, const ario_link_addr *la)
+  ario_sockaddr_link: { parameters: ["buffer", "u32", "buffer"], result: "i32" },
+  // int ario_sockaddr_link_decode(const void *addr, uint32_t addrlen, ario_link_addr *la)
+  ario_sockaddr_link_decode: { parameters: ["buffer", "u32", "buffer"], result: "i32" },
   // int ario_resolve(const char *host, int family, uint8_t *out, uint32_t cap), from the JS thread
   ario_resolve: { parameters: ["buffer", "i32", "buffer", "u32"], result: "i32" },
   // the same off the JS thread: host and out are C memory (ario_mem_alloc), which outlives a Worker

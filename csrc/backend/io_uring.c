@@ -17,7 +17,8 @@
  *   iovec per slot) | ACCEPT ACCEPT (SOCK_NONBLOCK|SOCK_CLOEXEC) |
  *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
  *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | TIMEOUT TIMEOUT (count in off,
- *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
+ *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | SOCKET SOCKET
+ *   (SOCK_NONBLOCK|SOCK_CLOEXEC added to the type) | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
  *   kernel only knows slot tags), hard-linked, results summed.
  *
@@ -96,6 +97,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_SENDMSG,    IORING_OP_ACCEPT,       IORING_OP_CONNECT,
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+    IORING_OP_SOCKET,  /* 5.19 */
     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
 };
@@ -313,6 +315,11 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   case ARIO_OP_POLL:
     q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
     q->poll32_events = op->op_flags;
+    break;
+  case ARIO_OP_SOCKET:
+    q = next_sqe(u, tag, IORING_OP_SOCKET, op->fd); /* fd: the domain */
+    q->off = op->off | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    q->len = op->len;
     break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:

@@ -60,6 +60,15 @@ extern "C" {
  *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
  *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ *   SOCKET       fd=domain (AF_*), off=type (SOCK_*; SOCK_NONBLOCK and
+ *                SOCK_CLOEXEC may be or'ed in where the platform has them,
+ *                both are implied), len=protocol (IPPROTO_*, ETH_P_* in
+ *                network order for AF_PACKET, or 0), as io_uring's
+ *                IORING_OP_SOCKET; res is the new fd, non-blocking and
+ *                close-on-exec (SO_NOSIGPIPE where it exists), or the
+ *                socket(2) errno (-EAFNOSUPPORT, -EINVAL, -EPROTONOSUPPORT,
+ *                -EPERM, -EMFILE...); off above UINT32_MAX: -EINVAL;
+ *                -EOPNOTSUPP where the platform has no sockets (bare MCU)
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -77,7 +86,8 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
-  ARIO_OP_COUNT_ = 15
+  ARIO_OP_SOCKET = 15,
+  ARIO_OP_COUNT_ = 16
 };
 
 /* ario_sqe.flags */
@@ -240,13 +250,15 @@ ARIO_API int ario_backend(const ario_loop *loop);
  * -ECANCELED): unknown op, flags or per-op op_flags, reserved != 0, or a
  * field the op does not read (the table above) that is not 0: -EINVAL; the
  * fd of an op that takes none (NOP, TIMEOUT, LINK_TIMEOUT, CANCEL without
- * ARIO_CANCEL_FD) is ignored. READ/WRITE off above INT64_MAX other than
+ * ARIO_CANCEL_FD) is ignored (SOCKET's fd is its domain). READ/WRITE off
+ * above INT64_MAX other than
  * ARIO_OFF_CURRENT, a buffer len above INT32_MAX, a CONNECT len or SENDTO
  * off above 128 (sockaddr_storage), RECV/SEND/RECVFROM/SENDTO op_flags
  * beyond MSG_OOB, PEEK, DONTROUTE, DONTWAIT, WAITALL, TRUNC, NOSIGNAL,
  * MORE, EOR, CONFIRM (MSG_ERRQUEUE would poll readable and never succeed),
  * CANCEL with both FD and ANY, and
- * TIMEOUT/LINK_TIMEOUT off above INT64_MAX: -EINVAL. A relative timeout
+ * TIMEOUT/LINK_TIMEOUT off above INT64_MAX, and SOCKET off above
+ * UINT32_MAX: -EINVAL. A relative timeout
  * that passes INT64_MAX ns when added to now saturates (it never fires).
  * A NULL buffer with a length, CONNECT without an address, SENDTO without
  * addr2, ACCEPT with an address but no length pointer: -EFAULT. A missing
@@ -359,10 +371,32 @@ ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
                                 uint32_t path_len);
 /* Decodes a sockaddr: writes the family's text form (numeric IP, or unix
  * path bytes) to `text`, the port (for unix: the name's length) to *port.
- * Returns the platform's address family or -EAFNOSUPPORT. */
+ * Returns the platform's address family, or -EAFNOSUPPORT for a family it
+ * has no text form for (*port is then that family's number). */
 ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t addrlen,
                                   char *text, uint32_t text_cap,
                                   uint32_t *port);
+
+/* A link-layer address (Linux's sockaddr_ll, AF_PACKET) in a portable
+ * shape: 20 bytes, host byte order throughout. */
+typedef struct ario_link_addr {
+  int32_t ifindex;   /*  0 interface index (0: any, when binding) */
+  uint16_t protocol; /*  4 ETH_P_* (host order; C swaps it) */
+  uint16_t hatype;   /*  6 ARPHRD_* */
+  uint8_t pkttype;   /*  8 PACKET_HOST, PACKET_BROADCAST, ... */
+  uint8_t halen;     /*  9 bytes of addr in use, 0..8 */
+  uint8_t addr[8];   /* 10 hardware (MAC) address */
+  uint16_t reserved; /* 18 must be 0 */
+} ario_link_addr;
+
+/* Builds a sockaddr_ll from `la`. Returns its length, or -EINVAL (halen
+ * above 8, reserved != 0, cap too small) / -EAFNOSUPPORT (no AF_PACKET on
+ * this platform). */
+ARIO_API int ario_sockaddr_link(void *out, uint32_t cap, const ario_link_addr *la);
+/* Decodes a sockaddr_ll into `la`. Returns AF_PACKET, or -EAFNOSUPPORT for
+ * another family (or a platform without AF_PACKET), -EINVAL if short. */
+ARIO_API int ario_sockaddr_link_decode(const void *addr, uint32_t addrlen,
+                                       ario_link_addr *la);
 
 /* Resolves a host name (or numeric address; NUL-terminated) with the
  * system's resolver (getaddrinfo: the hosts file, DNS, per nsswitch.conf).

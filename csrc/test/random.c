@@ -14,6 +14,17 @@ static uint32_t rnd(uint32_t n) {
 
 #define MAXUD 200000
 static unsigned char seen[MAXUD];
+static unsigned char makes_fd[MAXUD]; /* SOCKET: its fd is closed when it arrives */
+
+static const int domains[] = {AF_INET, AF_INET6, AF_UNIX, 9999, -1};
+static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, 99, -1};
+
+static void done(const ario_cqe *c) {
+  CHECK(c->user_data > 0 && c->user_data < MAXUD);
+  CHECK(!seen[c->user_data]); /* exactly once */
+  seen[c->user_data] = 1;
+  if (makes_fd[c->user_data] && c->res >= 0) close(c->res);
+}
 
 int main(void) {
   ario_loop *l = t_loop(256);
@@ -34,7 +45,8 @@ int main(void) {
     uint32_t n = 1 + rnd(8);
     for (uint32_t k = 0; k < n; k++) {
       memset(&e[k], 0, sizeof e[k]);
-      e[k].op = (uint8_t)(rnd(20) == 0 ? 15 + rnd(240) : rnd(ARIO_OP_COUNT_));
+      e[k].op = (uint8_t)(rnd(20) == 0 ? ARIO_OP_COUNT_ + rnd(256 - ARIO_OP_COUNT_)
+                                       : rnd(ARIO_OP_COUNT_));
       if (e[k].op == ARIO_OP_CLOSE) e[k].op = ARIO_OP_NOP; /* keep the harness's fds */
       e[k].flags = (uint8_t)(rnd(3) == 0 ? ARIO_SQE_LINK : rnd(6) == 0 ? ARIO_SQE_HARDLINK : 0);
       if (rnd(50) == 0) e[k].flags |= 0x40; /* invalid */
@@ -71,6 +83,13 @@ int main(void) {
         e[k].len = 16;
         break;
       case ARIO_OP_SHUTDOWN: e[k].len = rnd(4); break;
+      case ARIO_OP_SOCKET:
+        e[k].fd = domains[rnd(5)];
+        e[k].off = (uint32_t)types[rnd(5)] | (rnd(4) == 0 ? (uint32_t)SOCK_NONBLOCK : 0u);
+        e[k].len = rnd(3) == 0 ? rnd(300) : 0;
+        e[k].addr = rnd(10) == 0 ? (uintptr_t)buf[0] : 0; /* -EINVAL */
+        makes_fd[e[k].user_data] = 1;
+        break;
       default: break;
       }
     }
@@ -79,11 +98,7 @@ int main(void) {
     consumed += (uint64_t)got;
     int r = ario_reap(l, c, 64, rnd(4) == 0 ? 100000 : 0);
     CHECK(r >= 0);
-    for (int i = 0; i < r; i++) {
-      CHECK(c[i].user_data > 0 && c[i].user_data < MAXUD);
-      CHECK(!seen[c[i].user_data]); /* exactly once */
-      seen[c[i].user_data] = 1;
-    }
+    for (int i = 0; i < r; i++) done(&c[i]);
     reaped += (uint64_t)r;
     /* keep the pipes from filling or draining for good: feed the readers,
      * now and then empty what the writers left */
@@ -106,10 +121,7 @@ int main(void) {
   while (ario_inflight(l) > 0 && ario_now() < until) {
     int r = ario_reap(l, c, 64, 10000000);
     CHECK(r >= 0);
-    for (int i = 0; i < r; i++) {
-      CHECK(c[i].user_data < MAXUD && !seen[c[i].user_data]);
-      seen[c[i].user_data] = 1;
-    }
+    for (int i = 0; i < r; i++) done(&c[i]);
     reaped += (uint64_t)r;
   }
   CHECK_EQ(ario_inflight(l), 0);

@@ -57,6 +57,7 @@ export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
 export { UdpSocket } from "./udp.ts";
 export { RawSocket, type RawSocketOptions } from "./raw.ts";
+export { ChildExit, type ChildExitOptions } from "./child.ts";
 export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,

@@ -214,6 +214,20 @@ ARIO_API int ario_pipe(int32_t fds[2]) {
   return 0;
 }
 
+ARIO_API int ario_pidfd_open(int pid) {
+#if defined(__linux__) && defined(ARIO_HOST) && !defined(ARIO_LWIP)
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* the same on every Linux architecture */
+#endif
+  if (pid <= 0) return -EINVAL;
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -errno : (int)fd;
+#else
+  (void)pid;
+  return -ENOSYS;
+#endif
+}
+
 ARIO_API int ario_bind(int fd, const void *addr, uint32_t len) {
   RET(bind(fd, (const struct sockaddr *)addr, (socklen_t)len));
 }

@@ -156,6 +156,7 @@ void ARIO_LWIP_WAIT_HOOK(struct ario_loop *loop, int64_t timeout_ns);
 #include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
+#include <sys/syscall.h>      /* pidfd_open */
 #include <net/ethernet.h>     /* ETH_P_* */
 #include <netpacket/packet.h> /* sockaddr_ll, PACKET_* */
 #endif

@@ -49,6 +49,8 @@ export const symbols = {
   ario_socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   // int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])
   ario_socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  // int ario_pidfd_open(int pid)
+  ario_pidfd_open: { parameters: ["i32"], result: "i32" },
   // int ario_bind(int fd, const void *addr, uint32_t addrlen)
   ario_bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   // int ario_listen(int fd, int backlog)

@@ -360,6 +360,12 @@ ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
 ARIO_API int ario_close(ario_loop *loop, int fd);
 ARIO_API int ario_set_nonblocking(int fd, int on);
 ARIO_API int ario_pipe(int32_t fds[2]); /* non-blocking, cloexec */
+/* A pidfd for process `pid` (Linux 5.3+: pidfd_open), close-on-exec: it
+ * polls readable (POLL with ARIO_POLL_IN) once the process has exited.
+ * Never waits for or reaps the process. -ENOSYS elsewhere. Sound only
+ * while `pid` is the caller's unreaped child: once reaped, the number may
+ * name another process. */
+ARIO_API int ario_pidfd_open(int pid);
 
 /* Builds a sockaddr for a numeric IPv4/IPv6 address (scope id for IPv6
  * link-local). Returns its length, or -EINVAL. */

@@ -67,8 +67,11 @@ extern "C" {
  *                IORING_OP_SOCKET; res is the new fd, non-blocking and
  *                close-on-exec (SO_NOSIGPIPE where it exists), or the
  *                socket(2) errno (-EAFNOSUPPORT, -EINVAL, -EPROTONOSUPPORT,
- *                -EPERM, -EMFILE...); off above UINT32_MAX: -EINVAL;
- *                -EOPNOTSUPP where the platform has no sockets (bare MCU)
+ *                -EPERM, -EMFILE...); off above UINT32_MAX, or (Linux)
+ *                flag bits in the type other than those two: -EINVAL
+ *                before it runs (as io_uring's prep: its chain is
+ *                cancelled even through a hard link); -EOPNOTSUPP where
+ *                the platform has no sockets (bare MCU)
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -251,15 +254,15 @@ ARIO_API int ario_backend(const ario_loop *loop);
  * field the op does not read (the table above) that is not 0: -EINVAL; the
  * fd of an op that takes none (NOP, TIMEOUT, LINK_TIMEOUT, CANCEL without
  * ARIO_CANCEL_FD) is ignored (SOCKET's fd is its domain). READ/WRITE off
- * above INT64_MAX other than
- * ARIO_OFF_CURRENT, a buffer len above INT32_MAX, a CONNECT len or SENDTO
- * off above 128 (sockaddr_storage), RECV/SEND/RECVFROM/SENDTO op_flags
- * beyond MSG_OOB, PEEK, DONTROUTE, DONTWAIT, WAITALL, TRUNC, NOSIGNAL,
- * MORE, EOR, CONFIRM (MSG_ERRQUEUE would poll readable and never succeed),
- * CANCEL with both FD and ANY, and
- * TIMEOUT/LINK_TIMEOUT off above INT64_MAX, and SOCKET off above
- * UINT32_MAX: -EINVAL. A relative timeout
- * that passes INT64_MAX ns when added to now saturates (it never fires).
+ * above INT64_MAX other than ARIO_OFF_CURRENT, a buffer len above
+ * INT32_MAX, a CONNECT len or SENDTO off above 128 (sockaddr_storage),
+ * RECV/SEND/RECVFROM/SENDTO op_flags beyond MSG_OOB, PEEK, DONTROUTE,
+ * DONTWAIT, WAITALL, TRUNC, NOSIGNAL, MORE, EOR, CONFIRM (MSG_ERRQUEUE
+ * would poll readable and never succeed), CANCEL with both FD and ANY,
+ * TIMEOUT/LINK_TIMEOUT off above INT64_MAX, SOCKET off above UINT32_MAX
+ * and (Linux) a SOCKET type with flag bits other than SOCK_NONBLOCK and
+ * SOCK_CLOEXEC: -EINVAL. A relative timeout that passes INT64_MAX ns
+ * when added to now saturates (it never fires).
  * A NULL buffer with a length, CONNECT without an address, SENDTO without
  * addr2, ACCEPT with an address but no length pointer: -EFAULT. A missing
  * fd: -EBADF. */

@@ -87,7 +87,7 @@ export function badBuffer(buf: Uint8Array, what: string): TypeError | undefined 
 }
 
 /** The kind of socket an {@linkcode Async} wraps. */
-export type Transport = "tcp" | "udp" | "unix" | "unixpacket";
+export type Transport = "tcp" | "udp" | "unix" | "unixpacket" | "raw";
 
 /**
  * An fd in non-blocking mode, driven by the reactor: the equivalent of
@@ -562,7 +562,7 @@ export class Async implements AsyncDisposable, Disposable {
 
   /** Whether reads and writes keep message boundaries (datagram sockets). */
   #message(): boolean {
-    return this.transport === "udp" || this.transport === "unixpacket";
+    return this.transport === "udp" || this.transport === "unixpacket" || this.transport === "raw";
   }
 
   #lostTail(opFlags: number): string {

@@ -17,14 +17,21 @@ export { constants, errnoError, errnoName, type IoError, type IoErrorFields } fr
 export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
 export {
   type Addr,
+  type AnyAddr,
+  type AnySockAddr,
   decodeAddr,
+  decodeAnyAddr,
   encodeAddr,
   familyOf,
+  type InetAddr,
   type IpAddr,
   isUnix,
+  type LinkAddr,
+  type LinkAddrInit,
   type SockAddr,
   SOCKADDR_MAX,
   type UnixAddr,
+  type UnknownAddr,
 } from "./addr.ts";
 export {
   type FileOptions,
@@ -52,6 +59,8 @@ export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
 export { UdpSocket } from "./udp.ts";
+export { RawSocket, type RawSocketOptions } from "./raw.ts";
+export { ChildExit, type ChildExitOptions } from "./child.ts";
 export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,

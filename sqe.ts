@@ -67,6 +67,16 @@ function fill(
   return e;
 }
 
+/**
+ * SOCKET: a new socket of `domain`, `type` and `protocol` (as io_uring's:
+ * fd = domain, off = type, len = protocol); the result is its fd,
+ * non-blocking and close-on-exec. Each is a 32-bit integer (C reads the
+ * type and protocol as ints).
+ */
+export function prepSocket(e: RawOp, domain: number, type: number, protocol: number): RawOp {
+  return fill(e, OP.SOCKET, domain, 0, 0, protocol >>> 0, 0, type >>> 0);
+}
+
 /** NOP: completes at once with 0. */
 export function prepNop(e: RawOp): RawOp {
   return fill(e, OP.NOP, -1, 0, 0, 0, 0, 0);

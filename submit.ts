@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
+import { type Addr, type AnyAddr, type AnySockAddr, encodeAddr, senderRegion } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
 import { FSYNC_DATASYNC, OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
@@ -43,6 +43,7 @@ import {
   prepSend,
   prepSendTo,
   prepShutdown,
+  prepSocket,
   prepTimeout,
   prepWrite,
   type RawOp,
@@ -192,6 +193,17 @@ function checkFd(fd: number, what: string): number {
   return fd;
 }
 
+/** A 32-bit integer argument (socket's domain, type, protocol). */
+export function checkInt(v: number, what: string, field: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`Cannot ${what}: ${field} must be an integer, got ${v}`);
+  }
+  if (v < -(2 ** 31) || v > 2 ** 32 - 1) {
+    throw new RangeError(`Cannot ${what}: ${field} must be a 32-bit integer, got ${v}`);
+  }
+  return v;
+}
+
 function checkOffset(offset: number | undefined, what: string): number | bigint {
   if (offset === undefined) return OFF_CURRENT;
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
@@ -291,11 +303,11 @@ export interface MsgOptions extends LinkOptions {
 }
 
 /** A datagram and where it came from. */
-export interface Received {
+export interface Received<A = Addr> {
   /** Bytes received. */
   n: number;
   /** The sender. */
-  addr: Addr;
+  addr: A;
 }
 
 /** Options of timeouts. */
@@ -318,18 +330,26 @@ export interface OpBuilders {
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
   /** Sends on a connected socket. */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
+  /** Receives one datagram and its sender, decoded by its own family (a raw, ICMP or packet socket). */
+  recvFrom(
+    fd: number,
+    buf: Uint8Array,
+    o: MsgOptions & { transport: "any" },
+  ): Operation<Received<AnyAddr>>;
   /** Receives one datagram and its sender. */
   recvFrom(
     fd: number,
     buf: Uint8Array,
     o?: MsgOptions & { transport?: "udp" | "unix" },
   ): Operation<Received>;
-  /** Sends one datagram to `to`. */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number>;
+  /** Sends one datagram to `to` (an IP, Unix or link-layer address, or sockaddr bytes). */
+  sendTo(fd: number, buf: Uint8Array, to: AnySockAddr, o?: MsgOptions): Operation<number>;
   /** Accepts a connection; resolves to the new fd. */
   accept(fd: number, o?: LinkOptions): Operation<number>;
+  /** Makes a socket of any kind; resolves to its fd (non-blocking, close-on-exec). */
+  socket(domain: number, type: number, protocol?: number, o?: LinkOptions): Operation<number>;
   /** Connects a socket. */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void>;
+  connect(fd: number, to: AnySockAddr, o?: LinkOptions): Operation<void>;
   /** Closes fd after cancelling what waits on it. */
   close(fd: number, o?: LinkOptions): Operation<void>;
   /** Opens a file; resolves to the new fd (close-on-exec). */
@@ -438,7 +458,10 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Receives one datagram and its sender.
+   * Receives one datagram and its sender, labelled "udp" (default) or
+   * "unix"; with `transport: "any"` the sender is decoded by its own
+   * family (`{ transport: "ip" }` for a raw or ICMP socket, `"packet"`
+   * for AF_PACKET, `"unknown"` with the bytes for other families).
    *
    * @example Receive a datagram and its sender
    * ```ts
@@ -453,12 +476,17 @@ export const op: OpBuilders = {
   recvFrom(
     fd: number,
     buf: Uint8Array,
-    o?: MsgOptions & { transport?: "udp" | "unix" },
-  ): Operation<Received> {
+    o?: MsgOptions & { transport?: "udp" | "unix" | "any" },
+  ): Operation<Received<never>> { // the overloads of OpBuilders say which address comes
     checkBuffer(buf, "recvFrom");
     checkFd(fd, "recvFrom");
     const e = entry(o);
     const transport = o?.transport ?? "udp";
+    if (transport !== "udp" && transport !== "unix" && transport !== "any") {
+      throw new TypeError(
+        `Cannot recvFrom: transport "${transport}": expected "udp", "unix" or "any"`,
+      );
+    }
     const from = senderRegion();
     const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
     const raw = prepRecvFrom(
@@ -474,13 +502,13 @@ export const op: OpBuilders = {
       "recvFrom",
       raw,
       (res) => {
-        const addr = from.decode(transport);
+        const addr = transport === "any" ? from.decodeAny() : from.decode(transport);
         const lost = data && ioCopyOut(data, res, buf, "recvFrom", KEPT);
         if (lost) throw Object.assign(lost, { addr });
         return { n: res, addr };
       },
       { keep: buf, regions: data ? [from.region, data] : [from.region] },
-    );
+    ) as Operation<Received<never>>;
   },
 
   /**
@@ -495,7 +523,7 @@ export const op: OpBuilders = {
    * console.log(await single(op.sendTo(a.fd, new Uint8Array([1, 2, 3]), to))); // 3
    * ```
    */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number> {
+  sendTo(fd: number, buf: Uint8Array, to: AnySockAddr, o?: MsgOptions): Operation<number> {
     checkBuffer(buf, "sendTo");
     checkFd(fd, "sendTo");
     const e = entry(o);
@@ -531,6 +559,32 @@ export const op: OpBuilders = {
   },
 
   /**
+   * Makes a socket of any (domain, type, protocol), as socket(2) does;
+   * resolves to its fd, non-blocking and close-on-exec, which the caller
+   * owns (wrap it: `new UdpSocket(fd)`, `RawSocket.from(fd)`, or close it
+   * with `op.close`). `type` may include `SOCK_NONBLOCK`/`SOCK_CLOEXEC`
+   * (implied anyway). What the platform refuses rejects with its errno
+   * (EAFNOSUPPORT, EPROTONOSUPPORT, EINVAL, EPERM for a raw socket without
+   * the privilege).
+   *
+   * @example A UDP socket made by the reactor
+   * ```ts
+   * import { constants, op, single, UdpSocket } from "@ario/ario";
+   * const fd = await single(op.socket(constants.AF_INET, constants.SOCK_DGRAM));
+   * using sock = new UdpSocket(fd);
+   * console.log(sock.fd === fd); // true
+   * ```
+   */
+  socket(domain: number, type: number, protocol = 0, o?: LinkOptions): Operation<number> {
+    checkInt(domain, "socket", "domain");
+    checkInt(type, "socket", "type");
+    checkInt(protocol, "socket", "protocol");
+    return new Operation("socket", prepSocket(entry(o), domain, type, protocol), bytes, {
+      context: `Cannot make socket (domain ${domain}, type ${type}, protocol ${protocol})`,
+    });
+  },
+
+  /**
    * Connects a socket to `to`.
    *
    * @example Connect a UDP socket to its peer
@@ -542,7 +596,7 @@ export const op: OpBuilders = {
    * console.log(a.remoteAddr.port === b.localAddr.port); // true
    * ```
    */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void> {
+  connect(fd: number, to: AnySockAddr, o?: LinkOptions): Operation<void> {
     return connectOp(fd, to, o);
   },
 
@@ -757,7 +811,7 @@ export const op: OpBuilders = {
  */
 export function connectOp(
   fd: number,
-  to: SockAddr,
+  to: AnySockAddr,
   o?: LinkOptions,
   context?: string,
 ): Operation<void> {

@@ -577,7 +577,6 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
   notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
 
-/* Begins an op whose turn has come (head of a chain, or standalone). */
 static void start_one(ario_loop *l, ario__idx i);
 
 /* Begins an op whose turn has come. An op that completes at once starts the
@@ -628,6 +627,7 @@ static void start_one(ario_loop *l, ario__idx i) {
     ario__drop_fd(l, op->fd);
     if (!ario__pool_defer_close(l, i, op->fd)) complete(l, i, ario__try_io(l, op, 0));
     return;
+  case ARIO_OP_SOCKET: complete(l, i, ario__try_io(l, op, 0)); return; /* never waits */
   case ARIO_OP_READ:
   case ARIO_OP_WRITE:
   case ARIO_OP_ACCEPT:

@@ -46,7 +46,7 @@
 #ifndef ECANCELED
 #define ECANCELED 125
 #endif
-#ifndef EOPNOTSUPP /* files (OPENAT, FSYNC) off POSIX hosts */
+#ifndef EOPNOTSUPP /* files (OPENAT, FSYNC) off POSIX hosts, SOCKET without sockets */
 #define EOPNOTSUPP 95
 #endif
 

@@ -9,7 +9,8 @@
 static int needs_fd(uint8_t op) {
   return op != ARIO_OP_NOP && op != ARIO_OP_TIMEOUT &&
          op != ARIO_OP_LINK_TIMEOUT && op != ARIO_OP_CANCEL &&
-         op != ARIO_OP_OPENAT; /* a directory fd, AT_FDCWD, or ignored: openat(2) judges */
+         op != ARIO_OP_OPENAT && /* a directory fd, AT_FDCWD, or ignored: openat(2) judges */
+         op != ARIO_OP_SOCKET;  /* its fd is the domain */
 }
 
 static int needs_buffer(uint8_t op) {
@@ -42,6 +43,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_TIMEOUT] = U_OFF | U_LEN | U_OPF,
     [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
     [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
+    [ARIO_OP_SOCKET] = U_OFF | U_LEN,  /* fd=domain, off=type, len=protocol */
     [ARIO_OP_OPENAT] = U_ADDR | U_LEN | U_OPF,
     [ARIO_OP_FSYNC] = U_OPF,
     [ARIO_OP_ACCEPT_MULTI] = 0,
@@ -49,7 +51,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
 
 /* Opcodes below ARIO_OP_COUNT_ that name no op (numbers other branches hold). */
 static int unknown_op(uint8_t op) {
-  return op >= ARIO_OP_COUNT_ || (op > ARIO_OP_CANCEL && op < ARIO_OP_OPENAT) ||
+  return op >= ARIO_OP_COUNT_ || (op > ARIO_OP_SOCKET && op < ARIO_OP_OPENAT) ||
          (op > ARIO_OP_FSYNC && op < ARIO_OP_ACCEPT_MULTI);
 }
 
@@ -191,6 +193,17 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     break;
   case ARIO_OP_FSYNC:
     if (e->op_flags & ~ARIO_FSYNC_DATASYNC) return -EINVAL;
+    break;
+  case ARIO_OP_SOCKET:
+    /* the type is an int; the kernel would silently drop the upper half.
+     * The rest (domain, type, protocol) is for socket(2) to judge. */
+    if (e->off > UINT32_MAX) return -EINVAL;
+#if defined(__linux__) && !defined(ARIO_LWIP) && defined(SOCK_NONBLOCK)
+    /* flag bits of the type (above SOCK_TYPE_MASK, 0xf) other than these
+     * two: io_uring refuses them before the op runs, so a hard link does
+     * not save its chain */
+    if ((uint32_t)e->off & ~0xfu & ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+#endif
     break;
   default: break;
   }

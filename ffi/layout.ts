@@ -38,6 +38,18 @@ export const PARAMS = {
   reserved: 12,
 } as const;
 
+/** `ario_link_addr`: 20 bytes, a link-layer (AF_PACKET) address in host byte order. */
+export const LINK_ADDR = {
+  size: 20,
+  ifindex: 0,
+  protocol: 4,
+  hatype: 6,
+  pkttype: 8,
+  halen: 9,
+  addr: 10,
+  reserved: 18,
+} as const;
+
 /** `enum ario_op`. */
 export const OP = {
   NOP: 0,
@@ -55,6 +67,7 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  SOCKET: 15,
   OPENAT: 20,
   FSYNC: 21,
   ACCEPT_MULTI: 24,

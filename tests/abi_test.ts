@@ -53,7 +53,12 @@ Deno.test("constants and enums match the header", () => {
 });
 
 Deno.test("struct sizes and offsets match what the C compiler lays out", async () => {
-  const fields = { ario_sqe: L.SQE, ario_cqe: L.CQE, ario_params: L.PARAMS } as const;
+  const fields = {
+    ario_sqe: L.SQE,
+    ario_cqe: L.CQE,
+    ario_params: L.PARAMS,
+    ario_link_addr: L.LINK_ADDR,
+  } as const;
   let c = `#include <stdio.h>\n#include <stddef.h>\n#include "ario.h"\nint main(void){\n`;
   for (const [struct, layout] of Object.entries(fields)) {
     for (const [field] of Object.entries(layout)) {

@@ -19,7 +19,8 @@
  *   SHUTDOWN SHUTDOWN | OPENAT OPENAT (| O_CLOEXEC) | FSYNC FSYNC |
  *   POLL POLL_ADD | ACCEPT_MULTI ACCEPT with IORING_ACCEPT_MULTISHOT (its
  *   F_MORE CQEs post as they come) | TIMEOUT TIMEOUT (count in off,
- *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
+ *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | SOCKET SOCKET
+ *   (SOCK_NONBLOCK|SOCK_CLOEXEC added to the type) | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
  *   kernel only knows slot tags), hard-linked, results summed.
  *
@@ -99,6 +100,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
     IORING_OP_OPENAT,     IORING_OP_FSYNC,
+    IORING_OP_SOCKET,  /* 5.19 */
     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
 };
@@ -331,6 +333,11 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   case ARIO_OP_POLL:
     q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
     q->poll32_events = op->op_flags;
+    break;
+  case ARIO_OP_SOCKET:
+    q = next_sqe(u, tag, IORING_OP_SOCKET, op->fd); /* fd: the domain */
+    q->off = op->off | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    q->len = op->len;
     break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:

@@ -401,6 +401,62 @@ static void sc_close_bad_fd(T *t) {
   upto(t, 2);
 }
 
+static ario_sqe e_socket(int domain, int type, int protocol, uint64_t ud, uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_SOCKET, domain, ud);
+  e.off = (uint32_t)type; e.len = (uint32_t)protocol; e.flags = fl;
+  return e;
+}
+
+/* Kinds of sockets (raw and packet ones as root, as the tests run). */
+static void sc_socket_kinds(T *t) {
+  ario_sqe s[7] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, 0),
+      e_socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP, 20, 0),
+      e_socket(AF_UNIX, SOCK_SEQPACKET, 0, 30, 0),
+      e_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP, 40, 0),
+      e_socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6, 50, 0),
+      e_socket(AF_PACKET, SOCK_DGRAM, 0, 60, 0),
+      e_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, 70, 0),
+  };
+  for (int i = 0; i < 7; i++) nonneg(t, s[i].user_data);
+  sub(t, s, 7);
+  upto(t, 7);
+}
+
+/* What socket(2) refuses, and fields SOCKET does not read. */
+static void sc_socket_errors(T *t) {
+  ario_sqe s[9] = {
+      e_socket(9999, SOCK_DGRAM, 0, 10, 0),              /* -EAFNOSUPPORT */
+      e_socket(-1, SOCK_DGRAM, 0, 20, 0),
+      e_socket(AF_UNSPEC, SOCK_DGRAM, 0, 30, 0),
+      e_socket(AF_INET, 12, 0, 40, 0),                   /* type >= SOCK_MAX: -EINVAL */
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 50, 0), /* unknown flag bit */
+      e_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP, 60, 0), /* -EPROTONOSUPPORT */
+      e_socket(AF_INET, SOCK_DGRAM, 9999, 70, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 80, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 90, 0),
+  };
+  s[7].addr = (uintptr_t)B[0];
+  s[8].op_flags = 1;
+  sub(t, s, 9);
+  upto(t, 9);
+}
+
+/* Chains: a soft link goes on after a socket, not after a refusal; a hard
+ * link runs on after socket(2) failed, but not after a type the kernel
+ * refuses before running the op. */
+static void sc_socket_chain(T *t) {
+  ario_sqe s[8] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, L), e_nop(11, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 20, L), e_nop(21, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 30, H), e_nop(31, 0),
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 40, H), e_nop(41, 0),
+  };
+  nonneg(t, 10);
+  sub(t, s, 8);
+  upto(t, 8);
+}
+
 static void sc_accept_connect(T *t) {
   struct sockaddr_in a;
   int ls = listener(t, &a);
@@ -753,6 +809,9 @@ static const scenario scenarios[] = {
     {"cancel_in_chain", sc_cancel_in_chain, 1, 0, 0, 0},
     {"close_cancels_pending", sc_close_cancels_pending, 1, 0, 0, 0},
     {"close_bad_fd", sc_close_bad_fd, 0, 0, 0, 0},
+    {"socket_kinds", sc_socket_kinds, 0, 0, 0, 0},
+    {"socket_errors", sc_socket_errors, 0, 0, 0, 0},
+    {"socket_chain", sc_socket_chain, 0, 0, 0, 0},
     {"accept_connect", sc_accept_connect, 0, 0, 0, 0},
     {"connect_refused", sc_connect_refused, 0, 0, 0, 0},
     {"accept_multi_cancel", sc_accept_multi_cancel, 1, 0, 0, 0},

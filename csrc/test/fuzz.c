@@ -257,6 +257,17 @@ static void random_entry(ario_sqe *e, int idx) {
     break;
   case ARIO_OP_FSYNC: e->op_flags = chance(50) ? ARIO_FSYNC_DATASYNC : 0; break;
   case ARIO_OP_SHUTDOWN: e->len = rnd(4); break;
+  case ARIO_OP_SOCKET: { /* its fd is closed as it arrives (on_cqe) */
+    static const int dom[] = {AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_UNSPEC};
+    static const int type[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, 12};
+    static const int proto[] = {0, 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+    e->fd = chance(90) ? dom[rnd(5)] : (int32_t)next64();
+    e->off = (uint32_t)type[rnd(5)];
+    if (chance(20)) e->off |= chance(50) ? (uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC) : 1u << rnd(32);
+    if (chance(3)) e->off = next64();
+    e->len = chance(90) ? (uint32_t)proto[rnd(5)] : (uint32_t)next64();
+    break;
+  }
   case ARIO_OP_POLL: e->op_flags = chance(90) ? rnd(32) : (uint32_t)next64(); break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:
@@ -330,7 +341,8 @@ static void random_entry(ario_sqe *e, int idx) {
       fcntl(e->fd, F_GETFD) >= 0)
     e->fd = closed_numbers[0];
   /* nor may a noisy fd name a descriptor the harness does not own */
-  if (e->fd >= 0 && kind_of(e->fd) == K_CLOSED && fcntl(e->fd, F_GETFD) >= 0)
+  if (e->op != ARIO_OP_SOCKET && e->fd >= 0 && kind_of(e->fd) == K_CLOSED && /* SOCKET: a domain */
+      fcntl(e->fd, F_GETFD) >= 0)
     e->fd = closed_numbers[1];
 }
 
@@ -363,7 +375,8 @@ static void on_cqe(const ario_cqe *c) {
   r->done = 1;
   r->res = c->res;
   completed_total++;
-  if ((r->e.op == ARIO_OP_ACCEPT || r->e.op == ARIO_OP_ACCEPT_MULTI) && c->res >= 0)
+  if ((r->e.op == ARIO_OP_ACCEPT || r->e.op == ARIO_OP_ACCEPT_MULTI || r->e.op == ARIO_OP_SOCKET) &&
+      c->res >= 0)
     close(c->res); /* an ACCEPT_MULTI's last may bring an fd too (a CQ overflow) */
   /* a pool thread's OPENAT may take a number retire() then put /dev/null on */
   if (r->e.op == ARIO_OP_OPENAT && c->res >= 0 && !is_retired(c->res)) close(c->res);

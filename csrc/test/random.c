@@ -14,16 +14,20 @@ static uint32_t rnd(uint32_t n) {
 }
 
 #define MAXUD 200000
-static unsigned char seen[MAXUD], opens[MAXUD];
+static unsigned char seen[MAXUD];
+static unsigned char makes_fd[MAXUD]; /* OPENAT, SOCKET: its fd is closed when it arrives */
 static char path[64];
 static void remove_file(void) { unlink(path); }
 
-/* A completion, checked: each once; an OPENAT's fd is closed. */
+static const int domains[] = {AF_INET, AF_INET6, AF_UNIX, 9999, -1};
+static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, 99, -1};
+
+/* A completion, checked: each once; the fd an OPENAT or SOCKET made is closed. */
 static void reaped_one(const ario_cqe *c) {
   CHECK(c->user_data > 0 && c->user_data < MAXUD);
   CHECK(!seen[c->user_data]); /* exactly once */
   seen[c->user_data] = 1;
-  if (opens[c->user_data] && c->res >= 0) close(c->res);
+  if (makes_fd[c->user_data] && c->res >= 0) close(c->res);
 }
 
 int main(void) {
@@ -49,7 +53,8 @@ int main(void) {
     uint32_t n = 1 + rnd(8);
     for (uint32_t k = 0; k < n; k++) {
       memset(&e[k], 0, sizeof e[k]);
-      e[k].op = (uint8_t)(rnd(20) == 0 ? 15 + rnd(240) : rnd(ARIO_OP_COUNT_));
+      e[k].op = (uint8_t)(rnd(20) == 0 ? ARIO_OP_COUNT_ + rnd(256 - ARIO_OP_COUNT_)
+                                       : rnd(ARIO_OP_COUNT_));
       if (e[k].op == ARIO_OP_CLOSE) e[k].op = ARIO_OP_NOP; /* keep the harness's fds */
       e[k].flags = (uint8_t)(rnd(3) == 0 ? ARIO_SQE_LINK : rnd(6) == 0 ? ARIO_SQE_HARDLINK : 0);
       if (rnd(50) == 0) e[k].flags |= 0x40; /* invalid */
@@ -92,13 +97,20 @@ int main(void) {
         e[k].op_flags = rnd(2) ? O_RDONLY : O_RDWR;
         e[k].len = 0;
         e[k].off = 0;
-        opens[e[k].user_data] = 1;
+        makes_fd[e[k].user_data] = 1;
         break;
       case ARIO_OP_FSYNC:
         e[k].addr = 0;
         e[k].len = 0;
         e[k].off = 0;
         e[k].op_flags = rnd(2);
+        break;
+      case ARIO_OP_SOCKET:
+        e[k].fd = domains[rnd(5)];
+        e[k].off = (uint32_t)types[rnd(5)] | (rnd(4) == 0 ? (uint32_t)SOCK_NONBLOCK : 0u);
+        e[k].len = rnd(3) == 0 ? rnd(300) : 0;
+        e[k].addr = rnd(10) == 0 ? (uintptr_t)buf[0] : 0; /* -EINVAL */
+        makes_fd[e[k].user_data] = 1;
         break;
       default: break;
       }

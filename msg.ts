@@ -376,7 +376,21 @@ function checkFlags(flags: number | undefined, what: string): number {
   return f;
 }
 
-/** `op.readv`: scatters what one read returns over `bufs`. */
+/**
+ * Reads into several buffers with one readv(2), filled in order; the
+ * result may be short. At most `ARIO_IOV_MAX` (64) buffers.
+ *
+ * @example Scatter a header and a body
+ * ```ts
+ * import { Async, op, single } from "@ario/ario";
+ * const [r, w] = Async.pipe();
+ * await w.write(new TextEncoder().encode("HEADbody"));
+ * const head = new Uint8Array(4), body = new Uint8Array(16);
+ * console.log(await single(op.readv(r.fd, [head, body]))); // 8
+ * r.close();
+ * w.close();
+ * ```
+ */
 export function readvOp(
   fd: number,
   bufs: readonly Uint8Array[],
@@ -396,7 +410,20 @@ export function readvOp(
   }, { keep: bufs, regions: [p.region] });
 }
 
-/** `op.writev`: gathers `bufs` (copied now) into one write. */
+/**
+ * Writes several buffers with one writev(2) (copied when built); the
+ * result may be short. At most `ARIO_IOV_MAX` (64) buffers.
+ *
+ * @example Gather two buffers
+ * ```ts
+ * import { Async, op, single } from "@ario/ario";
+ * const [r, w] = Async.pipe();
+ * const enc = new TextEncoder();
+ * console.log(await single(op.writev(w.fd, [enc.encode("he"), enc.encode("llo")]))); // 5
+ * r.close();
+ * w.close();
+ * ```
+ */
 export function writevOp(
   fd: number,
   bufs: readonly Uint8Array[],
@@ -424,7 +451,22 @@ function fillMsghdr(p: Plan, n: number, nameLen: number, controlLen: number): vo
   setU64(v, MSGHDR.controllen, controlLen);
 }
 
-/** `op.recvmsg`: one message into `bufs`, with its sender and control messages. */
+/**
+ * Receives one message with recvmsg(2): bytes spread over `bufs`, the
+ * sender, the control messages (room: `controlLen` bytes) and the
+ * message's flags, `truncated` (MSG_TRUNC) and `controlTruncated`
+ * (MSG_CTRUNC) among them. Received descriptors are close-on-exec.
+ *
+ * @example A datagram and its sender
+ * ```ts
+ * import { op, single, UdpSocket } from "@ario/ario";
+ * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * await a.sendTo(new Uint8Array([1, 2, 3]), b.localAddr);
+ * const m = await single(op.recvmsg(b.fd, [new Uint8Array(2), new Uint8Array(8)]));
+ * console.log(m.n, m.addr?.transport, m.truncated); // 3 "udp" false
+ * ```
+ */
 export function recvmsgOp(
   fd: number,
   bufs: readonly Uint8Array[],
@@ -470,7 +512,20 @@ export function recvmsgOp(
   }, { keep: bufs, regions: [p.region] });
 }
 
-/** `op.sendmsg`: `bufs` (copied now) as one message, to `o.to`, with `o.control`. */
+/**
+ * Sends one message with sendmsg(2): `bufs` (copied when built), to
+ * `o.to` on an unconnected socket, with `o.control` (see
+ * `rightsMessage`). Never taken back and resent by the reactor.
+ *
+ * @example A datagram from two buffers
+ * ```ts
+ * import { op, single, UdpSocket } from "@ario/ario";
+ * using a = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * using b = UdpSocket.bind({ hostname: "127.0.0.1", port: 0 });
+ * const to = { hostname: "127.0.0.1", port: b.localAddr.port };
+ * console.log(await single(op.sendmsg(a.fd, [new Uint8Array(2), new Uint8Array(3)], { to }))); // 5
+ * ```
+ */
 export function sendmsgOp(
   fd: number,
   bufs: readonly Uint8Array[],

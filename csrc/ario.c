@@ -22,54 +22,6 @@ static uint32_t pow2_at_least(uint32_t n) {
 
 static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
 
-static const ario__backend *backend_by_id(uint32_t id) {
-  switch (id) {
-#if defined(ARIO_HAVE_IO_URING)
-  case ARIO_BACKEND_IO_URING: return &ario__backend_io_uring;
-#endif
-#if defined(ARIO_HAVE_KQUEUE)
-  case ARIO_BACKEND_KQUEUE: return &ario__backend_kqueue;
-#endif
-#if defined(ARIO_HAVE_WINDOWS)
-  case ARIO_BACKEND_WINDOWS: return &ario__backend_windows;
-#endif
-#if defined(ARIO_HAVE_EPOLL)
-  case ARIO_BACKEND_EPOLL: return &ario__backend_epoll;
-#endif
-#if defined(ARIO_HAVE_POLL)
-  case ARIO_BACKEND_POLL: return &ario__backend_poll;
-#endif
-#if defined(ARIO_HAVE_SELECT)
-  case ARIO_BACKEND_SELECT: return &ario__backend_select;
-#endif
-#if defined(ARIO_HAVE_SIM)
-  case ARIO_BACKEND_SIM: return &ario__backend_sim;
-#endif
-#if defined(ARIO_BARE)
-  case ARIO_BACKEND_BARE: return &ario__backend_bare;
-#endif
-  default: return 0;
-  }
-}
-
-/* ARIO_BACKEND=io_uring|epoll|poll|select|kqueue|windows|sim in the
- * environment overrides the default (and, like a named backend in
- * ario_params, disables the silent fallback). */
-static uint32_t backend_from_env(void) {
-#if defined(ARIO_HOST)
-  const char *s = getenv("ARIO_BACKEND");
-  if (!s || !*s) return ARIO_BACKEND_DEFAULT;
-  if (!strcmp(s, "io_uring")) return ARIO_BACKEND_IO_URING;
-  if (!strcmp(s, "epoll")) return ARIO_BACKEND_EPOLL;
-  if (!strcmp(s, "poll")) return ARIO_BACKEND_POLL;
-  if (!strcmp(s, "select")) return ARIO_BACKEND_SELECT;
-  if (!strcmp(s, "kqueue")) return ARIO_BACKEND_KQUEUE;
-  if (!strcmp(s, "windows")) return ARIO_BACKEND_WINDOWS;
-  if (!strcmp(s, "sim")) return ARIO_BACKEND_SIM;
-#endif
-  return ARIO_BACKEND_DEFAULT;
-}
-
 /* --------------------------------------------------------------- sizing -- */
 
 typedef struct layout {
@@ -95,16 +47,8 @@ static int plan(const ario_params *p, const ario__backend *be, layout *o) {
   return 0;
 }
 
-/* The backend to run; *named says it was asked for explicitly. */
-static uint32_t resolve_backend(const ario_params *p, int *named) {
-  uint32_t id = p && p->backend != ARIO_BACKEND_DEFAULT ? p->backend
-                                                        : backend_from_env();
-  if (named) *named = id != ARIO_BACKEND_DEFAULT;
-  return id == ARIO_BACKEND_DEFAULT ? ARIO_DEFAULT_BACKEND : id;
-}
-
 ARIO_API size_t ario_mem_size(const ario_params *p) {
-  const ario__backend *be = backend_by_id(resolve_backend(p, 0));
+  const ario__backend *be = ario__backend_for(p, 0);
   layout o;
   if (!be || plan(p, be, &o)) return 0;
   return o.total;
@@ -115,7 +59,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   layout o;
   int rc, named;
   if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
-  be = backend_by_id(resolve_backend(p, &named));
+  be = ario__backend_for(p, &named);
   if (!be) return p && p->backend > ARIO_BACKEND_BARE ? -EINVAL : -ENOSYS;
   if ((rc = plan(p, be, &o))) return rc;
   if (mem_len < o.total) return -ENOMEM;
@@ -300,7 +244,7 @@ static void fd_erase(ario_loop *l, uint32_t s) {
 /* --------------------------------------------------------- completions -- */
 
 static void start(ario_loop *l, ario__idx i);
-static void complete(ario_loop *l, ario__idx i, int32_t res);
+#define complete ario__complete
 
 /* ario__op.events of a TIMEOUT that also completes on a completion count */
 #define COUNTED 1u
@@ -377,15 +321,19 @@ static void unwait(ario_loop *l, ario__idx i) {
   if (f->head == ARIO_NIL && !f->known) fd_erase(l, s);
 }
 
-/* Stops an op that has not completed (WAITING or TIMER). */
-static void detach(ario_loop *l, ario__idx i) {
+/* Stops an op that has not completed (WAITING, TIMER or POOL): 0, or
+ * -EALREADY for a pool job a thread runs (it completes on its own). */
+static int detach(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
   if (op->state == ARIO__WAITING) {
     unwait(l, i);
   } else if (op->state == ARIO__TIMER) {
     heap_remove(l, i);
     if (op->op == ARIO_OP_TIMEOUT && op->events == COUNTED) l->counted_timeouts--;
+  } else if (op->state == ARIO__POOL) {
+    return ario__pool_unqueue(l, i);
   }
+  return 0;
 }
 
 /* After the owner queued completions outside ario_reap() (inside
@@ -410,7 +358,7 @@ void ario__post(ario_loop *l, ario__idx i, int32_t res) {
 }
 
 /* The single place where an op completes. */
-static void complete(ario_loop *l, ario__idx i, int32_t res) {
+void ario__complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
   op->res = res;
   op->state = ARIO__DONE;
@@ -498,8 +446,8 @@ static void arm_timer(ario_loop *l, ario__idx i) {
 
 static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   const ario__op *t = &l->ops[k];
-  if (t->state != ARIO__WAITING && t->state != ARIO__TIMER) return 0;
-  if (t->op == ARIO_OP_LINK_TIMEOUT) return 0;
+  if (t->state != ARIO__WAITING && t->state != ARIO__TIMER && t->state != ARIO__POOL) return 0;
+  if (t->op == ARIO_OP_LINK_TIMEOUT || (t->state == ARIO__POOL && t->op == ARIO_OP_CLOSE)) return 0;
   if (c->op_flags & ARIO_CANCEL_ANY) return 1;
   if (c->op_flags & ARIO_CANCEL_FD) return t->fd == c->fd;
   return t->user_data == c->off;
@@ -526,12 +474,15 @@ static int32_t cancelled_res(const ario__op *op) {
 static void do_cancel(ario_loop *l, ario__idx self) {
   ario__op *c = &l->ops[self];
   ario__idx head = ARIO_NIL, tail = ARIO_NIL;
-  int32_t n = 0;
-  for (uint32_t k = 0; k < ARIO__SLOTS(l); k++) {
+  int32_t n = 0, running = 0; /* running: pool jobs found that cannot stop */
+  for (uint32_t k = 0; k < ARIO__SLOTS(l) && !(running && !(c->op_flags & ARIO_CANCEL_ALL)); k++) {
     if (k == self || !op_matches(l, c, (ario__idx)k)) continue;
     ario__op *t = &l->ops[k];
     int32_t r = cancelled_res(t);
-    detach(l, (ario__idx)k);
+    if (detach(l, (ario__idx)k) < 0) {
+      n++, running++; /* counted with ALL, as the kernel's -EALREADY matches */
+      continue;
+    }
     t->state = ARIO__QUEUED; /* out of every list, matched by nothing */
     t->res = r;
     t->next = ARIO_NIL;
@@ -541,7 +492,7 @@ static void do_cancel(ario_loop *l, ario__idx self) {
     n++;
     if (!(c->op_flags & ARIO_CANCEL_ALL)) break;
   }
-  complete(l, self, (c->op_flags & ARIO_CANCEL_ALL) ? n : n ? 0 : -ENOENT);
+  complete(l, self, (c->op_flags & ARIO_CANCEL_ALL) ? n : running ? -EALREADY : n ? 0 : -ENOENT);
   while (head != ARIO_NIL) {
     ario__idx k = head;
     head = l->ops[k].next;
@@ -566,10 +517,10 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
     s = fd_find(l, fd);
   }
   if (s != ARIO_NIL) fd_erase(l, s);
+  ario__pool_drop_fd(l, fd);
   notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
 
-/* Begins an op whose turn has come (head of a chain, or standalone). */
 static void start_one(ario_loop *l, ario__idx i);
 
 /* Begins an op whose turn has come. An op that completes at once starts the
@@ -601,6 +552,10 @@ static void start_one(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
   int32_t res;
   if (is_link_timeout(l, op->link)) arm_timer(l, op->link);
+  if (ario__pool_takes(l, op)) { /* OPENAT, FSYNC; READ/WRITE on a file */
+    if ((res = ario__pool_start(l, i)) < 0) complete(l, i, res);
+    return;
+  }
   switch (op->op) {
   case ARIO_OP_NOP: complete(l, i, 0); return;
   case ARIO_OP_TIMEOUT:
@@ -614,8 +569,9 @@ static void start_one(ario_loop *l, ario__idx i) {
   case ARIO_OP_CANCEL: do_cancel(l, i); return;
   case ARIO_OP_CLOSE:
     ario__drop_fd(l, op->fd);
-    complete(l, i, ario__try_io(l, op, 0));
+    if (!ario__pool_defer_close(l, i, op->fd)) complete(l, i, ario__try_io(l, op, 0));
     return;
+  case ARIO_OP_SOCKET: complete(l, i, ario__try_io(l, op, 0)); return; /* never waits */
   case ARIO_OP_READ: case ARIO_OP_READV:
   case ARIO_OP_WRITE: case ARIO_OP_WRITEV:
   case ARIO_OP_ACCEPT:
@@ -684,13 +640,12 @@ static void expire_timers(ario_loop *l) {
     } else {
       /* LINK_TIMEOUT: its target is the op that links to it. */
       ario__idx target = (ario__idx)op->addr2;
-      complete(l, t, -ETIME);
-      if (l->ops[target].state == ARIO__WAITING ||
-          l->ops[target].state == ARIO__TIMER) {
-        int32_t r = cancelled_res(&l->ops[target]);
-        detach(l, target);
-        complete(l, target, r);
-      }
+      uint8_t st = l->ops[target].state;
+      int live = st == ARIO__WAITING || st == ARIO__TIMER || st == ARIO__POOL;
+      int32_t r = cancelled_res(&l->ops[target]);
+      int rc = live ? detach(l, target) : 0; /* -EALREADY: a running job goes on */
+      complete(l, t, rc < 0 ? rc : -ETIME);
+      if (live && !rc) complete(l, target, r);
     }
   }
 }
@@ -791,6 +746,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
 ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
                        int64_t timeout_ns) {
   if (!l || (!out && max)) return -EINVAL;
+  ario__pool_reap(l); /* a waiter may have taken the pool's wake-up */
   if (ario__has_cqe(l)) timeout_ns = 0;
   if (timeout_ns != 0 && l->heap_len) {
     int64_t until = deadline_of(l, l->heap[0]) - ario_now();
@@ -799,6 +755,7 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
   }
   int rc = l->be->poll(l, timeout_ns);
   if (rc < 0 && rc != -EINTR) return rc;
+  ario__pool_reap(l);
   expire_timers(l);
   if (l->counted_timeouts && l->mores) check_counted_timeouts(l); /* see ario__post_more */
 
@@ -855,6 +812,7 @@ ARIO_API void ario_deinit(ario_loop *l) {
 #if !defined(ARIO_BARE) /* no doorbell thread (bell.c) without an OS */
   ario_bell_stop(l);
 #endif
+  ario__pool_stop(l); /* its threads wake the backend: before it goes */
   l->be->deinit(l);
   l->be = 0;
 }

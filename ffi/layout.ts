@@ -38,6 +38,18 @@ export const PARAMS = {
   reserved: 12,
 } as const;
 
+/** `ario_link_addr`: 20 bytes, a link-layer (AF_PACKET) address in host byte order. */
+export const LINK_ADDR = {
+  size: 20,
+  ifindex: 0,
+  protocol: 4,
+  hatype: 6,
+  pkttype: 8,
+  halen: 9,
+  addr: 10,
+  reserved: 18,
+} as const;
+
 /** `enum ario_op`. */
 export const OP = {
   NOP: 0,
@@ -55,10 +67,13 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  SOCKET: 15,
   READV: 16,
   WRITEV: 17,
   RECVMSG: 18,
   SENDMSG: 19,
+  OPENAT: 20,
+  FSYNC: 21,
   ACCEPT_MULTI: 24,
 } as const;
 
@@ -93,6 +108,12 @@ export const POLL = {
 export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
+
+/** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */
+export const FSYNC_DATASYNC = 0x01;
+
+/** `ARIO_POOL_THREADS`: the most threads a loop's file pool runs (readiness backends). */
+export const POOL_THREADS = 4;
 
 /** `ARIO_OFF_CURRENT`: READ/WRITE at the file position. */
 export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;

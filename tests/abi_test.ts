@@ -45,6 +45,8 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
   assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
   for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
+  assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
+  assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }
@@ -57,6 +59,7 @@ Deno.test("struct sizes and offsets match what the C compiler lays out", async (
     ario_params: L.PARAMS,
     ario_iovec: L.IOVEC,
     ario_msghdr: L.MSGHDR,
+    ario_link_addr: L.LINK_ADDR,
   } as const;
   let c = `#include <stdio.h>\n#include <stddef.h>\n#include "ario.h"\nint main(void){\n`;
   for (const [struct, layout] of Object.entries(fields)) {

@@ -401,6 +401,62 @@ static void sc_close_bad_fd(T *t) {
   upto(t, 2);
 }
 
+static ario_sqe e_socket(int domain, int type, int protocol, uint64_t ud, uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_SOCKET, domain, ud);
+  e.off = (uint32_t)type; e.len = (uint32_t)protocol; e.flags = fl;
+  return e;
+}
+
+/* Kinds of sockets (raw and packet ones as root, as the tests run). */
+static void sc_socket_kinds(T *t) {
+  ario_sqe s[7] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, 0),
+      e_socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP, 20, 0),
+      e_socket(AF_UNIX, SOCK_SEQPACKET, 0, 30, 0),
+      e_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP, 40, 0),
+      e_socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6, 50, 0),
+      e_socket(AF_PACKET, SOCK_DGRAM, 0, 60, 0),
+      e_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, 70, 0),
+  };
+  for (int i = 0; i < 7; i++) nonneg(t, s[i].user_data);
+  sub(t, s, 7);
+  upto(t, 7);
+}
+
+/* What socket(2) refuses, and fields SOCKET does not read. */
+static void sc_socket_errors(T *t) {
+  ario_sqe s[9] = {
+      e_socket(9999, SOCK_DGRAM, 0, 10, 0),              /* -EAFNOSUPPORT */
+      e_socket(-1, SOCK_DGRAM, 0, 20, 0),
+      e_socket(AF_UNSPEC, SOCK_DGRAM, 0, 30, 0),
+      e_socket(AF_INET, 12, 0, 40, 0),                   /* type >= SOCK_MAX: -EINVAL */
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 50, 0), /* unknown flag bit */
+      e_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP, 60, 0), /* -EPROTONOSUPPORT */
+      e_socket(AF_INET, SOCK_DGRAM, 9999, 70, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 80, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 90, 0),
+  };
+  s[7].addr = (uintptr_t)B[0];
+  s[8].op_flags = 1;
+  sub(t, s, 9);
+  upto(t, 9);
+}
+
+/* Chains: a soft link goes on after a socket, not after a refusal; a hard
+ * link runs on after socket(2) failed, but not after a type the kernel
+ * refuses before running the op. */
+static void sc_socket_chain(T *t) {
+  ario_sqe s[8] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, L), e_nop(11, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 20, L), e_nop(21, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 30, H), e_nop(31, 0),
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 40, H), e_nop(41, 0),
+  };
+  nonneg(t, 10);
+  sub(t, s, 8);
+  upto(t, 8);
+}
+
 static void sc_accept_connect(T *t) {
   struct sockaddr_in a;
   int ls = listener(t, &a);
@@ -615,123 +671,7 @@ static void sc_read_pipe_later(T *t) {
   upto(t, 2);
 }
 
-static ario_iovec IV[8];
-static ario_msghdr MH[2];
-
-static ario_sqe e_vec(uint8_t op, int fd, int first, uint32_t n, uint64_t ud, uint8_t fl) {
-  ario_sqe e = t_sqe(op, fd, ud);
-  e.addr = (uintptr_t)&IV[first]; e.len = n; e.off = ARIO_OFF_CURRENT; e.flags = fl;
-  return e;
-}
-static ario_sqe e_msg(uint8_t op, int fd, int m, uint32_t opf, uint64_t ud, uint8_t fl) {
-  ario_sqe e = t_sqe(op, fd, ud);
-  e.addr = (uintptr_t)&MH[m]; e.op_flags = opf; e.flags = fl;
-  return e;
-}
-static void iov(int k, void *p, uint64_t len) { IV[k] = (ario_iovec){(uintptr_t)p, len}; }
-
-/* The fields RECVMSG wrote back, as records after the completions. */
-static void record_msg(T *t, int m, uint64_t ud) {
-  rec r[3] = {{ud, (int32_t)MH[m].namelen, 0}, {ud + 1, (int32_t)MH[m].controllen, 0},
-              {ud + 2, MH[m].flags & (MSG_TRUNC | MSG_CTRUNC | MSG_EOR), 0}};
-  record(t, r, 3);
-}
-
-/* WRITEV of 3 buffers, then a READV of 12 that finds the 9: short, the link breaks. */
-static void sc_writev_readv_short(T *t) {
-  int p[2];
-  pipe_pair(t, p);
-  memset(B, 0, sizeof B);
-  iov(0, "abc", 3), iov(1, "", 0), iov(2, "defghi", 6);
-  iov(3, B[0], 2), iov(4, B[1], 10);
-  ario_sqe s[3] = {e_vec(ARIO_OP_WRITEV, p[1], 0, 3, 10, L), e_vec(ARIO_OP_READV, p[0], 3, 2, 11, L),
-                   e_nop(12, 0)};
-  sub(t, s, 3);
-  upto(t, 3);
-  rec r = {20, memcmp(B[0], "ab", 2) || memcmp(B[1], "cdefghi", 7), 0};
-  record(t, &r, 1);
-}
-
-/* A READV that waits on an empty pipe, then is filled exactly: the link holds. */
-static void sc_readv_later(T *t) {
-  int p[2];
-  pipe_pair(t, p);
-  iov(0, B[0], 3), iov(1, B[1], 3);
-  ario_sqe s[2] = {e_vec(ARIO_OP_READV, p[0], 0, 2, 10, L), e_nop(11, 0)};
-  sub(t, s, 2);
-  settle(t, 5);
-  CHECK_EQ(write(p[1], "abcdef", 6), 6);
-  upto(t, 2);
-}
-
-/* SENDMSG with SCM_RIGHTS linked to a RECVMSG with room for it, then a
- * RECVMSG whose control buffer is too small (MSG_CTRUNC). */
-static void sc_msg_rights(T *t) {
-  static union {
-    struct cmsghdr h;
-    unsigned char b[CMSG_SPACE(sizeof(int))];
-  } out, in;
-  static unsigned char small[8];
-  int sp[2], p[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
-  keep(t, sp[0]), keep(t, sp[1]);
-  pipe_pair(t, p);
-  memset(&out, 0, sizeof out);
-  out.h.cmsg_level = SOL_SOCKET, out.h.cmsg_type = SCM_RIGHTS, out.h.cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(&out.h), &p[1], sizeof(int));
-  iov(0, "xy", 2), iov(1, B[0], 8);
-  MH[0] = (ario_msghdr){.iov = (uintptr_t)&IV[0], .iovlen = 1, .control = (uintptr_t)&out,
-                        .controllen = sizeof out};
-  MH[1] = (ario_msghdr){.iov = (uintptr_t)&IV[1], .iovlen = 1, .control = (uintptr_t)&in,
-                        .controllen = sizeof in};
-  ario_sqe s[2] = {e_msg(ARIO_OP_SENDMSG, sp[0], 0, 0, 10, L), e_msg(ARIO_OP_RECVMSG, sp[1], 1, 0, 11, 0)};
-  sub(t, s, 2);
-  upto(t, 2);
-  int fd = -1;
-  memcpy(&fd, CMSG_DATA(&in.h), sizeof fd);
-  rec r = {20, in.h.cmsg_type == SCM_RIGHTS && fd >= 0 && write(fd, "!", 1) == 1, 0};
-  record(t, &r, 1);
-  if (fd >= 0) close(fd);
-  record_msg(t, 1, 30);
-  MH[1].control = (uintptr_t)small, MH[1].controllen = sizeof small;
-  sub(t, s, 2); /* the same pair again: the descriptor does not fit */
-  upto(t, 4);
-  record_msg(t, 1, 40);
-}
-
-/* A UDP datagram through SENDMSG (a name, two buffers) into a RECVMSG of
- * 3 bytes: MSG_TRUNC, and the sender's length. */
-static void sc_msg_udp_trunc(T *t) {
-  static struct sockaddr_in a, from;
-  socklen_t al = sizeof a;
-  int u1 = keep(t, socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
-  int u2 = keep(t, socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0));
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(0x7f000001);
-  CHECK(bind(u1, (void *)&a, sizeof a) == 0 && getsockname(u1, (void *)&a, &al) == 0);
-  iov(0, "he", 2), iov(1, "llo", 3), iov(2, B[0], 3);
-  MH[0] = (ario_msghdr){.name = (uintptr_t)&a, .namelen = sizeof a, .iov = (uintptr_t)&IV[0], .iovlen = 2};
-  MH[1] = (ario_msghdr){.name = (uintptr_t)&from, .namelen = sizeof from, .iov = (uintptr_t)&IV[2],
-                        .iovlen = 1};
-  ario_sqe s[3] = {e_msg(ARIO_OP_RECVMSG, u1, 1, 0, 10, L), e_nop(11, 0), e_msg(ARIO_OP_SENDMSG, u2, 0, 0, 20, 0)};
-  sub(t, s, 3);
-  upto(t, 3);
-  record_msg(t, 1, 30);
-}
-
-/* A pending RECVMSG, cancelled by user_data. */
-static void sc_msg_cancel(T *t) {
-  int p[2];
-  pair(t, p);
-  iov(0, B[0], 8);
-  MH[0] = (ario_msghdr){.iov = (uintptr_t)&IV[0], .iovlen = 1};
-  ario_sqe s[2] = {e_msg(ARIO_OP_RECVMSG, p[1], 0, 0, 10, 0), e_cancel(10, -1, 0, 20, 0)};
-  sub(t, s, 1);
-  settle(t, 5);
-  sub(t, s + 1, 1);
-  upto(t, 2);
-}
+#include "diff_msg.h" /* READV, WRITEV, RECVMSG, SENDMSG */
 
 static void sc_full_table(T *t) {
   ario_sqe s[5] = {e_timeout(30 * MS, 0, 0, 10, 0), e_timeout(40 * MS, 0, 0, 20, 0),
@@ -745,6 +685,84 @@ static void sc_chain_open_end(T *t) {
   ario_sqe s[2] = {e_nop(10, L), e_nop(11, L)};
   sub(t, s, 2);
   upto(t, 2);
+}
+
+/* Files: OPENAT and FSYNC, READ on a regular file (the pool on readiness
+ * backends, the kernel's own path on io_uring). */
+static ario_sqe e_openat(int dirfd, const char *path, uint32_t flags, uint32_t mode, uint64_t ud,
+                         uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_OPENAT, dirfd, ud);
+  e.addr = (uintptr_t)path; e.op_flags = flags; e.len = mode; e.flags = fl;
+  return e;
+}
+static char diff_path[64];
+static void diff_file_remove(void) { unlink(diff_path); }
+static const char *diff_file(void) { /* 5 bytes, "hello" */
+  char *path = diff_path;
+  if (!path[0]) {
+    atexit(diff_file_remove);
+    snprintf(path, sizeof diff_path, "/tmp/ario-diff-%d", (int)getpid());
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0 && write(fd, "hello", 5) == 5);
+    close(fd);
+  }
+  return path;
+}
+static int diff_file_fd(T *t) { return keep(t, open(diff_file(), O_RDWR | O_CLOEXEC)); }
+
+static void sc_openat_enoent(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, "/nonexistent-ario/x", O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_notdir(T *t) {
+  ario_sqe s[1] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY | O_DIRECTORY, 0, 10, 0)};
+  sub(t, s, 1);
+  upto(t, 1);
+}
+static void sc_openat_empty(T *t) {
+  ario_sqe s[2] = {e_nop(10, L), e_openat(AT_FDCWD, "", O_RDONLY, 0, 11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_ok(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  nonneg(t, 10);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_bad_dirfd(T *t) {
+  ario_sqe s[2] = {e_openat(-1, "relative", O_RDONLY, 0, 10, 0),
+                   e_openat(-1, diff_file(), O_RDONLY, 0, 20, 0)}; /* absolute: dirfd ignored */
+  nonneg(t, 20);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_read_file_eof(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {e_rw(ARIO_OP_READ, fd, B[0], 200, 10, L), e_nop(11, 0),
+                   e_rw(ARIO_OP_READ, fd, B[1], 8, 20, 0)};
+  s[0].off = 0; /* short: 5 of 200, breaks the soft link */
+  s[2].off = 5; /* at the end: 0 */
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync(T *t) {
+  int p[2];
+  pipe_pair(t, p);
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {t_sqe(ARIO_OP_FSYNC, fd, 10), t_sqe(ARIO_OP_FSYNC, fd, 20),
+                   t_sqe(ARIO_OP_FSYNC, p[1], 30)}; /* a pipe: -EINVAL */
+  s[1].op_flags = ARIO_FSYNC_DATASYNC;
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync_bad_flags(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[1] = {t_sqe(ARIO_OP_FSYNC, fd, 10)};
+  s[0].op_flags = 2;
+  sub(t, s, 1);
+  upto(t, 1);
 }
 
 static const scenario scenarios[] = {
@@ -793,6 +811,9 @@ static const scenario scenarios[] = {
     {"cancel_in_chain", sc_cancel_in_chain, 1, 0, 0, 0},
     {"close_cancels_pending", sc_close_cancels_pending, 1, 0, 0, 0},
     {"close_bad_fd", sc_close_bad_fd, 0, 0, 0, 0},
+    {"socket_kinds", sc_socket_kinds, 0, 0, 0, 0},
+    {"socket_errors", sc_socket_errors, 0, 0, 0, 0},
+    {"socket_chain", sc_socket_chain, 0, 0, 0, 0},
     {"accept_connect", sc_accept_connect, 0, 0, 0, 0},
     {"connect_refused", sc_connect_refused, 0, 0, 0, 0},
     {"accept_multi_cancel", sc_accept_multi_cancel, 1, 0, 0, 0},
@@ -819,6 +840,14 @@ static const scenario scenarios[] = {
     {"msg_udp_trunc", sc_msg_udp_trunc, 0, 0, 0, 0},
     {"msg_cancel", sc_msg_cancel, 1, 0, 0, 0},
     {"full_table", sc_full_table, 0, 4, 0, 0},
+    {"openat_enoent", sc_openat_enoent, 0, 0, 0, 0},
+    {"openat_notdir", sc_openat_notdir, 0, 0, 0, 0},
+    {"openat_empty_path", sc_openat_empty, 0, 0, 0, 0},
+    {"openat_ok", sc_openat_ok, 0, 0, 0, 0},
+    {"openat_bad_dirfd", sc_openat_bad_dirfd, 0, 0, 0, 0},
+    {"read_file_eof", sc_read_file_eof, 0, 0, 0, 0},
+    {"fsync_file_pipe", sc_fsync, 0, 0, 0, 0},
+    {"fsync_bad_flags", sc_fsync_bad_flags, 0, 0, 0, 0},
     {"chain_open_end", sc_chain_open_end, 0, 0, D_ALL,
      "ario refuses a chain that ends the batch on a link (-ECANCELED..., "
      "-EINVAL on the last: a chain never spans submissions); the kernel "

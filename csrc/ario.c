@@ -552,7 +552,7 @@ static void start_one(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
   int32_t res;
   if (is_link_timeout(l, op->link)) arm_timer(l, op->link);
-  if (ario__pool_takes(l, op)) { /* OPENAT, FSYNC; READ/WRITE on a file */
+  if (ario__pool_takes(l, op)) { /* OPENAT, FSYNC; READ[V]/WRITE[V] on a file */
     if ((res = ario__pool_start(l, i)) < 0) complete(l, i, res);
     return;
   }

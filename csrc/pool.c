@@ -3,7 +3,7 @@
  * zig-aio's posix backend and libxev's thread pool have. A regular file
  * cannot be polled (epoll answers EPERM; poll and select call it always
  * ready, and the read then blocks the loop), so OPENAT, FSYNC and
- * READ/WRITE on a file run here, on at most ARIO_POOL_THREADS threads.
+ * READ[V]/WRITE[V] on a file run here, on at most ARIO_POOL_THREADS threads.
  *
  * Nothing is allocated: a job is its op slot (chained through ->next), the
  * pool's state is the loop's (ario_loop.pool). Threads are created on the
@@ -68,6 +68,22 @@ static int32_t run(const job *j) {
 #endif
     } while (n < 0 && errno == EINTR);
     return n < 0 ? neg_errno() : 0;
+  case ARIO_OP_READV:
+  case ARIO_OP_WRITEV: {
+    struct iovec v[ARIO_IOV_MAX]; /* the array may have changed since validation */
+    const ario_iovec *a = (const ario_iovec *)j->addr;
+    if (j->len > ARIO_IOV_MAX) return -EINVAL;
+    for (uint32_t k = 0; k < j->len; k++) {
+      v[k].iov_base = (void *)(uintptr_t)a[k].base;
+      v[k].iov_len = (size_t)a[k].len;
+    }
+    int rd = j->op == ARIO_OP_READV, c = (int)j->len;
+    do {
+      if (j->off == ARIO_OFF_CURRENT) n = rd ? readv(j->fd, v, c) : writev(j->fd, v, c);
+      else n = rd ? preadv(j->fd, v, c, (off_t)j->off) : pwritev(j->fd, v, c, (off_t)j->off);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? neg_errno() : (int32_t)n;
+  }
   default: /* READ, WRITE */
     do {
       if (j->off == ARIO_OFF_CURRENT)
@@ -141,7 +157,9 @@ int ario__pool_takes(ario_loop *l, const ario__op *op) {
   struct stat st;
   (void)l;
   if (op->op == ARIO_OP_OPENAT || op->op == ARIO_OP_FSYNC) return 1;
-  if (op->op != ARIO_OP_READ && op->op != ARIO_OP_WRITE) return 0;
+  if (op->op != ARIO_OP_READ && op->op != ARIO_OP_WRITE && op->op != ARIO_OP_READV &&
+      op->op != ARIO_OP_WRITEV)
+    return 0;
   if (fstat(op->fd, &st) < 0) return 0; /* the backend reports the bad fd */
   return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode);
 }

@@ -87,6 +87,19 @@ Deno.test("readv/writev scatter and gather across buffer boundaries", async () =
   closeFd(w);
 });
 
+Deno.test("readv/writev on a regular file at offsets (the file pool on readiness backends)", async () => {
+  const dir = Deno.makeTempDirSync();
+  const { O_RDWR, O_CREAT } = constants;
+  const fd = await single(op.openat(`${dir}/f`, O_RDWR | O_CREAT, 0o600));
+  assert.equal(await single(op.writev(fd, [text("hello "), text("world")], { offset: 10 })), 11);
+  const a = new Uint8Array(3), b = new Uint8Array(20);
+  assert.equal(await single(op.readv(fd, [a, b], { offset: 12 })), 9);
+  assert.equal(str(a) + str(b.subarray(0, 6)), "llo world");
+  assert.equal(Deno.readFileSync(`${dir}/f`).length, 21);
+  await single(op.close(fd));
+  Deno.removeSync(dir, { recursive: true });
+});
+
 Deno.test("StreamSocket.writev writes everything, beyond ARIO_IOV_MAX buffers too", async () => {
   const [a, b] = UnixStream.pair();
   const bufs = Array.from({ length: iovMax() * 2 + 3 }, (_, k) => text(String(k % 10)));

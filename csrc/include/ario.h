@@ -90,7 +90,7 @@ extern "C" {
  *
  * Files. io_uring runs these natively. Readiness backends cannot poll a
  * regular file (epoll answers EPERM, poll calls it always ready and the
- * read would block the loop), so OPENAT, FSYNC, and READ/WRITE on a
+ * read would block the loop), so OPENAT, FSYNC, and READ[V]/WRITE[V] on a
  * regular file, block device or directory (fstat at start) run on the
  * loop's file pool: at most ARIO_POOL_THREADS threads, created on the
  * first such op, stopped and joined by ario_deinit(). Completions come

@@ -42,7 +42,8 @@ typedef struct ario__op {
   uint32_t len;   /* length; target sequence for counted timeouts */
   uint32_t op_flags;
   int32_t fd;
-  int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL */
+  int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL;
+                   * the ARIO_POLL_* side a waiting SPLICE needs */
   ario__idx next; /* free list, fd wait list */
   ario__idx link; /* next op of the chain, or ARIO_NIL */
   ario__idx pos;  /* heap position (timers) or fd slot (waiting ops) */
@@ -262,6 +263,7 @@ struct ario_loop {
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
+  ario__idx splices;         /* SPLICE ops in flight (ario__drop_fd) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */
   ario__bell_state bell;    /* doorbell thread (above) */

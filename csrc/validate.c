@@ -41,6 +41,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_TIMEOUT] = U_OFF | U_LEN | U_OPF,
     [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
     [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
+    [ARIO_OP_SPLICE] = U_ADDR | U_ADDR2 | U_LEN | U_OFF | U_OPF,
 };
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
@@ -105,6 +106,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
 
 int32_t ario__validate(const ario_sqe *e, int after_link) {
   if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
+  if (e->op > ARIO_OP_CANCEL && e->op < ARIO_OP_SPLICE) return -EINVAL; /* other branches' */
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
   unsigned uses = op_uses[e->op];
@@ -122,6 +124,7 @@ int32_t ario__validate(const ario_sqe *e, int after_link) {
     if (e->len > (uint32_t)INT32_MAX) return -EINVAL; /* res could not say it */
     if (e->len && !e->addr) return -EFAULT;
   }
+  if (sizeof(uintptr_t) < 8 && e->op == ARIO_OP_SPLICE) return -EOPNOTSUPP; /* Linux hosts */
   if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32 ||
                                 (e->op == ARIO_OP_RECVFROM && e->off >> 32)))
     return -EFAULT; /* addresses beyond a 32-bit target's reach */
@@ -150,6 +153,15 @@ int32_t ario__validate(const ario_sqe *e, int after_link) {
     if (e->len > SOCKADDR_MAX) return -EINVAL;
     break;
   case ARIO_OP_SHUTDOWN: if (e->len > 2) return -EINVAL; break;
+  case ARIO_OP_SPLICE:
+    if (e->op_flags & ~(uint32_t)(ARIO_SPLICE_F_MOVE | ARIO_SPLICE_F_NONBLOCK |
+                                  ARIO_SPLICE_F_MORE))
+      return -EINVAL; /* SPLICE_F_FD_IN_FIXED: no registered files here */
+    if (e->addr > (uint64_t)INT32_MAX) return -EBADF; /* fd_in */
+    if ((e->addr2 > (uint64_t)INT64_MAX && e->addr2 != ARIO_OFF_CURRENT) ||
+        (e->off > (uint64_t)INT64_MAX && e->off != ARIO_OFF_CURRENT))
+      return -EINVAL; /* a negative offset */
+    break;
   case ARIO_OP_POLL:
     if (e->op_flags & ~(uint32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
                                   ARIO_POLL_ERR | ARIO_POLL_HUP))

@@ -19,7 +19,11 @@
  *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | TIMEOUT TIMEOUT (count in off,
  *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
- *   kernel only knows slot tags), hard-linked, results summed.
+ *   kernel only knows slot tags), hard-linked, results summed |
+ *   SPLICE POLL_ADD(fd_in, IN) -> POLL_ADD(fd_out, OUT) -> SPLICE, linked,
+ *   all three with the op's tag (the kernel's SPLICE on a non-blocking
+ *   socket answers -EAGAIN instead of waiting; the armed poll is what a
+ *   CANCEL by tag finds); CLOSE of either fd also cancels it by tag.
  *
  * init() fails (and the core falls back to epoll) when io_uring_setup is
  * refused, or the kernel lacks an op or feature used here (probed).
@@ -32,6 +36,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #define AUX_BIT (1ull << 32)
@@ -96,7 +101,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_SENDMSG,    IORING_OP_ACCEPT,       IORING_OP_CONNECT,
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
-    IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
+    IORING_OP_SPLICE,     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
 };
 
@@ -238,6 +243,24 @@ static uint8_t link_flags(const ario__op *op) {
                    (op->flags & ARIO_SQE_HARDLINK ? IOSQE_IO_HARDLINK : 0));
 }
 
+/* Whether waiting SPLICE k reads or writes fd (CLOSE cancels it by tag). */
+static int splices_fd(const ario_loop *l, uint32_t k, int32_t fd) {
+  const ario__op *t = &l->ops[k];
+  return t->op == ARIO_OP_SPLICE && t->state == ARIO__WAITING &&
+         (t->fd == fd || (int32_t)t->addr == fd);
+}
+
+/* Whether a SPLICE goes to the kernel alone: one the kernel fails at once
+ * (a bad fd, neither a pipe, an offset on a pipe) or that has nothing to
+ * move (len 0), so it must not wait for readiness first. */
+static int splice_alone(const ario__op *op) {
+  struct stat in, out;
+  if (!op->len || fstat((int)op->addr, &in) < 0 || fstat(op->fd, &out) < 0) return 1;
+  int pin = S_ISFIFO(in.st_mode), pout = S_ISFIFO(out.st_mode);
+  return (!pin && !pout) || (pin && op->addr2 != ARIO_OFF_CURRENT) ||
+         (pout && op->off != ARIO_OFF_CURRENT);
+}
+
 static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   ario__op *op = &l->ops[i];
   uslot *s = &u->slots[i];
@@ -304,7 +327,31 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
     q->flags = IOSQE_IO_HARDLINK;
     s->pending++;
+    for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++)
+      if (k != i && splices_fd(l, k, op->fd)) {
+        q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        q->flags = IOSQE_IO_HARDLINK;
+        s->pending++;
+      }
     q = next_sqe(u, tag, IORING_OP_CLOSE, op->fd);
+    break;
+  case ARIO_OP_SPLICE:
+    if (!splice_alone(op)) { /* the polls complete at once when their side is ready */
+      q = next_sqe(u, tag, IORING_OP_POLL_ADD, (int)op->addr);
+      q->poll32_events = POLLIN;
+      q->flags = IOSQE_IO_LINK;
+      q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
+      q->poll32_events = POLLOUT;
+      q->flags = IOSQE_IO_LINK;
+      s->pending += 2;
+    }
+    q = next_sqe(u, tag, IORING_OP_SPLICE, op->fd);
+    q->splice_fd_in = (int32_t)op->addr;
+    q->splice_off_in = op->addr2; /* ARIO_OFF_CURRENT is the kernel's -1 */
+    q->off = op->off;
+    q->len = op->len;
+    q->splice_flags = op->op_flags;
     break;
   case ARIO_OP_SHUTDOWN:
     q = next_sqe(u, tag, IORING_OP_SHUTDOWN, op->fd);
@@ -366,7 +413,7 @@ static int uring_submit(ario_loop *l, ario__idx head) {
   uint32_t need = 0, extra = 0;
   for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
     ario__op *op = &l->ops[i];
-    need += op->op == ARIO_OP_CLOSE ? 2 : 1;
+    need += op->op == ARIO_OP_CLOSE ? 2u + l->splices : op->op == ARIO_OP_SPLICE ? 3 : 1;
     if (op->op == ARIO_OP_CANCEL && cancel_by_ud(op) && (op->op_flags & ARIO_CANCEL_ALL))
       extra += l->inflight; /* at most one per in-flight op */
   }
@@ -389,9 +436,19 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
   int aux = (ud & AUX_BIT) != 0;
   if (s->multi && (res == 0 || res == -EALREADY)) s->found++;
-  if (!aux) s->res = res;
+  if (op->op == ARIO_OP_SPLICE) { /* the polls' error, else the splice's (last) result */
+    if (s->pending > 1 ? res < 0 && s->res >= 0 : !(res == -ECANCELED && s->res < 0))
+      s->res = res;
+  } else if (!aux) {
+    s->res = res;
+  }
   if (--s->pending) return;
   res = s->res;
+  if (op->op == ARIO_OP_SPLICE && res == -EAGAIN && !link_flags(op) &&
+      sq_free(u) >= 3) {
+    emit(l, u, (ario__idx)i, sq_free(u)); /* readiness gone between poll and splice: again */
+    return;
+  }
   if (s->multi && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
     res = (int32_t)s->found; /* ALL: the count, 0 included (kernel) */
   if (op->op == ARIO_OP_POLL && res > 0)
@@ -497,6 +554,15 @@ static void uring_cancel_fd(ario_loop *l, int32_t fd) {
   r.timeout.tv_nsec = -1;
   while (sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &r, 1) < 0 && errno == EINTR) {
   }
+  for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++)
+    if (splices_fd(l, k, fd)) { /* by tag: one waiting on its other fd */
+      memset(&r, 0, sizeof r);
+      r.addr = tag_of(u, (ario__idx)k);
+      r.timeout.tv_sec = -1;
+      r.timeout.tv_nsec = -1;
+      while (sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &r, 1) < 0 && errno == EINTR) {
+      }
+    }
 }
 
 const ario__backend ario__backend_io_uring = {

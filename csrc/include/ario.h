@@ -60,6 +60,18 @@ extern "C" {
  *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
  *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ *   SPLICE       (Linux; elsewhere -EOPNOTSUPP) moves up to len bytes from
+ *                fd_in to fd (fd_out) without a copy through user memory;
+ *                one of the two must be a pipe. addr=fd_in (0..INT32_MAX),
+ *                addr2=offset in fd_in, off=offset in fd_out (each
+ *                ARIO_OFF_CURRENT for none: the file position, and the only
+ *                value a pipe or socket takes), len, op_flags=ARIO_SPLICE_F_*;
+ *                res is the count moved (0: end of input; a short count
+ *                fails a soft link, as in the kernel). Waits for fd_in to be
+ *                readable or fd_out writable, whichever blocks it (fds must
+ *                be non-blocking, as ario's are). CLOSE of either fd
+ *                cancels it; CANCEL with ARIO_CANCEL_FD matches fd_out only
+ *                (the kernel's rule).
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -77,7 +89,9 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
-  ARIO_OP_COUNT_ = 15
+  /* 15..21: taken by ops on other branches */
+  ARIO_OP_SPLICE = 22,
+  ARIO_OP_COUNT_ = 23
 };
 
 /* ario_sqe.flags */
@@ -101,6 +115,12 @@ enum ario_op {
 #define ARIO_CANCEL_ALL 0x01u /* every match, res = how many */
 #define ARIO_CANCEL_FD 0x02u  /* match on fd instead of user_data */
 #define ARIO_CANCEL_ANY 0x04u /* match any op */
+
+/* op_flags of SPLICE (Linux's SPLICE_F_* values on every target). NONBLOCK
+ * changes nothing: ario always splices without blocking its thread. */
+#define ARIO_SPLICE_F_MOVE 0x01u     /* a hint: move pages instead of copying */
+#define ARIO_SPLICE_F_NONBLOCK 0x02u /* accepted; always in effect */
+#define ARIO_SPLICE_F_MORE 0x04u     /* more data follows (TCP_CORK-like) */
 
 /* ario_cqe.flags */
 #define ARIO_CQE_F_MORE 0x02u /* more completions follow for this op */

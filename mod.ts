@@ -39,6 +39,8 @@ export {
   type Received,
   type Results,
   single,
+  SPLICE_F,
+  type SpliceOptions,
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";

@@ -52,6 +52,7 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  SPLICE: 22,
 } as const;
 
 /** `ARIO_SQE_*` flags. */
@@ -71,7 +72,10 @@ export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
 
-/** `ARIO_OFF_CURRENT`: READ/WRITE at the file position. */
+/** `ARIO_SPLICE_F_*` op flags of SPLICE (Linux's `SPLICE_F_*`). */
+export const SPLICE_F = { MOVE: 0x01, NONBLOCK: 0x02, MORE: 0x04 } as const;
+
+/** `ARIO_OFF_CURRENT`: READ/WRITE at the file position; SPLICE: no offset. */
 export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;
 
 /** `enum ario_backend_id`. */

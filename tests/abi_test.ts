@@ -44,6 +44,9 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.POLL)) assert.equal(define(`ARIO_POLL_${k}`), v, k);
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
   assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
+  for (const [k, v] of Object.entries(L.SPLICE_F)) {
+    assert.equal(define(`ARIO_SPLICE_F_${k}`), v, k);
+  }
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }

@@ -72,6 +72,16 @@ export interface FromOptions {
   reactor?: Reactor;
 }
 
+/** Options of {@linkcode Async.pipe}. */
+export interface PipeOptions extends FromOptions {
+  /**
+   * Capacity in bytes (Linux; the kernel rounds it up to a power of two
+   * pages, at most /proc/sys/fs/pipe-max-size unless privileged, 1 MiB by
+   * default). Default the system's (64 KiB on Linux).
+   */
+  size?: number;
+}
+
 /** C-owned memory one stream read or write takes at most (it returns less). */
 const IO_CHUNK = 256 * 1024;
 /** C-owned memory a stream read starts with (it grows while reads fill it). */
@@ -233,10 +243,20 @@ export class Async implements AsyncDisposable, Disposable {
    * w.close();
    * ```
    */
-  static pipe(options: FromOptions = {}): [Async, Async] {
+  static pipe(options: PipeOptions = {}): [Async, Async] {
+    const { size } = options;
+    if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 31 - 1)) {
+      throw new RangeError(`Cannot create pipe: size must be an integer in 1..2^31-1, got ${size}`);
+    }
     const fds = new Int32Array(2);
     const rc = lib().ario_pipe(fds);
     if (rc < 0) fail(rc, "pipe", "Cannot create pipe");
+    const sized = size === undefined ? 0 : lib().ario_pipe_size(fds[1], size);
+    if (sized < 0) {
+      closeRaw(fds[0], options.reactor);
+      closeRaw(fds[1], options.reactor);
+      fail(sized, "pipe", `Cannot create pipe of ${size} bytes`);
+    }
     return [
       new Async(fds[0], undefined, options.reactor),
       new Async(fds[1], undefined, options.reactor),

@@ -44,12 +44,12 @@ const max = cli.number("max", { min: 1 });
 const timeout = cli.number("timeout", { min: 1, fraction: true })!;
 const copy = cli.flag("copy") || Deno.build.os !== "linux"; // splice is Linux's
 const to = cli.string("to") ?? cli.fail("--to HOST:PORT is required");
-const m = to.match(/^\[?([^\]]+?)\]?:([0-9]+)$/);
-if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) cli.fail(`bad --to "${to}"`);
+const m = to.match(/^\[?([^\]]+?)\]?:([0-9]+)$/) ?? cli.fail(`bad --to "${to}"`);
+if (Number(m[2]) < 1 || Number(m[2]) > 65535) cli.fail(`bad --to port "${m[2]}"`);
 const upstream = { hostname: m[1], port: Number(m[2]) };
 
-/** Bytes per splice: a default pipe's capacity. */
-const CHUNK = 64 * 1024;
+/** Bytes per read or splice, and the capacity of each splice pipe (the unprivileged maximum). */
+const CHUNK = 1024 * 1024;
 
 let listener!: TcpListener;
 await cli.run(() => {
@@ -58,23 +58,27 @@ await cli.run(() => {
 const { hostname, port } = listener.localAddr;
 console.log(`listening on ${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`);
 
-/** from -> to through a pipe, in the kernel; then passes the end of stream on. */
-async function splicePump(from: TcpStream, to: TcpStream): Promise<void> {
-  const [r, w] = Async.pipe();
-  try {
-    for (;;) {
-      if (from.closed || to.closed) throw new Error("closed"); // never a reused fd number
-      const n = await single(op.splice(from.fd, w.fd, CHUNK));
-      if (n === 0) break;
-      for (let left = n; left > 0;) {
-        if (to.closed) throw new Error("closed");
-        left -= await single(op.splice(r.fd, to.fd, left));
-      }
-    }
-  } finally {
-    r.close();
-    w.close();
+/** Splices until the end of `from` (0); never on a closed object's (maybe reused) fd number. */
+async function spliceAll(from: Async, to: Async): Promise<void> {
+  for (;;) {
+    if (from.closed || to.closed) throw new Error("closed");
+    if (await single(op.splice(from.fd, to.fd, CHUNK)) === 0) return;
   }
+}
+
+/**
+ * from -> to through a pipe, in the kernel; then passes the end of stream
+ * on. Filling and draining the pipe run at once, each waiting only for its
+ * own side: the socket that fills it, the socket that drains it. The end
+ * of input closes the write end, so the drain sees the pipe's end once it
+ * is empty; a failed drain closes the read end, so the fill fails (EPIPE).
+ */
+async function splicePump(from: TcpStream, to: TcpStream): Promise<void> {
+  const [r, w] = Async.pipe({ size: CHUNK });
+  await Promise.all([
+    spliceAll(from, w).finally(() => w.close()),
+    spliceAll(r, to).finally(() => r.close()),
+  ]);
   await to.shutdown("write");
 }
 

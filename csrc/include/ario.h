@@ -368,6 +368,10 @@ ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
 ARIO_API int ario_close(ario_loop *loop, int fd);
 ARIO_API int ario_set_nonblocking(int fd, int on);
 ARIO_API int ario_pipe(int32_t fds[2]); /* non-blocking, cloexec */
+/* Sets the capacity of pipe fd (Linux F_SETPIPE_SZ; the kernel rounds it up
+ * to a power of two pages). Returns the new capacity, or -errno (-EPERM
+ * above /proc/sys/fs/pipe-max-size unprivileged); -EOPNOTSUPP elsewhere. */
+ARIO_API int ario_pipe_size(int fd, uint32_t size);
 
 /* Builds a sockaddr for a numeric IPv4/IPv6 address (scope id for IPv6
  * link-local). Returns its length, or -EINVAL. */

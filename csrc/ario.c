@@ -510,7 +510,8 @@ static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   if (t->state != ARIO__WAITING && t->state != ARIO__TIMER) return 0;
   if (t->op == ARIO_OP_LINK_TIMEOUT) return 0;
   if (c->op_flags & ARIO_CANCEL_ANY) return 1;
-  if (c->op_flags & ARIO_CANCEL_FD) return t->fd == c->fd;
+  if (c->op_flags & ARIO_CANCEL_FD) /* a SPLICE by either fd, as CLOSE finds it */
+    return t->fd == c->fd || (t->op == ARIO_OP_SPLICE && (int32_t)t->addr == c->fd);
   return t->user_data == c->off;
 }
 

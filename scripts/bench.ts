@@ -582,10 +582,10 @@ if (import.meta.main) {
     });
     rows.push({
       name: `proxy CPU per GiB (user + system), splice`,
-      ours: splice.cpuPerGiB,
-      anchor: copy.cpuPerGiB,
+      ours: splice.cpuPerGiB * 1e3,
+      anchor: copy.cpuPerGiB * 1e3,
       anchorName: "proxy.ts --copy (read/write)",
-      unit: "s",
+      unit: "ms",
       better: "lower",
     });
   }

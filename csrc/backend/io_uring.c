@@ -52,9 +52,10 @@ typedef struct uslot {
   } u;
   int32_t res;      /* the main SQE's result, kept until the helpers are in */
   uint32_t pending; /* SQEs of this op the kernel has not completed */
-  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled */
+  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled; SPLICE: its polls */
   uint16_t gen;     /* tag generation, so a stale CQE cannot hit a reused slot */
-  uint8_t multi;    /* CANCEL by user_data: results are summed */
+  uint8_t multi;    /* CANCEL by user_data (1): results are summed; by fd with SPLICE helpers
+                     * (2): the helpers' successes are added to an ALL count */
   uint8_t parked;   /* cancelled, completion held until its cancel's */
   uint16_t held_by; /* 1 + slot of the CANCEL (ALL, by user_data) naming it */
 } uslot;
@@ -250,15 +251,34 @@ static int splices_fd(const ario_loop *l, uint32_t k, int32_t fd) {
          (t->fd == fd || (int32_t)t->addr == fd);
 }
 
-/* Whether a SPLICE goes to the kernel alone: one the kernel fails at once
- * (a bad fd, neither a pipe, an offset on a pipe) or that has nothing to
- * move (len 0), so it must not wait for readiness first. */
-static int splice_alone(const ario__op *op) {
+/* A listening socket: never writable; a SPLICE into it fails (-EPIPE) once
+ * its input has something. */
+static int is_listener(int fd, const struct stat *st) {
+  int on = 0;
+  socklen_t sl = sizeof on;
+  return S_ISSOCK(st->st_mode) && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &sl) == 0 && on;
+}
+
+/* The polls a SPLICE waits on before the kernel runs it, as the readiness
+ * backends would wait: SPLICE_POLL_IN on fd_in, SPLICE_POLL_OUT on fd_out
+ * (not a listener: it never reports OUT). None for one the kernel fails at
+ * once whatever the fds' state (a bad fd, an end open the wrong way,
+ * neither end a pipe, an offset on a pipe) or with nothing to move (len
+ * 0): a poll would wait for nothing, or for ever. */
+#define SPLICE_POLL_IN 1u
+#define SPLICE_POLL_OUT 2u
+static unsigned splice_polls(const ario__op *op) {
   struct stat in, out;
-  if (!op->len || fstat((int)op->addr, &in) < 0 || fstat(op->fd, &out) < 0) return 1;
+  int fd_in = (int)op->addr, fl_in, fl_out;
+  if (!op->len || fstat(fd_in, &in) < 0 || fstat(op->fd, &out) < 0 ||
+      (fl_in = fcntl(fd_in, F_GETFL)) < 0 || (fl_out = fcntl(op->fd, F_GETFL)) < 0)
+    return 0;
+  if ((fl_in & O_ACCMODE) == O_WRONLY || (fl_out & O_ACCMODE) == O_RDONLY) return 0;
   int pin = S_ISFIFO(in.st_mode), pout = S_ISFIFO(out.st_mode);
-  return (!pin && !pout) || (pin && op->addr2 != ARIO_OFF_CURRENT) ||
-         (pout && op->off != ARIO_OFF_CURRENT);
+  if ((!pin && !pout) || (pin && op->addr2 != ARIO_OFF_CURRENT) ||
+      (pout && op->off != ARIO_OFF_CURRENT))
+    return 0;
+  return SPLICE_POLL_IN | (is_listener(op->fd, &out) ? 0 : SPLICE_POLL_OUT);
 }
 
 static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
@@ -337,14 +357,13 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q = next_sqe(u, tag, IORING_OP_CLOSE, op->fd);
     break;
   case ARIO_OP_SPLICE:
-    if (!splice_alone(op)) { /* the polls complete at once when their side is ready */
-      q = next_sqe(u, tag, IORING_OP_POLL_ADD, (int)op->addr);
-      q->poll32_events = POLLIN;
+    s->found = splice_polls(op); /* they complete at once when their side is ready */
+    for (unsigned side = SPLICE_POLL_IN; side <= SPLICE_POLL_OUT; side <<= 1) {
+      if (!(s->found & side)) continue;
+      q = next_sqe(u, tag, IORING_OP_POLL_ADD, side == SPLICE_POLL_IN ? (int)op->addr : op->fd);
+      q->poll32_events = side == SPLICE_POLL_IN ? POLLIN : POLLOUT;
       q->flags = IOSQE_IO_LINK;
-      q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
-      q->poll32_events = POLLOUT;
-      q->flags = IOSQE_IO_LINK;
-      s->pending += 2;
+      s->pending++;
     }
     q = next_sqe(u, tag, IORING_OP_SPLICE, op->fd);
     q->splice_fd_in = (int32_t)op->addr;
@@ -372,6 +391,22 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     break;
   default: /* ARIO_OP_CANCEL */
     if (!cancel_by_ud(op)) {
+      uint32_t k = 0; /* a SPLICE by either fd: by its tag (it may wait on its other fd) */
+      for (; (op->op_flags & ARIO_CANCEL_FD) && l->splices && k < ARIO__SLOTS(l); k++) {
+        if (k == i || !splices_fd(l, k, op->fd)) continue;
+        s->multi = 2;
+        u->slots[k].held_by = (uint16_t)(i + 1);
+        if (!(op->op_flags & ARIO_CANCEL_ALL)) break; /* this one instead of one by fd */
+        q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        q->flags = IOSQE_IO_HARDLINK;
+        s->pending++;
+      }
+      if (k < ARIO__SLOTS(l) && !(op->op_flags & ARIO_CANCEL_ALL) && s->multi) {
+        q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        break;
+      }
       q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, op->fd);
       q->cancel_flags = (op->op_flags & ARIO_CANCEL_FD ? IORING_ASYNC_CANCEL_FD : 0) |
                         (op->op_flags & ARIO_CANCEL_ANY ? IORING_ASYNC_CANCEL_ANY : 0) |
@@ -414,6 +449,7 @@ static int uring_submit(ario_loop *l, ario__idx head) {
   for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
     ario__op *op = &l->ops[i];
     need += op->op == ARIO_OP_CLOSE ? 2u + l->splices : op->op == ARIO_OP_SPLICE ? 3 : 1;
+    if (op->op == ARIO_OP_CANCEL && (op->op_flags & ARIO_CANCEL_FD)) need += l->splices;
     if (op->op == ARIO_OP_CANCEL && cancel_by_ud(op) && (op->op_flags & ARIO_CANCEL_ALL))
       extra += l->inflight; /* at most one per in-flight op */
   }
@@ -435,7 +471,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   ario__op *op = &l->ops[i];
   if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
   int aux = (ud & AUX_BIT) != 0;
-  if (s->multi && (res == 0 || res == -EALREADY)) s->found++;
+  if (s->multi && (res == 0 || res == -EALREADY) && (s->multi == 1 || aux)) s->found++;
   if (op->op == ARIO_OP_SPLICE) { /* the polls' error, else the splice's (last) result */
     if (s->pending > 1 ? res < 0 && s->res >= 0 : !(res == -ECANCELED && s->res < 0))
       s->res = res;
@@ -444,13 +480,15 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
   }
   if (--s->pending) return;
   res = s->res;
-  if (op->op == ARIO_OP_SPLICE && res == -EAGAIN && !link_flags(op) &&
+  if (op->op == ARIO_OP_SPLICE && res == -EAGAIN && s->found && !link_flags(op) &&
       sq_free(u) >= 3) {
     emit(l, u, (ario__idx)i, sq_free(u)); /* readiness gone between poll and splice: again */
     return;
   }
-  if (s->multi && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
+  if (s->multi == 1 && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
     res = (int32_t)s->found; /* ALL: the count, 0 included (kernel) */
+  else if (s->multi == 2 && (op->op_flags & ARIO_CANCEL_ALL) && res >= 0)
+    res += (int32_t)s->found;
   if (op->op == ARIO_OP_POLL && res > 0)
     res &= (int32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR | ARIO_POLL_HUP);
   if (op->op == ARIO_OP_RECVFROM && res >= 0 && op->off && op->addr2)

@@ -69,9 +69,12 @@ extern "C" {
  *                res is the count moved (0: end of input; a short count
  *                fails a soft link, as in the kernel). Waits for fd_in to be
  *                readable or fd_out writable, whichever blocks it (fds must
- *                be non-blocking, as ario's are). CLOSE of either fd
- *                cancels it; CANCEL with ARIO_CANCEL_FD matches fd_out only
- *                (the kernel's rule).
+ *                be non-blocking, as ario's are). CLOSE and CANCEL with
+ *                ARIO_CANCEL_FD find it by either fd (the kernel's cancel
+ *                by fd knows only the file it waits on at that moment).
+ *                io_uring: one with a link flag may complete -EAGAIN when
+ *                what woke it went to another op first (an unlinked one
+ *                waits again, as on every readiness backend).
  */
 enum ario_op {
   ARIO_OP_NOP = 0,

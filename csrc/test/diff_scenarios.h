@@ -535,6 +535,99 @@ static void sc_full_table(T *t) {
   upto(t, 5);
 }
 
+static ario_sqe e_splice(int in, int out, uint32_t len, uint64_t ud, uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_SPLICE, out, ud);
+  e.addr = (uint64_t)in; e.addr2 = ARIO_OFF_CURRENT; e.off = ARIO_OFF_CURRENT;
+  e.len = len; e.flags = fl;
+  return e;
+}
+
+static void sc_splice_socket_pipe_socket(T *t) {
+  int s[2], p[2], d[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  pair(t, d);
+  CHECK_EQ(send(s[0], "spliced", 7, 0), 7);
+  msleep(5);
+  ario_sqe q[3] = {e_splice(s[1], p[1], 7, 10, L), e_splice(p[0], d[0], 7, 11, L),
+                   e_recv(d[1], 0, 7, MSG_WAITALL, 12, 0)};
+  sub(t, q, 3);
+  upto(t, 3);
+  CHECK(!memcmp(B[0], "spliced", 7));
+}
+
+static void sc_splice_short_breaks(T *t) {
+  int s[2], p[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  CHECK_EQ(send(s[0], "abc", 3, 0), 3);
+  msleep(5);
+  ario_sqe q[2] = {e_splice(s[1], p[1], 8, 10, L), e_nop(11, 0)};
+  sub(t, q, 2);
+  upto(t, 2);
+}
+
+static void sc_splice_eof(T *t) {
+  int s[2], p[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  shutdown(s[0], SHUT_WR);
+  msleep(5);
+  ario_sqe q[2] = {e_splice(s[1], p[1], 8, 10, H), e_nop(11, 0)};
+  sub(t, q, 2);
+  upto(t, 2);
+}
+
+static void sc_splice_bad_fd(T *t) {
+  int p[2];
+  pipe_pair(t, p);
+  ario_sqe q[3] = {e_splice(999, p[1], 8, 10, L), e_nop(11, 0), e_splice(p[0], 999, 8, 20, 0)};
+  sub(t, q, 3);
+  upto(t, 3);
+}
+
+static void sc_splice_not_a_pipe(T *t) {
+  int s[2], d[2];
+  pair(t, s);
+  pair(t, d);
+  CHECK_EQ(send(s[0], "x", 1, 0), 1);
+  ario_sqe q[2] = {e_splice(s[1], d[0], 8, 10, L), e_nop(11, 0)};
+  sub(t, q, 2);
+  upto(t, 2);
+}
+
+static void sc_splice_offset_on_pipe(T *t) {
+  int s[2], p[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  CHECK_EQ(write(p[1], "xy", 2), 2);
+  ario_sqe q[2] = {e_splice(p[0], s[0], 8, 10, 0), e_splice(s[1], p[1], 8, 20, 0)};
+  q[0].addr2 = 0; /* an input offset on the pipe */
+  q[1].off = 0;   /* an output offset on the pipe */
+  sub(t, q, 2);
+  upto(t, 2);
+}
+
+static void sc_splice_len0(T *t) {
+  int s[2], p[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  ario_sqe q[2] = {e_splice(s[1], p[1], 0, 10, L), e_nop(11, 0)};
+  sub(t, q, 2);
+  upto(t, 2);
+}
+
+static void sc_splice_waits_for_input(T *t) {
+  int s[2], p[2];
+  pair(t, s);
+  pipe_pair(t, p);
+  ario_sqe q[1] = {e_splice(s[1], p[1], 8, 10, 0)};
+  sub(t, q, 1);
+  settle(t, 10);
+  CHECK_EQ(send(s[0], "late", 4, 0), 4);
+  upto(t, 1);
+}
+
 static void sc_chain_open_end(T *t) {
   ario_sqe s[2] = {e_nop(10, L), e_nop(11, L)};
   sub(t, s, 2);
@@ -598,6 +691,17 @@ static const scenario scenarios[] = {
     {"udp_sendto_recvfrom", sc_udp_sendto_recvfrom, 0, 0, 0, 0},
     {"read_pipe_later", sc_read_pipe_later, 0, 0, 0, 0},
     {"full_table", sc_full_table, 0, 4, 0, 0},
+    {"splice_socket_pipe_socket", sc_splice_socket_pipe_socket, 0, 0, 0, 0},
+    {"splice_short_breaks", sc_splice_short_breaks, 0, 0, 0, 0},
+    {"splice_eof", sc_splice_eof, 0, 0, 0, 0},
+    {"splice_bad_fd", sc_splice_bad_fd, 0, 0, 0, 0},
+    {"splice_not_a_pipe", sc_splice_not_a_pipe, 0, 0, 0, 0},
+    {"splice_offset_on_pipe", sc_splice_offset_on_pipe, 0, 0, 0, 0},
+    {"splice_len0", sc_splice_len0, 0, 0, 0, 0},
+    {"splice_waits_for_input", sc_splice_waits_for_input, 0, 0, D_ALL,
+     "the kernel's SPLICE from a non-blocking socket with nothing to read "
+     "answers -EAGAIN at once; ario waits for the input (io_uring: a "
+     "POLL_ADD linked before it)"},
     {"chain_open_end", sc_chain_open_end, 0, 0, D_ALL,
      "ario refuses a chain that ends the batch on a link (-ECANCELED..., "
      "-EINVAL on the last: a chain never spans submissions); the kernel "

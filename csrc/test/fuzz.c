@@ -231,6 +231,13 @@ static void random_entry(ario_sqe *e, int idx) {
   }
   case ARIO_OP_SHUTDOWN: e->len = rnd(4); break;
   case ARIO_OP_POLL: e->op_flags = chance(90) ? rnd(32) : (uint32_t)next64(); break;
+  case ARIO_OP_SPLICE: /* addr is fd_in */
+    e->addr = (uint64_t)(uint32_t)pick_fd();
+    e->addr2 = chance(90) ? ARIO_OFF_CURRENT : rnd(64);
+    e->off = chance(90) ? ARIO_OFF_CURRENT : rnd(64);
+    e->len = chance(10) ? 0 : 1 + rnd(8192);
+    e->op_flags = chance(90) ? rnd(8) : (uint32_t)next64();
+    break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:
     e->fd = -1;
@@ -275,7 +282,7 @@ static void random_entry(ario_sqe *e, int idx) {
   /* memory safety, the caller's contract: a buffer the kernel may write or
    * read lies in a known region and its length stays inside it;
    * RECVFROM/ACCEPT length pointers are valid */
-  if (e->addr) {
+  if (e->addr && e->op != ARIO_OP_SPLICE) {
     uint32_t room = region_room(e->addr);
     if (!room) e->addr = 0;
     else if (e->len <= (uint32_t)INT32_MAX && e->len > room) e->len = room;
@@ -296,6 +303,10 @@ static void random_entry(ario_sqe *e, int idx) {
     e->addr2 = (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)];
   }
   if (e->op == ARIO_OP_SENDTO && e->addr2 && e->off > 128 && e->off <= 4096) e->off = 128;
+  /* a SPLICE's fd_in (addr) names only the harness's fds or closed numbers */
+  if (e->op == ARIO_OP_SPLICE && e->addr <= (uint64_t)INT32_MAX &&
+      kind_of((int)e->addr) == K_CLOSED && fcntl((int)e->addr, F_GETFD) >= 0)
+    e->addr = (uint64_t)closed_numbers[1];
   /* a CLOSE whose fd noise changed must still only close a scratch pipe */
   if (e->op == ARIO_OP_CLOSE && kind_of(e->fd) != K_SCRATCH && e->fd >= 0 &&
       fcntl(e->fd, F_GETFD) >= 0)

@@ -125,6 +125,50 @@ int main(void) {
   CHECK_EQ(t_res_of(c, 2, 7), 0);
   CHECK_EQ(t_res_of(c, 2, 6), -ECANCELED);
 
+  /* CANCEL by fd finds it by either fd, whichever it waits on */
+  for (int by_in = 0; by_in < 2; by_in++) {
+    e = splice_sqe(s[0], p[1], 4096, 30);
+    CHECK_EQ(ario_submit(l, &e, 1), 1);
+    idle(l);
+    k = t_sqe(ARIO_OP_CANCEL, by_in ? s[0] : p[1], 31);
+    k.op_flags = ARIO_CANCEL_FD;
+    CHECK_EQ(ario_submit(l, &k, 1), 1);
+    CHECK_EQ(t_reap_n(l, c, 2), 2);
+    CHECK_EQ(c[0].user_data, 31); /* the cancel's own completion first */
+    CHECK_EQ(c[0].res, 0);
+    CHECK_EQ(t_res_of(c, 2, 30), -ECANCELED);
+  }
+  e = splice_sqe(s[0], p[1], 4096, 30);
+  CHECK_EQ(ario_submit(l, &e, 1), 1);
+  idle(l);
+  k = t_sqe(ARIO_OP_CANCEL, d[0], 31); /* neither of its fds */
+  k.op_flags = ARIO_CANCEL_FD;
+  CHECK_EQ(run1(l, k), -ENOENT);
+  k = t_sqe(ARIO_OP_CANCEL, s[0], 31);
+  k.op_flags = ARIO_CANCEL_FD;
+  CHECK_EQ(ario_submit(l, &k, 1), 1);
+  CHECK_EQ(t_reap_n(l, c, 2), 2);
+  CHECK_EQ(t_res_of(c, 2, 31), 0);
+  CHECK_EQ(t_res_of(c, 2, 30), -ECANCELED);
+  {
+    ario_sqe two[2] = {splice_sqe(s[0], p[1], 4096, 32), splice_sqe(s[0], p[1], 4096, 33)};
+    CHECK_EQ(ario_submit(l, two, 2), 2);
+    idle(l);
+    ario_sqe poll = t_sqe(ARIO_OP_POLL, s[0], 35); /* an op of its own on fd_in */
+    poll.op_flags = ARIO_POLL_IN;
+    CHECK_EQ(ario_submit(l, &poll, 1), 1);
+    idle(l);
+    k = t_sqe(ARIO_OP_CANCEL, s[0], 34);
+    k.op_flags = ARIO_CANCEL_FD | ARIO_CANCEL_ALL;
+    CHECK_EQ(ario_submit(l, &k, 1), 1);
+    CHECK_EQ(t_reap_n(l, c, 4), 4);
+    CHECK_EQ(c[0].user_data, 34);
+    CHECK_EQ(c[0].res, 3);
+    CHECK_EQ(t_res_of(c, 4, 35), -ECANCELED);
+    CHECK_EQ(t_res_of(c, 4, 32), -ECANCELED);
+    CHECK_EQ(t_res_of(c, 4, 33), -ECANCELED);
+  }
+
   /* CLOSE of fd_out while it waits on fd_in, and of fd_in while it waits
    * on fd_out: both cancel it */
   {

@@ -28,6 +28,7 @@ import {
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
+import { pipeFds, type PipeOptions } from "./net.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import { byteReadable, chunkWritable } from "./streams.ts";
 import { disownFd, ownFd } from "./fatal.ts";
@@ -70,16 +71,6 @@ export interface IoOptions extends SignalOptions {
 export interface FromOptions {
   /** Reactor to use; default the shared one. */
   reactor?: Reactor;
-}
-
-/** Options of {@linkcode Async.pipe}. */
-export interface PipeOptions extends FromOptions {
-  /**
-   * Capacity in bytes (Linux; the kernel rounds it up to a power of two
-   * pages, at most /proc/sys/fs/pipe-max-size unless privileged, 1 MiB by
-   * default). Default the system's (64 KiB on Linux).
-   */
-  size?: number;
 }
 
 /** C-owned memory one stream read or write takes at most (it returns less). */
@@ -244,19 +235,7 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   static pipe(options: PipeOptions = {}): [Async, Async] {
-    const { size } = options;
-    if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 31 - 1)) {
-      throw new RangeError(`Cannot create pipe: size must be an integer in 1..2^31-1, got ${size}`);
-    }
-    const fds = new Int32Array(2);
-    const rc = lib().ario_pipe(fds);
-    if (rc < 0) fail(rc, "pipe", "Cannot create pipe");
-    const sized = size === undefined ? 0 : lib().ario_pipe_size(fds[1], size);
-    if (sized < 0) {
-      closeRaw(fds[0], options.reactor);
-      closeRaw(fds[1], options.reactor);
-      fail(sized, "pipe", `Cannot create pipe of ${size} bytes`);
-    }
+    const fds = pipeFds(options);
     return [
       new Async(fds[0], undefined, options.reactor),
       new Async(fds[1], undefined, options.reactor),

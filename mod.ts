@@ -46,13 +46,8 @@ export {
 } from "./submit.ts";
 export { BACKEND, type BackendName } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
-export {
-  Async,
-  type FromOptions,
-  type IoOptions,
-  type PipeOptions,
-  type SignalOptions,
-} from "./async.ts";
+export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
+export type { PipeOptions } from "./net.ts";
 export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";

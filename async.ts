@@ -29,7 +29,7 @@ import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
 import { pipeFds, type PipeOptions } from "./net.ts";
-import { type Reactor, sharedReactor } from "./reactor.ts";
+import { type Completion, type Reactor, sharedReactor } from "./reactor.ts";
 import { byteReadable, chunkWritable } from "./streams.ts";
 import { disownFd, ownFd } from "./fatal.ts";
 import { multi, op, Operation } from "./submit.ts";
@@ -653,7 +653,7 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   setOption(level: number, name: number, value: number | boolean | Uint8Array): void {
-    this.#open("set socket option", "setsockopt");
+    this.checkOpen("set socket option", "setsockopt");
     if (level === undefined || name === undefined) {
       throw new TypeError(
         "Cannot set socket option: level and name must be numbers (this platform may lack the constant)",
@@ -677,7 +677,7 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   getOption(level: number, name: number): number {
-    this.#open("get socket option", "getsockopt");
+    this.checkOpen("get socket option", "getsockopt");
     if (level === undefined || name === undefined) {
       throw new TypeError(
         "Cannot get socket option: level and name must be numbers (this platform may lack the constant)",
@@ -700,7 +700,7 @@ export class Async implements AsyncDisposable, Disposable {
    * ```
    */
   getOptionBytes(level: number, name: number, capacity = 64): Uint8Array {
-    this.#open("get socket option", "getsockopt");
+    this.checkOpen("get socket option", "getsockopt");
     const out = new Uint8Array(capacity);
     const len = new Uint32Array([capacity]);
     const rc = lib().ario_getsockopt(this.#fd, level, name, out, len);
@@ -708,13 +708,15 @@ export class Async implements AsyncDisposable, Disposable {
     return out.subarray(0, len[0]);
   }
 
-  #open(what: string, op: string): void {
+  /** @internal Throws BadResource when closed. */
+  protected checkOpen(what: string, op: string): void {
     if (this.#closed) throw closedError(what, op, false);
   }
 
-  /** @internal Throws BadResource when closed. */
-  protected checkOpen(what: string, op: string): void {
-    this.#open(what, op);
+  /** @internal Submits a multishot entry with this object's ref; `each` gets each completion. */
+  protected submitEach(e: RawOp, each: Completion): number {
+    e.ref = this.#ref;
+    return this.#r.rawCallback(e, each);
   }
 
   /**

@@ -58,6 +58,13 @@ export function watchFatalErrors(lib: Symbols): void {
   globalThis.addEventListener("unhandledrejection", onFatal);
 }
 
+/** Whether this code runs in a Worker (where `Worker.terminate()` fires no `unload`). */
+export function inWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+    .WorkerGlobalScope;
+  return typeof scope === "function" && globalThis instanceof scope;
+}
+
 /**
  * In a Worker: before an uncaught error ends it, close what its objects
  * own. Deno runs no more microtasks in a Worker once such an error is not

@@ -10,7 +10,8 @@
  */
 import { load } from "./ffi/load.ts";
 import type { Symbols } from "./ffi/symbols.ts";
-import { BACKEND, type BackendName, CANCEL, CQE, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
+import { BACKEND, CANCEL, CQE, CQE_F, OP, PARAMS, SQE, SQE_FLAG } from "./ffi/layout.ts";
+import type { BackendName } from "./ffi/layout.ts";
 import {
   checkRawOp,
   encode,
@@ -20,7 +21,7 @@ import {
   prepTimeout,
   type RawOp,
 } from "./sqe.ts";
-import { takeOwnedFds, watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
+import { inWorker, takeOwnedFds, watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
 import { Deque } from "./_waiters.ts";
@@ -46,8 +47,11 @@ export interface ReactorOptions {
   timerLead?: number;
 }
 
-/** Receives an op's raw result: a value, or a negative errno. */
-export type Completion = (res: number) => void;
+/**
+ * Receives an op's raw result: a value, or a negative errno. `more` is
+ * true for a multishot op's completions before its last (the op goes on).
+ */
+export type Completion = (res: number, more: boolean) => void;
 
 const U32 = 2 ** 32;
 const SQE_WORDS = SQE.size / 4;
@@ -62,13 +66,6 @@ interface Bell {
   ref(): void;
   unref(): void;
   close(): void;
-}
-
-/** Whether this code runs in a Worker (where `Worker.terminate()` fires no `unload`). */
-function inWorker(): boolean {
-  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
-    .WorkerGlobalScope;
-  return typeof scope === "function" && globalThis instanceof scope;
 }
 
 /**
@@ -227,9 +224,7 @@ export class Reactor {
   /** Name of the backend the C loop runs. */
   get backend(): BackendName {
     const id = this.#lib.ario_backend(this.#loop);
-    return (Object.keys(BACKEND) as (keyof typeof BACKEND)[]).find((k) =>
-      BACKEND[k] === id
-    ) as BackendName;
+    return (Object.keys(BACKEND) as BackendName[]).find((k) => BACKEND[k] === id)!;
   }
 
   /** Ops submitted and not yet completed (staged in JS or in C). */
@@ -414,7 +409,8 @@ export class Reactor {
       }
     }
     const count = op.op === OP.CANCEL && local > 0
-      ? (res: number) => done(res === -constants.ENOENT ? local : res >= 0 ? res + local : res)
+      ? (res: number) =>
+        done(res === -constants.ENOENT ? local : res >= 0 ? res + local : res, false)
       : done;
     const ticket = this.#register(words, 0, count, undefined, op.ref !== false, false);
     this.#urgent.push(words);
@@ -678,10 +674,14 @@ export class Reactor {
     }
   }
 
-  /** Completes op `id`; a callback that throws cannot stop the others (it is reported). */
-  #dispatch(id: number, res: number): void {
+  /**
+   * Completes op `id`, or with `more` hands it a multishot completion (it
+   * goes on); a callback that throws cannot stop the others (it is reported).
+   */
+  #dispatch(id: number, res: number, more = false): void {
     try {
-      this.#complete(id, res);
+      if (more) this.#handlers[id]!(res, true);
+      else this.#complete(id, res);
     } catch (e) {
       reportError(e);
     }
@@ -705,7 +705,7 @@ export class Reactor {
       if (f & F_PARKING) this.#parkingCount--;
       if (f & F_REQUEUED) this.#requeuedWaiting--; // cancelled while it waited in JS
     }
-    done(res);
+    done(res, false);
   }
 
   #schedule(): void {
@@ -967,7 +967,7 @@ export class Reactor {
             continue;
           } // its fd was closed meanwhile: the close cancelled it
         }
-        this.#dispatch(id, res);
+        this.#dispatch(id, res, (this.#cqU32[w + CQE.flags / 4] & CQE_F.MORE) !== 0);
       }
       total += n;
       if (n < max) return total;

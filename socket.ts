@@ -19,10 +19,18 @@
  * @module
  */
 import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
-import { ACCEPT_CALL, constants, type IoError, RECVFROM_CALL, SHUTDOWN_CALL } from "./errors.ts";
+import { ACCEPT_CALL, constants, errnoError, RECVFROM_CALL, SHUTDOWN_CALL } from "./errors.ts";
 import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
-import { fmt, sockName } from "./net.ts";
-import { prepAccept, prepConnect, prepRecvFrom, prepSendTo, prepShutdown } from "./sqe.ts";
+import { closeRaw, fmt, sockName } from "./net.ts";
+import {
+  prepAccept,
+  prepAcceptMulti,
+  prepConnect,
+  prepRecvFrom,
+  prepSendTo,
+  prepShutdown,
+} from "./sqe.ts";
+import { Deque } from "./_waiters.ts";
 import type { Received } from "./submit.ts";
 import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
 
@@ -134,6 +142,9 @@ export class StreamSocket extends Async {
   }
 }
 
+/** Connections a listener's iteration accepts ahead of its loop body (see `incoming`). */
+const ACCEPT_QUEUE = 64;
+
 /**
  * A listening socket's shared part: accept and the `incoming()` iterator.
  */
@@ -162,6 +173,13 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * Connections as they come, until the listener is closed (then the
    * iteration ends). Transient errors (ECONNABORTED) are skipped.
    *
+   * One multishot accept (ACCEPT_MULTI) serves the whole iteration: the
+   * connections the kernel accepts while the loop body runs wait in a
+   * queue of up to 64; past that the accept is
+   * cancelled and the rest wait in the listen backlog until the queue
+   * drains. Connections accepted but not taken when the iteration ends
+   * are closed.
+   *
    * @example Serve connections as they come
    * ```ts
    * import { TcpListener, TcpStream } from "@ario/ario";
@@ -175,16 +193,51 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
    * ```
    */
   async *incoming(options?: SignalOptions): AsyncGenerator<S, void, undefined> {
-    for (;;) {
-      let conn: S;
-      try {
-        conn = await this.accept(options);
-      } catch (e) {
-        if (this.closed) return;
-        if ((e as IoError).code === "ECONNABORTED") continue;
-        throw e;
+    const signal = options?.signal;
+    const r = this.reactor, fds = new Deque<number>();
+    let ticket = -1, last: number | undefined, over = false, paused = false;
+    let wake: (() => void) | undefined;
+    const each = (res: number, more: boolean) => {
+      if (over) { // the iteration ended meanwhile
+        if (res >= 0) closeRaw(res, r);
+        return;
       }
-      yield conn;
+      if (res >= 0) fds.push(res); // a last completion may bring one more (a CQ overflow)
+      if (!more) {
+        ticket = -1;
+        last = res;
+      } else if (fds.length >= ACCEPT_QUEUE && !paused) {
+        paused = true; // the rest wait in the backlog until the queue drains
+        r.cancel(ticket);
+      }
+      wake?.();
+    };
+    const onAbort = () => ticket >= 0 ? r.cancel(ticket) : wake?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (;;) {
+        if (fds.length) {
+          yield this.wrap(fds.shift()!);
+          continue;
+        }
+        if (this.closed) return;
+        if (signal?.aborted) throw signal.reason;
+        if (ticket < 0) { // not started, or it ended: why
+          const res = last ?? 0;
+          if (res < 0 && !paused && res !== -constants.ECONNABORTED) {
+            throw errnoError(res, "accept", "Cannot accept");
+          }
+          [last, paused] = [undefined, false];
+          ticket = this.submitEach(prepAcceptMulti(this.entry, this.fd), each);
+        }
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    } finally {
+      over = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (ticket >= 0) r.cancel(ticket);
+      while (fds.length) closeRaw(fds.shift()!, r);
     }
   }
 

@@ -132,6 +132,11 @@ export function prepAccept(e: RawOp, fd: number): RawOp {
   return fill(e, OP.ACCEPT, fd, 0, 0, 0, 0, 0);
 }
 
+/** ACCEPT_MULTI: every connection as it comes, each result an fd, until cancelled or an error. */
+export function prepAcceptMulti(e: RawOp, fd: number): RawOp {
+  return fill(e, OP.ACCEPT_MULTI, fd, 0, 0, 0, 0, 0);
+}
+
 /** CONNECT: to the sockaddr at `sa` of `saLen` bytes. */
 export function prepConnect(e: RawOp, fd: number, sa: number, saLen: number): RawOp {
   return fill(e, OP.CONNECT, fd, sa, 0, saLen, 0, 0);

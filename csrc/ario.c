@@ -4,8 +4,9 @@
  * nothing of the OS: readiness comes from a backend, syscalls from ops.c.
  *
  * Invariants:
- *  - an op holds its slot from submission until its completion is reaped,
- *    so the completion ring (>= entries) can never overflow;
+ *  - an op holds its slot until its last completion is reaped; the ring
+ *    (> slots) takes a multishot op's earlier ones only while room for
+ *    every in-flight op's last remains (ario__more_room): no overflow;
  *  - every consumed submission is completed exactly once (complete());
  *  - a chain is consumed whole or not at all.
  */
@@ -81,11 +82,11 @@ static int plan(const ario_params *p, const ario__backend *be, layout *o) {
     return -EINVAL;
   uint32_t slots = p->entries + ARIO_RESERVED_SLOTS; /* + CANCEL/CLOSE only */
   o->fd_cap = pow2_at_least(ARIO_FD_SLOTS(slots));
-  o->ring_cap = pow2_at_least(slots);
+  o->ring_cap = pow2_at_least(slots + 1); /* an empty ring has room for more (ario__more_room) */
   o->ops = align16(sizeof(struct ario_loop));
   o->fds = o->ops + align16(sizeof(ario__op) * slots);
   o->ring = o->fds + align16(sizeof(ario__fd) * o->fd_cap);
-  o->heap = o->ring + align16(sizeof(ario__idx) * o->ring_cap);
+  o->heap = o->ring + align16(sizeof(ario__cqent) * o->ring_cap);
   o->backend = o->heap + align16(sizeof(ario__idx) * slots);
   size_t bm = be->mem_size(o->fd_cap);
   if (be->fallback && be->fallback->mem_size(o->fd_cap) > bm)
@@ -126,7 +127,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   l->ring_cap = o.ring_cap;
   l->ops = (ario__op *)((char *)mem + o.ops);
   l->fds = (ario__fd *)((char *)mem + o.fds);
-  l->ring = (ario__idx *)((char *)mem + o.ring);
+  l->ring = (ario__cqent *)((char *)mem + o.ring);
   l->heap = (ario__idx *)((char *)mem + o.heap);
   l->deadline = INT64_MAX;
   l->run_head = l->run_tail = ARIO_NIL;
@@ -388,14 +389,6 @@ static void detach(ario_loop *l, ario__idx i) {
   }
 }
 
-/* Queues op i's completion. The tail is published with release order: a
- * thread in ario_wait() reads it (ario__has_cqe). */
-static void push_ring(ario_loop *l, ario__idx i) {
-  uint32_t t = l->ring_tail;
-  l->ring[t & (l->ring_cap - 1)] = i;
-  ARIO_STORE(&l->ring_tail, t + 1, __ATOMIC_RELEASE);
-}
-
 /* After the owner queued completions outside ario_reap() (inside
  * ario_submit(), ario_close()): a thread already asleep in ario_wait()
  * (the doorbell) must return, or the owner never hears of them. Dekker
@@ -414,7 +407,7 @@ void ario__post(ario_loop *l, ario__idx i, int32_t res) {
   op->res = res;
   op->state = ARIO__DONE;
   op->link = ARIO_NIL;
-  push_ring(l, i);
+  ario__push_ring(l, i, res, 0);
 }
 
 /* The single place where an op completes. */
@@ -422,7 +415,7 @@ static void complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
   op->res = res;
   op->state = ARIO__DONE;
-  push_ring(l, i);
+  ario__push_ring(l, i, res, 0);
   /* Expired timeouts do not count towards counted timeouts (io_uring). */
   if (!(op->op == ARIO_OP_TIMEOUT && res == -ETIME)) l->cq_seq++;
 
@@ -456,7 +449,8 @@ static unsigned events_for(const ario__op *op) {
   case ARIO_OP_READ:
   case ARIO_OP_RECV:
   case ARIO_OP_RECVFROM:
-  case ARIO_OP_ACCEPT: return ARIO_POLL_IN;
+  case ARIO_OP_ACCEPT:
+  case ARIO_OP_ACCEPT_MULTI: return ARIO_POLL_IN;
   case ARIO_OP_WRITE:
   case ARIO_OP_SEND:
   case ARIO_OP_SENDTO:
@@ -635,6 +629,7 @@ static void start_one(ario_loop *l, ario__idx i) {
   case ARIO_OP_READ:
   case ARIO_OP_WRITE:
   case ARIO_OP_ACCEPT:
+  case ARIO_OP_ACCEPT_MULTI:
   case ARIO_OP_POLL:
     /* Wait for readiness first: these may block on a blocking fd. */
     wait_on_fd(l, i);
@@ -765,8 +760,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
     int32_t err = 0;
     uint32_t bad = 0;
     for (uint32_t j = k; j <= end && !err; j++) {
-      int after_link = j > k && sqes[j - 1].op != ARIO_OP_LINK_TIMEOUT;
-      err = ario__validate(&sqes[j], after_link);
+      err = ario__validate(&sqes[j], j > k ? &sqes[j - 1] : 0);
       bad = j;
     }
     if (!err && open_ended) {
@@ -818,17 +812,23 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
   int rc = l->be->poll(l, timeout_ns);
   if (rc < 0 && rc != -EINTR) return rc;
   expire_timers(l);
+  if (l->counted_timeouts && l->mores) check_counted_timeouts(l); /* see ario__post_more */
 
   uint32_t n = 0;
   while (n < max && ario__has_cqe(l)) {
     uint32_t h = l->ring_head;
-    ario__idx i = l->ring[h & (l->ring_cap - 1)];
-    ARIO_STORE(&l->ring_head, h + 1, __ATOMIC_RELAXED); /* read by waiters */
+    const ario__cqent *c = &l->ring[h & (l->ring_cap - 1)];
+    ario__idx i = c->idx;
     ario__op *op = &l->ops[i];
     out[n].user_data = op->user_data;
-    out[n].res = op->res;
-    out[n].flags = 0;
+    out[n].res = c->res;
+    out[n].flags = c->more ? ARIO_CQE_F_MORE : 0;
     n++;
+    ARIO_STORE(&l->ring_head, h + 1, __ATOMIC_RELAXED); /* read by waiters */
+    if (c->more) { /* the op goes on, in its slot */
+      l->mores--;
+      continue;
+    }
     if (is_special(op->op)) l->special--;
     l->splices -= op->op == ARIO_OP_SPLICE;
     op->state = ARIO__FREE;

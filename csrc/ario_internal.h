@@ -23,6 +23,14 @@ typedef int32_t ario__fdnum;
 #define ARIO_FD_SLOTS(slots) ((slots) * 2u)
 #endif
 
+/* One completion in the ring: the op, its result, and whether the op goes
+ * on (a multishot op's ARIO_CQE_F_MORE entries; it keeps its slot). */
+typedef struct ario__cqent {
+  int32_t res;
+  ario__idx idx;
+  uint8_t more;
+} ario__cqent;
+
 /* Op states. */
 enum {
   ARIO__FREE = 0,
@@ -243,7 +251,7 @@ struct ario_loop {
   uint32_t ring_cap; /* completion ring, power of two */
   ario__op *ops;
   ario__fd *fds;
-  ario__idx *ring;
+  ario__cqent *ring;
   ario__idx *heap;
   uint32_t ring_head, ring_tail;
   uint32_t heap_len;
@@ -264,6 +272,7 @@ struct ario_loop {
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   ario__idx splices;         /* SPLICE ops in flight (ario__drop_fd) */
+  ario__idx mores;           /* ARIO_CQE_F_MORE entries in the ring (< ring_cap) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */
   ario__bell_state bell;    /* doorbell thread (above) */
@@ -274,6 +283,7 @@ _Static_assert(sizeof(struct ario_loop) <= ARIO_MEM_LOOP_BYTES, "raise ARIO_MEM_
 _Static_assert(sizeof(ario__op) <= ARIO_MEM_OP_BYTES, "raise ARIO_MEM_OP_BYTES");
 _Static_assert(sizeof(ario__fd) <= ARIO_MEM_FD_BYTES, "raise ARIO_MEM_FD_BYTES");
 _Static_assert(sizeof(ario__idx) == 1, "ARIO_MEM_SIZE counts 1-byte indexes");
+_Static_assert(sizeof(ario__cqent) <= ARIO_MEM_CQE_BYTES, "raise ARIO_MEM_CQE_BYTES");
 #endif
 
 /* Core entry points for the backends. revents are ARIO_POLL_* bits, or
@@ -303,12 +313,39 @@ static inline int ario__has_cqe(const ario_loop *l) {
  * business); queues its completion for ario_reap(). */
 void ario__post(ario_loop *l, ario__idx i, int32_t res);
 
+/* Queues a completion of op i. The tail is published with release order: a
+ * thread in ario_wait() reads it (ario__has_cqe). */
+static inline void ario__push_ring(ario_loop *l, ario__idx i, int32_t res, uint8_t more) {
+  uint32_t t = l->ring_tail;
+  ario__cqent *c = &l->ring[t & (l->ring_cap - 1)];
+  c->res = res;
+  c->idx = i;
+  c->more = more;
+  ARIO_STORE(&l->ring_tail, t + 1, __ATOMIC_RELEASE);
+}
+
+/* A multishot op's completion that is not its last (ARIO_CQE_F_MORE).
+ * Room is kept for every in-flight op's last completion, so one may be
+ * posted only while ario__more_room(); the op waits (readiness) or the
+ * CQ is left unread (io_uring) until the owner reaps. The ring holds one
+ * entry more than the slots, so an empty ring always has room. Counted
+ * timeouts see it at the next reap (a TIMEOUT completing here could start
+ * ops inside the backend's dispatch). */
+static inline int ario__more_room(const ario_loop *l) {
+  return l->mores + l->inflight < l->ring_cap;
+}
+static inline void ario__post_more(ario_loop *l, ario__idx i, int32_t res) {
+  l->mores++;
+  l->cq_seq++;
+  ario__push_ring(l, i, res, 1);
+}
+
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
 void ario__drop_fd(ario_loop *l, int32_t fd);
 
 /* Validates one submission entry (validate.c): 0, or the -errno it
- * completes with. after_link: the entry before it carries a link flag. */
-int32_t ario__validate(const ario_sqe *e, int after_link);
+ * completes with. prev: the entry before it in its chain, or 0. */
+int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev);
 
 /* Non-blocking attempt of an op on its fd: returns the result, or
  * -EAGAIN to keep waiting (platform layer, ops.c). */

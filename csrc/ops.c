@@ -119,6 +119,20 @@ static int32_t do_accept(ario_loop *l, ario__op *op) {
   return fd;
 }
 
+/* ACCEPT_MULTI: the connections waiting, each posted as it is accepted;
+ * -EAGAIN keeps the op waiting. A full ring leaves the rest in the
+ * listener's backlog until the owner reaps; a burst bound keeps a flood
+ * from starving the other descriptors of this report. */
+#define ACCEPT_BURST 64
+static int32_t accept_many(ario_loop *l, ario__op *op) {
+  for (unsigned n = 0; n < ACCEPT_BURST && ario__more_room(l); n++) {
+    int32_t fd = do_accept(l, op);
+    if (fd < 0) return fd; /* -EAGAIN waits on; an error ends the op */
+    ario__post_more(l, (ario__idx)(op - l->ops), fd);
+  }
+  return -EAGAIN;
+}
+
 static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
   if (revents) {
     int err = 0;
@@ -185,6 +199,7 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_RECVFROM:
   case ARIO_OP_SENDTO: return transfer(l, op);
   case ARIO_OP_ACCEPT: return do_accept(l, op);
+  case ARIO_OP_ACCEPT_MULTI: return accept_many(l, op);
   case ARIO_OP_CONNECT: return do_connect(l, op, revents);
   case ARIO_OP_CLOSE: return close(op->fd) == 0 ? 0 : neg_errno();
   case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();

@@ -42,6 +42,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
     [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
     [ARIO_OP_SPLICE] = U_ADDR | U_ADDR2 | U_LEN | U_OFF | U_OPF,
+    [ARIO_OP_ACCEPT_MULTI] = 0,
 };
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
@@ -104,9 +105,10 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
   ((uint32_t)(M_OOB | M_PEEK | M_DONTROUTE | M_DONTWAIT | M_WAITALL | M_TRUNC |    \
               M_NOSIGNAL | M_MORE | M_EOR | M_CONFIRM))
 
-int32_t ario__validate(const ario_sqe *e, int after_link) {
+int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
   if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
-  if (e->op > ARIO_OP_CANCEL && e->op < ARIO_OP_SPLICE) return -EINVAL; /* other branches' */
+  if (e->op > ARIO_OP_CANCEL && e->op != ARIO_OP_SPLICE && e->op != ARIO_OP_ACCEPT_MULTI)
+    return -EINVAL; /* 15..21, 23: ops of branches not merged yet */
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
   unsigned uses = op_uses[e->op];
@@ -148,6 +150,9 @@ int32_t ario__validate(const ario_sqe *e, int after_link) {
   case ARIO_OP_ACCEPT:
     if (e->addr && !e->addr2) return -EFAULT; /* the peer would be lost */
     break;
+  case ARIO_OP_ACCEPT_MULTI: /* no one result a chain could follow (it may end one) */
+    if (e->flags & (ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
+    break;
   case ARIO_OP_CONNECT:
     if (!e->addr) return -EFAULT;
     if (e->len > SOCKADDR_MAX) return -EINVAL;
@@ -170,7 +175,8 @@ int32_t ario__validate(const ario_sqe *e, int after_link) {
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:
     if (e->op_flags & ~ARIO_TIMEOUT_ABS) return -EINVAL;
-    if (e->op == ARIO_OP_LINK_TIMEOUT && !after_link) return -EINVAL;
+    if (e->op == ARIO_OP_LINK_TIMEOUT && (!prev || prev->op == ARIO_OP_LINK_TIMEOUT))
+      return -EINVAL; /* it bounds the op before it */
     /* above INT64_MAX ns: -EINVAL; a relative time that passes INT64_MAX
      * when added to now saturates (a deadline never reached) */
     if (e->off > (uint64_t)INT64_MAX) return -EINVAL;

@@ -26,6 +26,9 @@ export const SQE = {
 /** `ario_cqe`: 16 bytes. */
 export const CQE = { size: 16, user_data: 0, res: 8, flags: 12 } as const;
 
+/** `ARIO_CQE_F_*` flags. */
+export const CQE_F = { MORE: 0x02 } as const;
+
 /** `ario_params`: 16 bytes. */
 export const PARAMS = {
   size: 16,
@@ -53,6 +56,7 @@ export const OP = {
   LINK_TIMEOUT: 13,
   CANCEL: 14,
   SPLICE: 22,
+  ACCEPT_MULTI: 24,
 } as const;
 
 /** `ARIO_SQE_*` flags. */

@@ -47,6 +47,7 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.SPLICE_F)) {
     assert.equal(define(`ARIO_SPLICE_F_${k}`), v, k);
   }
+  for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }

@@ -16,8 +16,10 @@
  *   SEND SEND|MSG_NOSIGNAL | RECVFROM RECVMSG, SENDTO SENDMSG (msghdr and
  *   iovec per slot) | ACCEPT ACCEPT (SOCK_NONBLOCK|SOCK_CLOEXEC) |
  *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
- *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | TIMEOUT TIMEOUT (count in off,
- *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
+ *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | ACCEPT_MULTI ACCEPT with
+ *   IORING_ACCEPT_MULTISHOT (its F_MORE CQEs post as they come) |
+ *   TIMEOUT TIMEOUT (count in off, timespec per slot) |
+ *   LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
  *   kernel only knows slot tags), hard-linked, results summed |
  *   SPLICE POLL_ADD(fd_in, IN) -> POLL_ADD(fd_out, OUT) -> SPLICE, linked,
@@ -336,6 +338,11 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->addr2 = op->addr ? (uint64_t)op->addr2 : 0;
     q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
     break;
+  case ARIO_OP_ACCEPT_MULTI:
+    q = next_sqe(u, tag, IORING_OP_ACCEPT, op->fd);
+    q->ioprio = IORING_ACCEPT_MULTISHOT;
+    q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    break;
   case ARIO_OP_CONNECT:
     q = next_sqe(u, tag, IORING_OP_CONNECT, op->fd);
     q->addr = (uint64_t)op->addr;
@@ -464,13 +471,17 @@ static int uring_submit(ario_loop *l, ario__idx head) {
 
 /* ------------------------------------------------------------ reaping -- */
 
-static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res) {
+static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t flags) {
   uint32_t i = (uint32_t)(ud & 0xFFFFu);
   if (i >= ARIO__SLOTS(l)) return;
   uslot *s = &u->slots[i];
   ario__op *op = &l->ops[i];
   if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
   int aux = (ud & AUX_BIT) != 0;
+  if (flags & IORING_CQE_F_MORE) { /* a multishot op goes on (harvest checked the room) */
+    if (!aux) ario__post_more(l, (ario__idx)i, res);
+    return;
+  }
   if (s->multi && (res == 0 || res == -EALREADY) && (s->multi == 1 || aux)) s->found++;
   if (op->op == ARIO_OP_SPLICE) { /* the polls' error, else the splice's (last) result */
     if (s->pending > 1 ? res < 0 && s->res >= 0 : !(res == -ECANCELED && s->res < 0))
@@ -524,7 +535,9 @@ static int harvest(ario_loop *l, uring *u) {
   int n = 0;
   for (; head != tail; head++, n++) {
     struct io_uring_cqe *c = &u->cqes[head & u->cq_mask];
-    on_cqe(l, u, c->user_data, c->res);
+    if ((c->flags & IORING_CQE_F_MORE) && !ario__more_room(l))
+      break; /* the rest stays in the CQ until the owner reaps (ario__more_room) */
+    on_cqe(l, u, c->user_data, c->res, c->flags);
   }
   __atomic_store_n(u->cq_head, head, __ATOMIC_RELEASE);
   return n;

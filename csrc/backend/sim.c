@@ -302,6 +302,7 @@ int32_t ario__sim_try_io(ario_loop *l, ario__op *op, unsigned revents,
   case ARIO_OP_READ: break;
   case ARIO_OP_WRITE: is_send = 1; break;
   case ARIO_OP_ACCEPT:
+  case ARIO_OP_ACCEPT_MULTI:
     if (fake_eagain(s, op, revents, POLLIN)) return -EAGAIN;
     return attempt(l, op, revents);
   case ARIO_OP_CONNECT:

@@ -46,6 +46,14 @@ extern "C" {
  *   ACCEPT       addr=sockaddr out (may be 0), addr2=pointer to uint32
  *                length (in/out); the accepted fd is non-blocking and
  *                close-on-exec; res is the new fd
+ *   ACCEPT_MULTI -  (multishot ACCEPT: one completion per connection, res
+ *                the new fd, flagged ARIO_CQE_F_MORE while the op goes
+ *                on; its last completion, without the flag, is an error
+ *                (-ECANCELED once cancelled or its fd closed) or, when
+ *                completions backed up (io_uring's CQ overflowed), one
+ *                more fd: submit it again. No peer address; it may end
+ *                a chain but not link on (a link flag: -EINVAL); it
+ *                holds its slot until its last completion is reaped)
  *   CONNECT      addr=sockaddr, len=address length
  *   CLOSE        -  (first cancels every pending op on fd with -ECANCELED)
  *   SHUTDOWN     len=how (0 read, 1 write, 2 both)
@@ -92,9 +100,10 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
-  /* 15..21: taken by ops on other branches */
+  /* 15..21, 23: taken by ops on other branches */
   ARIO_OP_SPLICE = 22,
-  ARIO_OP_COUNT_ = 23
+  ARIO_OP_ACCEPT_MULTI = 24,
+  ARIO_OP_COUNT_ = 25
 };
 
 /* ario_sqe.flags */
@@ -126,7 +135,7 @@ enum ario_op {
 #define ARIO_SPLICE_F_MORE 0x04u     /* more data follows (TCP_CORK-like) */
 
 /* ario_cqe.flags */
-#define ARIO_CQE_F_MORE 0x02u /* more completions follow for this op */
+#define ARIO_CQE_F_MORE 0x02u /* a multishot op goes on: more completions follow */
 
 /* Submission entry: 48 bytes, naturally aligned, same on every target.
  * Addresses are carried in 64-bit fields so the layout does not depend on
@@ -216,9 +225,10 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 #define ARIO_BACKEND_MEM 0 /* the bare harness keeps interest in the core */
 #endif
 #endif
-#define ARIO_MEM_LOOP_BYTES (64u + 8u * sizeof(void *)) /* 96 B on 32-bit, 128 B on 64-bit */
+#define ARIO_MEM_LOOP_BYTES (72u + 8u * sizeof(void *)) /* 104 B on 32-bit, 136 B on 64-bit */
 #define ARIO_MEM_OP_BYTES (32u + 4u * sizeof(void *))
 #define ARIO_MEM_FD_BYTES 8u
+#define ARIO_MEM_CQE_BYTES 8u
 #define ARIO__A16(n) (((n) + 15u) & ~(size_t)15u)
 #define ARIO__S1(x) ((x) | ((x) >> 1))
 #define ARIO__S2(x) (ARIO__S1(x) | (ARIO__S1(x) >> 2))
@@ -229,7 +239,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
   (ARIO__A16(ARIO_MEM_LOOP_BYTES) +                                       \
    ARIO__A16(ARIO__NSLOTS(entries) * ARIO_MEM_OP_BYTES) +                  \
    ARIO__A16(ARIO__P2(ARIO__NSLOTS(entries)) * ARIO_MEM_FD_BYTES) +        \
-   ARIO__A16(ARIO__P2(ARIO__NSLOTS(entries))) +                            \
+   ARIO__A16(ARIO__P2(ARIO__NSLOTS(entries) + 1u) * ARIO_MEM_CQE_BYTES) +  \
    ARIO__A16(ARIO__NSLOTS(entries)) + ARIO__A16((size_t)ARIO_BACKEND_MEM))
 #if defined(__GNUC__) || defined(__clang__)
 #define ARIO_LOOP_STATIC(name, entries) \

@@ -148,6 +148,11 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
     q->addr = e->addr; q->addr2 = e->addr2;
     q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
     break;
+  case ARIO_OP_ACCEPT_MULTI:
+    q = o_sqe(o, IORING_OP_ACCEPT, e->fd, e->user_data);
+    q->ioprio = IORING_ACCEPT_MULTISHOT;
+    q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    break;
   case ARIO_OP_CONNECT:
     q = o_sqe(o, IORING_OP_CONNECT, e->fd, e->user_data);
     q->addr = e->addr; q->off = e->len;

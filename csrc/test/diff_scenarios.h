@@ -412,6 +412,94 @@ static void sc_accept_connect(T *t) {
   upto(t, 3);
 }
 
+/* Blocking connects of n fresh clients to a (they land in the backlog). */
+static void dial_n(T *t, const struct sockaddr_in *a, int n) {
+  for (int k = 0; k < n; k++) {
+    int c = keep(t, socket(AF_INET, SOCK_STREAM, 0));
+    CHECK(connect(c, (const void *)a, sizeof *a) == 0);
+  }
+}
+
+static void sc_accept_multi_cancel(T *t) {
+  struct sockaddr_in a;
+  int ls = listener(t, &a);
+  ario_sqe s[1] = {t_sqe(ARIO_OP_ACCEPT_MULTI, ls, 10)};
+  nonneg(t, 10);
+  sub(t, s, 1);
+  dial_n(t, &a, 3);
+  upto(t, 3);
+  s[0] = e_cancel(10, -1, 0, 20, 0);
+  sub(t, s, 1);
+  upto(t, 5);
+}
+
+static void sc_accept_multi_close(T *t) {
+  struct sockaddr_in a;
+  int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  socklen_t al = sizeof a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(0x7f000001);
+  CHECK(bind(ls, (void *)&a, sizeof a) == 0 && listen(ls, 8) == 0);
+  CHECK(getsockname(ls, (void *)&a, &al) == 0);
+  ario_sqe s[1] = {t_sqe(ARIO_OP_ACCEPT_MULTI, ls, 10)};
+  nonneg(t, 10);
+  sub(t, s, 1);
+  dial_n(t, &a, 1);
+  upto(t, 1);
+  s[0] = t_sqe(ARIO_OP_CLOSE, ls, 20);
+  sub(t, s, 1);
+  upto(t, 3);
+}
+
+static void sc_accept_multi_counted(T *t) {
+  struct sockaddr_in a;
+  int ls = listener(t, &a);
+  ario_sqe s[2] = {e_timeout(2000 * MS, 2, 0, 10, 0), t_sqe(ARIO_OP_ACCEPT_MULTI, ls, 20)};
+  nonneg(t, 20);
+  sub(t, s, 2);
+  dial_n(t, &a, 2);
+  upto(t, 3);
+  s[0] = e_cancel(20, -1, 0, 30, 0);
+  sub(t, s, 1);
+  upto(t, 5);
+}
+
+static void sc_accept_multi_error(T *t) {
+  int idle = keep(t, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+  ario_sqe s[1] = {t_sqe(ARIO_OP_ACCEPT_MULTI, idle, 10)};
+  sub(t, s, 1);
+  upto(t, 1);
+}
+
+/* It may end a chain: it starts when the op before it completes. */
+static void sc_accept_multi_after_link(T *t) {
+  struct sockaddr_in a;
+  int ls = listener(t, &a);
+  ario_sqe s[2] = {e_nop(10, L), t_sqe(ARIO_OP_ACCEPT_MULTI, ls, 11)};
+  nonneg(t, 11);
+  sub(t, s, 2);
+  dial_n(t, &a, 2);
+  upto(t, 3);
+  s[0] = e_cancel(11, -1, 0, 20, 0);
+  sub(t, s, 1);
+  upto(t, 5);
+}
+
+/* Linking on from it: ario refuses it (see the table's reason). */
+static void sc_accept_multi_links_on(T *t) {
+  struct sockaddr_in a;
+  int ls = listener(t, &a);
+  ario_sqe s[2] = {t_sqe(ARIO_OP_ACCEPT_MULTI, ls, 10), e_nop(11, 0)};
+  s[0].flags = L;
+  sub(t, s, 2);
+  dial_n(t, &a, 1);
+  upto(t, 2);
+  s[0] = e_cancel(10, -1, 0, 20, 0);
+  sub(t, s, 1);
+  settle(t, 20);
+}
+
 static void sc_connect_refused(T *t) {
   struct sockaddr_in a;
   int ls = socket(AF_INET, SOCK_STREAM, 0);
@@ -682,6 +770,16 @@ static const scenario scenarios[] = {
     {"close_bad_fd", sc_close_bad_fd, 0, 0, 0, 0},
     {"accept_connect", sc_accept_connect, 0, 0, 0, 0},
     {"connect_refused", sc_connect_refused, 0, 0, 0, 0},
+    {"accept_multi_cancel", sc_accept_multi_cancel, 1, 0, 0, 0},
+    {"accept_multi_close", sc_accept_multi_close, 1, 0, 0, 0},
+    {"accept_multi_counted", sc_accept_multi_counted, 1, 0, 0, 0},
+    {"accept_multi_error", sc_accept_multi_error, 0, 0, 0, 0},
+    {"accept_multi_after_link", sc_accept_multi_after_link, 1, 0, 0, 0},
+    {"accept_multi_links_on", sc_accept_multi_links_on, 0, 0, D_ALL,
+     "ario fails an ACCEPT_MULTI that carries a link flag -EINVAL (its chain "
+     "-ECANCELED): it has no one result a chain could follow; the kernel "
+     "takes it, posts its fds without F_MORE though it goes on, and "
+     "cancels the next op when it ends"},
     {"recv_reset", sc_recv_reset, 0, 0, 0, 0},
     {"peer_close_mid_transfer", sc_peer_close_mid_transfer, 0, 0, 0, 0},
     {"send_after_reset", sc_send_after_reset, 0, 0, 0, 0},

@@ -329,11 +329,18 @@ static void on_cqe(const ario_cqe *c) {
   rec *r = &ops[i];
   if (!r->consumed) FAIL("completion of op %u that was never consumed", i);
   if (r->done) FAIL("second completion of op %u (op %u, res %d then %d)", i, r->e.op, r->res, c->res);
-  if (c->flags) FAIL("op %u: unexpected cqe flags %#x", i, c->flags);
+  if (c->flags & ~ARIO_CQE_F_MORE) FAIL("op %u: unexpected cqe flags %#x", i, c->flags);
+  if (c->flags & ARIO_CQE_F_MORE) { /* a multishot op goes on: one accepted fd */
+    if (r->e.op != ARIO_OP_ACCEPT_MULTI || c->res < 0)
+      FAIL("op %u (op %u): F_MORE with res %d", i, r->e.op, c->res);
+    close(c->res);
+    return;
+  }
   r->done = 1;
   r->res = c->res;
   completed_total++;
-  if (r->e.op == ARIO_OP_ACCEPT && c->res >= 0) close(c->res);
+  if ((r->e.op == ARIO_OP_ACCEPT || r->e.op == ARIO_OP_ACCEPT_MULTI) && c->res >= 0)
+    close(c->res); /* an ACCEPT_MULTI's last may bring an fd too (a CQ overflow) */
 }
 
 static int reap(int64_t timeout_ns) {
@@ -345,6 +352,14 @@ static int reap(int64_t timeout_ns) {
     FAIL("ario_inflight %u, consumed %llu - completed %llu", ario_inflight(l),
          (unsigned long long)consumed_total, (unsigned long long)completed_total);
   return n;
+}
+
+/* Whether an ACCEPT_MULTI on fd goes on: it takes every connection. */
+static int multishot_on(int32_t fd) {
+  for (int k = 0; k < nops; k++)
+    if (ops[k].consumed && !ops[k].done && ops[k].e.op == ARIO_OP_ACCEPT_MULTI && ops[k].e.fd == fd)
+      return 1;
+  return 0;
 }
 
 /* Whether op i may stay pending once every fd is ready: its condition can
@@ -361,6 +376,8 @@ static int exempt(int i, int backend) {
    * to ready it) until CANCEL ANY ends it */
   if (!ready_backend && kind == K_RETIRED && r->prev >= 0) return 1;
   switch (r->e.op) {
+  case ARIO_OP_ACCEPT_MULTI: return kind == K_LISTEN; /* goes on until cancelled */
+  case ARIO_OP_ACCEPT: return kind == K_LISTEN && multishot_on(r->e.fd); /* its clients taken */
   case ARIO_OP_POLL: {
     unsigned m = r->e.op_flags;
     /* /dev/null (a retired number, started late in a chain) is readable and

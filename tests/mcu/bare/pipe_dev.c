@@ -144,6 +144,7 @@ int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_RECVFROM:
   case ARIO_OP_SENDTO:
   case ARIO_OP_ACCEPT:
+  case ARIO_OP_ACCEPT_MULTI:
   case ARIO_OP_CONNECT:
   case ARIO_OP_SHUTDOWN: {
     int end;

@@ -3,6 +3,7 @@
 // whose client is not installed is ignored (scripts/setup-system.sh
 // installs them). Every process is bounded in time.
 import assert from "node:assert/strict";
+import { constants, TcpListener } from "../mod.ts";
 import { fileURLToPath } from "node:url";
 
 const DENO = Deno.execPath();
@@ -492,6 +493,26 @@ for (const mode of [[], ["--copy"]]) {
       const px = startExample("proxy.ts", ["--to", `127.0.0.1:${web.addr.port}`, ...mode]);
       const half = startExample("proxy.ts", ["--to", `127.0.0.1:${counter.addr.port}`, ...mode]);
       const dead = startExample("proxy.ts", ["--to", `127.0.0.1:${deadPort}`, ...mode]);
+      // upstream that sends 256 KiB and then resets the connection (SO_LINGER 0)
+      const resetter = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+      (async () => {
+        for await (const c of resetter) {
+          (async () => {
+            await c.writeAll(new Uint8Array(256 * 1024));
+            c.setOption(
+              constants.SOL_SOCKET,
+              constants.SO_LINGER,
+              new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]),
+            );
+            c.close();
+          })().catch(() => {});
+        }
+      })().catch(() => {});
+      const rst = startExample("proxy.ts", [
+        "--to",
+        `127.0.0.1:${resetter.localAddr.port}`,
+        ...mode,
+      ]);
       try {
         const port = (await px.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
         const url = `http://127.0.0.1:${port}`;
@@ -522,14 +543,39 @@ for (const mode of [[], ["--copy"]]) {
         assert.ok(Date.now() - t0 < 5000);
         await dead.err.until(/connection: .*(ECONNREFUSED|refused)/i);
 
+        // a reset upstream: the client's connection ends too (no hang), nothing leaks
+        const rport = Number((await rst.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+        const rfds = fdsOf(rst.child.pid);
+        for (let i = 0; i < 3; i++) {
+          const conn = await Deno.connect({ hostname: "127.0.0.1", port: rport });
+          const buf = new Uint8Array(65536);
+          const timer = setTimeout(() => conn.close(), 5000);
+          let ended = "eof";
+          try {
+            while (await conn.read(buf) !== null) { /* drain */ }
+          } catch (e) {
+            ended = (e as Error).name; // ConnectionReset
+          }
+          clearTimeout(timer);
+          assert.notEqual(ended, "BadResource", "the proxy left the client hanging");
+          try {
+            conn.close();
+          } catch { /* closed by the timer */ }
+        }
+        for (let t = 0; t < 30 && fdsOf(rst.child.pid).length !== rfds.length; t++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(fdsOf(rst.child.pid), rfds, "descriptors leaked after resets");
+
         for (let t = 0; t < 30 && fdsOf(px.child.pid).length !== fds.length; t++) {
           await new Promise((r) => setTimeout(r, 100)); // the last closes may still be on their way
         }
         assert.deepEqual(fdsOf(px.child.pid), fds, "descriptors leaked");
         assert.equal(px.err.text, "");
       } finally {
-        await Promise.all([px.stop(), half.stop(), dead.stop()]);
+        await Promise.all([px.stop(), half.stop(), dead.stop(), rst.stop()]);
         counter.close();
+        resetter.close();
         ac.abort();
         await web.finished;
       }

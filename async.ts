@@ -88,7 +88,7 @@ export function badBuffer(buf: Uint8Array, what: string): TypeError | undefined 
 }
 
 /** The kind of socket an {@linkcode Async} wraps. */
-export type Transport = "tcp" | "udp" | "unix" | "unixpacket";
+export type Transport = "tcp" | "udp" | "unix" | "unixpacket" | "raw";
 
 /**
  * An fd in non-blocking mode, driven by the reactor: the equivalent of
@@ -173,9 +173,12 @@ export class Async implements AsyncDisposable, Disposable {
 
   /**
    * Wraps a descriptor you already have (pipe, pty/tty, eventfd, socket,
-   * character device): puts it in non-blocking mode and checks the reactor
-   * can poll it. Rejects with `Deno.errors.PermissionDenied` (EPERM) for
-   * fds that cannot be polled, such as regular files on epoll. Takes
+   * character device, regular file): puts it in non-blocking mode and
+   * checks the reactor can drive it. A regular file is accepted on every
+   * backend: its reads and writes (at the file position) run on the
+   * reactor's file pool where the backend cannot poll it (epoll, poll,
+   * select), though {@linkcode Async.ready} cannot wait on it there (see
+   * `AsyncFile` for reads and writes at offsets). Takes
    * ownership: {@linkcode Async.close} closes the fd.
    *
    * @example Wrap a descriptor that came from elsewhere (here a raw accept)
@@ -203,7 +206,8 @@ export class Async implements AsyncDisposable, Disposable {
       const stream = type === constants.SOCK_STREAM;
       transport = unix ? (stream ? "unix" : "unixpacket") : (stream ? "tcp" : "udp");
     }
-    // can the reactor poll it? Registering tells (epoll refuses regular files: EPERM)
+    // can the reactor poll it? Registering tells; epoll refuses regular files and
+    // directories (EPERM): their reads and writes go to the file pool
     const probe = new Operation(
       "poll",
       prepPoll({ op: 0, fd, flags: SQE_FLAG.LINK }, fd, POLL.IN | POLL.OUT),
@@ -212,10 +216,7 @@ export class Async implements AsyncDisposable, Disposable {
     );
     const [got] = await multi([probe, op.linkTimeout(0)] as const, { reactor: options.reactor });
     const res = got as number;
-    if (res === -constants.EPERM) {
-      throw errnoError(res, "poll", `${where}: it cannot be polled (a regular file or directory?)`);
-    }
-    if (res < 0 && res !== -constants.ECANCELED) {
+    if (res < 0 && res !== -constants.ECANCELED && res !== -constants.EPERM) {
       throw errnoError(res, "poll", `${where}: ${errnoName(res)}`);
     }
     return new Async(fd, transport, options.reactor);
@@ -560,7 +561,7 @@ export class Async implements AsyncDisposable, Disposable {
 
   /** Whether reads and writes keep message boundaries (datagram sockets). */
   #message(): boolean {
-    return this.transport === "udp" || this.transport === "unixpacket";
+    return this.transport === "udp" || this.transport === "unixpacket" || this.transport === "raw";
   }
 
   #lostTail(opFlags: number): string {

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { Addr } from "./addr.ts";
+import type { Addr, AnyAddr } from "./addr.ts";
 import { load } from "./ffi/load.ts";
 
 /** Bytes of idle regions kept for reuse; a released region beyond this is freed. */
@@ -198,7 +198,7 @@ export function ioCopyOut(
  * in order, before C is asked again.
  */
 export class LostBytes {
-  readonly #q: { bytes: Uint8Array; addr?: Addr }[] = [];
+  readonly #q: { bytes: Uint8Array; addr?: Addr | AnyAddr }[] = [];
 
   /** How many reads' worth are kept. */
   get length(): number {
@@ -211,7 +211,7 @@ export class LostBytes {
   }
 
   /** Records the sender of kept datagram bytes. */
-  setSender(bytes: Uint8Array, addr: Addr): void {
+  setSender(bytes: Uint8Array, addr: Addr | AnyAddr): void {
     const e = this.#q.find((k) => k.bytes === bytes);
     if (e) e.addr = addr;
   }
@@ -220,7 +220,7 @@ export class LostBytes {
    * Serves one read into `buf` (a `peek` leaves the bytes); a datagram
    * (`datagrams`) is cut to `buf`, a stream keeps the rest for the next read.
    */
-  take(buf: Uint8Array, peek: boolean, datagrams: boolean): { n: number; addr?: Addr } {
+  take(buf: Uint8Array, peek: boolean, datagrams: boolean): { n: number; addr?: Addr | AnyAddr } {
     const head = this.#q[0];
     const n = Math.min(buf.length, head.bytes.length);
     buf.set(n === head.bytes.length ? head.bytes : head.bytes.subarray(0, n));

@@ -17,23 +17,32 @@ export { constants, errnoError, errnoName, type IoError, type IoErrorFields } fr
 export { resolveHost, resolveHostSync, type ResolveOptions } from "./dns.ts";
 export {
   type Addr,
+  type AnyAddr,
+  type AnySockAddr,
   decodeAddr,
+  decodeAnyAddr,
   encodeAddr,
   familyOf,
+  type InetAddr,
   type IpAddr,
   isUnix,
+  type LinkAddr,
+  type LinkAddrInit,
   type SockAddr,
   SOCKADDR_MAX,
   type UnixAddr,
+  type UnknownAddr,
 } from "./addr.ts";
 export {
   type FileOptions,
+  type FsyncOptions,
   type Link,
   type LinkOptions,
   type MsgOptions,
   multi,
   op,
   type OpBuilders,
+  type OpenatOptions,
   Operation,
   POLL,
   type Received,
@@ -44,14 +53,17 @@ export {
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";
-export { BACKEND, type BackendName } from "./ffi/layout.ts";
+export { BACKEND, type BackendName, FSYNC_DATASYNC, POOL_THREADS } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
 export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
 export type { PipeOptions } from "./net.ts";
+export { AsyncFile, type FileIoOptions, type OpenOptions } from "./file.ts";
 export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
 export { UdpSocket } from "./udp.ts";
+export { RawSocket, type RawSocketOptions } from "./raw.ts";
+export { ChildExit, type ChildExitOptions } from "./child.ts";
 export { UnixDatagram, UnixListener, type UnixPath, UnixStream } from "./unix.ts";
 export {
   ReactorClock,

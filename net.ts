@@ -9,12 +9,16 @@
  */
 import {
   type Addr,
+  type AnyAddr,
+  type AnySockAddr,
   decodeAddr,
+  decodeAnyAddr,
   encodeAddr,
   familyOf,
   type IpAddr,
   ipBytes,
   isUnix,
+  type LinkAddrInit,
   type SockAddr,
   SOCKADDR_MAX,
   sockaddrFamily,
@@ -96,8 +100,12 @@ export function unixOf(a: string | { path: string }): { path: string } {
   return typeof a === "string" ? { path: a } : a;
 }
 
-/** "127.0.0.1:80", "[::1]:80", "/tmp/s", "@abstract". */
-export function fmt(a: SockAddr | Addr): string {
+/** "127.0.0.1:80", "[::1]:80", "/tmp/s", "@abstract", "ifindex 2", "family 40". */
+export function fmt(a: AnySockAddr | Addr | AnyAddr): string {
+  if (typeof (a as LinkAddrInit).ifIndex === "number") {
+    return `ifindex ${(a as LinkAddrInit).ifIndex}`;
+  }
+  if ("bytes" in a) return `family ${a.family}`;
   if (isUnix(a as SockAddr)) {
     const p = (a as { path: string }).path;
     return p.startsWith("\0") ? "@" + p.slice(1) : p || "(unnamed)";
@@ -249,6 +257,18 @@ export function sockName(
     fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
   }
   return decodeAddr(saBuf, lenBuf[0], transport);
+}
+
+/** The local or (`peer`) remote address of a socket, decoded by its family. */
+export function sockNameAny(fd: number, peer: boolean): AnyAddr {
+  lenBuf[0] = SOCKADDR_MAX;
+  const rc = peer
+    ? lib().ario_getpeername(fd, saBuf, lenBuf)
+    : lib().ario_getsockname(fd, saBuf, lenBuf);
+  if (rc < 0) {
+    fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
+  }
+  return decodeAnyAddr(saBuf, lenBuf[0]);
 }
 
 /** The socket's type (`SOCK_STREAM`, `SOCK_DGRAM`...), or undefined if `fd` is not a socket. */

@@ -18,7 +18,14 @@
  *
  * @module
  */
-import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
+import {
+  type Addr,
+  type AnyAddr,
+  type AnySockAddr,
+  encodeAddr,
+  type SenderRegion,
+  senderRegion,
+} from "./addr.ts";
 import { ACCEPT_CALL, constants, errnoError, RECVFROM_CALL, SHUTDOWN_CALL } from "./errors.ts";
 import { Async, badBuffer, type IoOptions, type SignalOptions } from "./async.ts";
 import { closeRaw, fmt, sockName } from "./net.ts";
@@ -119,11 +126,15 @@ export class StreamSocket extends Async {
   #local?: Addr;
   #remote?: Addr;
 
+  get #kind(): "tcp" | "unix" {
+    return this.transport as "tcp" | "unix";
+  }
+
   /** Keeps the addresses for after the connection ends (getpeername fails then). */
   #remember(): void {
     try {
-      this.#local ??= sockName(this.fd, false, this.transport!);
-      this.#remote ??= sockName(this.fd, true, this.transport!);
+      this.#local ??= sockName(this.fd, false, this.#kind);
+      this.#remote ??= sockName(this.fd, true, this.#kind);
     } catch { /* not connected: the getters say why */ }
   }
 
@@ -131,14 +142,14 @@ export class StreamSocket extends Async {
   get localAddr(): Addr {
     if (this.#local) return this.#local;
     this.checkOpen("get local address", "getsockname");
-    return this.#local = sockName(this.fd, false, this.transport!);
+    return this.#local = sockName(this.fd, false, this.#kind);
   }
 
   /** The peer's address (still known after closeWrite and close, as `Deno.Conn`'s). */
   get remoteAddr(): Addr {
     if (this.#remote) return this.#remote;
     this.checkOpen("get peer address", "getpeername");
-    return this.#remote = sockName(this.fd, true, this.transport!);
+    return this.#remote = sockName(this.fd, true, this.#kind);
   }
 }
 
@@ -280,9 +291,13 @@ export abstract class Listener<S extends StreamSocket> extends Async implements 
  * b.close();
  * ```
  */
-export class DatagramSocket extends Async {
+export class DatagramSocket<A extends Addr | AnyAddr = Addr> extends Async {
   /** @internal sendto(2) through the reactor. */
-  protected async sendToAddr(buf: Uint8Array, to: SockAddr, options?: IoOptions): Promise<number> {
+  protected async sendToAddr(
+    buf: Uint8Array,
+    to: AnySockAddr,
+    options?: IoOptions,
+  ): Promise<number> {
     const what = `send to ${fmt(to)}`;
     const bad = badBuffer(buf, what);
     if (bad) throw bad;
@@ -313,7 +328,7 @@ export class DatagramSocket extends Async {
   }
 
   /** @internal connect(2) through the reactor. */
-  protected async connectAddr(to: SockAddr, options?: SignalOptions): Promise<void> {
+  protected async connectAddr(to: AnySockAddr, options?: SignalOptions): Promise<void> {
     const to8 = encodeAddr(to);
     const sa = ioCopyIn(to8);
     const e = prepConnect(this.entry, this.fd, sa.addr, to8.length);
@@ -345,7 +360,7 @@ export class DatagramSocket extends Async {
    * console.log(n, addr.transport === "udp" && addr.port === a.localAddr.port); // 2 true
    * ```
    */
-  async recvFrom(buf: Uint8Array, options?: IoOptions): Promise<Received> {
+  async recvFrom(buf: Uint8Array, options?: IoOptions): Promise<Received<A>> {
     const bad = badBuffer(buf, "receive");
     if (bad) throw bad;
     const flags = options?.flags ?? 0;
@@ -355,12 +370,12 @@ export class DatagramSocket extends Async {
       if (bad) throw bad;
       if (this.lostBytes.length) {
         const kept = this.lostBytes.take(buf, (flags & constants.MSG_PEEK) !== 0, true);
-        return { n: kept.n, addr: kept.addr ?? this.#peer() };
+        return { n: kept.n, addr: (kept.addr as A | undefined) ?? this.unknownSender() };
       }
     }
     // the sender's sockaddr and its length word: the kernel writes both
     const from = senderRegion();
-    const decode = () => from.decode(this.transport!);
+    const decode = () => this.senderOf(from);
     try {
       const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
       let n: number;
@@ -376,7 +391,7 @@ export class DatagramSocket extends Async {
         );
         n = await this.run(e, RECVFROM_CALL, options?.signal, data ? undefined : buf, data, buf);
       } catch (e) {
-        const lost = e as BufferLostError & { addr?: Addr };
+        const lost = e as BufferLostError & { addr?: A };
         if (lost instanceof TypeError && lost.received) {
           const addr = lost.addr = decode();
           if (!(flags & constants.MSG_PEEK)) this.lostBytes.setSender(lost.received, addr);
@@ -389,13 +404,19 @@ export class DatagramSocket extends Async {
     }
   }
 
-  #peer(): Addr {
+  /** @internal The sender a RECVFROM wrote, labelled with this socket's transport. */
+  protected senderOf(from: SenderRegion): A {
+    return from.decode(this.transport as "udp" | "unixpacket") as A;
+  }
+
+  /** @internal The sender of bytes kept from a receive that lost its buffer, when none was read. */
+  protected unknownSender(): A {
     try {
-      return sockName(this.fd, true, this.transport!);
+      return sockName(this.fd, true, this.transport as "udp" | "unixpacket") as A;
     } catch {
-      return this.transport === "udp"
+      return (this.transport === "udp"
         ? { transport: "udp", hostname: "0.0.0.0", port: 0 }
-        : { transport: "unixpacket", path: "" };
+        : { transport: "unixpacket", path: "" }) as A;
     }
   }
 
@@ -412,7 +433,7 @@ export class DatagramSocket extends Async {
    * console.log((await b.peekFrom(buf)).n, (await b.recvFrom(buf)).n); // 3 3
    * ```
    */
-  peekFrom(buf: Uint8Array, options?: SignalOptions): Promise<Received> {
+  peekFrom(buf: Uint8Array, options?: SignalOptions): Promise<Received<A>> {
     return this.recvFrom(buf, { signal: options?.signal, flags: constants.MSG_PEEK });
   }
 

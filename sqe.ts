@@ -67,6 +67,16 @@ function fill(
   return e;
 }
 
+/**
+ * SOCKET: a new socket of `domain`, `type` and `protocol` (as io_uring's:
+ * fd = domain, off = type, len = protocol); the result is its fd,
+ * non-blocking and close-on-exec. Each is a 32-bit integer (C reads the
+ * type and protocol as ints).
+ */
+export function prepSocket(e: RawOp, domain: number, type: number, protocol: number): RawOp {
+  return fill(e, OP.SOCKET, domain, 0, 0, protocol >>> 0, 0, type >>> 0);
+}
+
 /** NOP: completes at once with 0. */
 export function prepNop(e: RawOp): RawOp {
   return fill(e, OP.NOP, -1, 0, 0, 0, 0, 0);
@@ -145,6 +155,27 @@ export function prepConnect(e: RawOp, fd: number, sa: number, saLen: number): Ra
 /** CLOSE: cancels what waits on `fd`, then closes it. */
 export function prepClose(e: RawOp, fd: number): RawOp {
   return fill(e, OP.CLOSE, fd, 0, 0, 0, 0, 0);
+}
+
+/**
+ * OPENAT: the NUL-terminated path at `path`, relative to directory `dirFd`
+ * (`constants.AT_FDCWD`: the working directory), with platform `O_*`
+ * `flags` (O_CLOEXEC is added) and `mode` for a created file; the result
+ * is the new fd.
+ */
+export function prepOpenat(
+  e: RawOp,
+  dirFd: number,
+  path: Mem,
+  flags: number,
+  mode: number,
+): RawOp {
+  return fill(e, OP.OPENAT, dirFd, path, 0, mode, flags, 0);
+}
+
+/** FSYNC: flushes `fd` to its device (`FSYNC_DATASYNC`: its data, as fdatasync). */
+export function prepFsync(e: RawOp, fd: number, flags: number): RawOp {
+  return fill(e, OP.FSYNC, fd, 0, 0, 0, flags, 0);
 }
 
 /** SHUTDOWN: `how` 0 reading, 1 writing, 2 both. */

@@ -22,9 +22,9 @@
  *
  * @module
  */
-import { type Addr, encodeAddr, senderRegion, type SockAddr } from "./addr.ts";
+import { type Addr, type AnyAddr, type AnySockAddr, encodeAddr, senderRegion } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
-import { OFF_CURRENT, POLL, SPLICE_F, SQE_FLAG } from "./ffi/layout.ts";
+import { FSYNC_DATASYNC, OFF_CURRENT, POLL, SPLICE_F, SQE_FLAG } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import {
   prepAccept,
@@ -32,8 +32,10 @@ import {
   prepCancelFd,
   prepClose,
   prepConnect,
+  prepFsync,
   prepLinkTimeout,
   prepNop,
+  prepOpenat,
   prepPoll,
   prepRead,
   prepRecv,
@@ -41,6 +43,7 @@ import {
   prepSend,
   prepSendTo,
   prepShutdown,
+  prepSocket,
   prepSplice,
   prepTimeout,
   prepWrite,
@@ -191,6 +194,17 @@ function checkFd(fd: number, what: string): number {
   return fd;
 }
 
+/** A 32-bit integer argument (socket's domain, type, protocol). */
+export function checkInt(v: number, what: string, field: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`Cannot ${what}: ${field} must be an integer, got ${v}`);
+  }
+  if (v < -(2 ** 31) || v > 2 ** 32 - 1) {
+    throw new RangeError(`Cannot ${what}: ${field} must be a 32-bit integer, got ${v}`);
+  }
+  return v;
+}
+
 function checkOffset(offset: number | undefined, what: string): number | bigint {
   if (offset === undefined) return OFF_CURRENT;
   if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
@@ -269,6 +283,18 @@ export interface FileOptions extends LinkOptions {
   offset?: number;
 }
 
+/** Options of openat. */
+export interface OpenatOptions extends LinkOptions {
+  /** Directory fd a relative path starts from; default the working directory (`AT_FDCWD`). */
+  dir?: number;
+}
+
+/** Options of fsync. */
+export interface FsyncOptions extends LinkOptions {
+  /** Flush the data only, not every metadata change (fdatasync). */
+  datasync?: boolean;
+}
+
 /** Options of recv/send. */
 export interface MsgOptions extends LinkOptions {
   /** Platform MSG_* flags. */
@@ -278,11 +304,11 @@ export interface MsgOptions extends LinkOptions {
 }
 
 /** A datagram and where it came from. */
-export interface Received {
+export interface Received<A = Addr> {
   /** Bytes received. */
   n: number;
   /** The sender. */
-  addr: Addr;
+  addr: A;
 }
 
 /** Options of splice. */
@@ -307,28 +333,40 @@ export interface TimeoutOptions extends LinkOptions {
 export interface OpBuilders {
   /** Does nothing; completes at once. */
   nop(o?: LinkOptions): Operation<void>;
-  /** Reads into `buf` from any pollable fd. */
+  /** Reads into `buf` from a pipe, tty, socket, or a file at `offset`. */
   read(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
-  /** Writes `buf` to any pollable fd. */
+  /** Writes `buf` to a pipe, tty, socket, or a file at `offset`. */
   write(fd: number, buf: Uint8Array, o?: FileOptions): Operation<number>;
   /** Receives from a socket; 0 means the peer closed. */
   recv(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
   /** Sends on a connected socket. */
   send(fd: number, buf: Uint8Array, o?: MsgOptions): Operation<number>;
+  /** Receives one datagram and its sender, decoded by its own family (a raw, ICMP or packet socket). */
+  recvFrom(
+    fd: number,
+    buf: Uint8Array,
+    o: MsgOptions & { transport: "any" },
+  ): Operation<Received<AnyAddr>>;
   /** Receives one datagram and its sender. */
   recvFrom(
     fd: number,
     buf: Uint8Array,
     o?: MsgOptions & { transport?: "udp" | "unix" },
   ): Operation<Received>;
-  /** Sends one datagram to `to`. */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number>;
+  /** Sends one datagram to `to` (an IP, Unix or link-layer address, or sockaddr bytes). */
+  sendTo(fd: number, buf: Uint8Array, to: AnySockAddr, o?: MsgOptions): Operation<number>;
   /** Accepts a connection; resolves to the new fd. */
   accept(fd: number, o?: LinkOptions): Operation<number>;
+  /** Makes a socket of any kind; resolves to its fd (non-blocking, close-on-exec). */
+  socket(domain: number, type: number, protocol?: number, o?: LinkOptions): Operation<number>;
   /** Connects a socket. */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void>;
+  connect(fd: number, to: AnySockAddr, o?: LinkOptions): Operation<void>;
   /** Closes fd after cancelling what waits on it. */
   close(fd: number, o?: LinkOptions): Operation<void>;
+  /** Opens a file; resolves to the new fd (close-on-exec). */
+  openat(path: string, flags: number, mode?: number, o?: OpenatOptions): Operation<number>;
+  /** Flushes a file to its device. */
+  fsync(fd: number, o?: FsyncOptions): Operation<void>;
   /** Shuts down reading, writing or both. */
   shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void>;
   /** Waits for readiness; resolves to the ready mask. */
@@ -362,7 +400,9 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Reads into `buf` from any pollable fd (pipe, tty, socket).
+   * Reads into `buf` from a pipe, tty or socket, or from a regular file at
+   * `o.offset` (default its position; 0 at its end). Files run on the
+   * reactor's file pool where the backend cannot poll them.
    *
    * @example Read a pipe
    * ```ts
@@ -379,7 +419,8 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Writes `buf` to any pollable fd; the result may be short.
+   * Writes `buf` to a pipe, tty or socket, or to a regular file at
+   * `o.offset`; the result may be short.
    *
    * @example Write a pipe
    * ```ts
@@ -430,7 +471,10 @@ export const op: OpBuilders = {
   },
 
   /**
-   * Receives one datagram and its sender.
+   * Receives one datagram and its sender, labelled "udp" (default) or
+   * "unix"; with `transport: "any"` the sender is decoded by its own
+   * family (`{ transport: "ip" }` for a raw or ICMP socket, `"packet"`
+   * for AF_PACKET, `"unknown"` with the bytes for other families).
    *
    * @example Receive a datagram and its sender
    * ```ts
@@ -445,12 +489,17 @@ export const op: OpBuilders = {
   recvFrom(
     fd: number,
     buf: Uint8Array,
-    o?: MsgOptions & { transport?: "udp" | "unix" },
-  ): Operation<Received> {
+    o?: MsgOptions & { transport?: "udp" | "unix" | "any" },
+  ): Operation<Received<never>> { // the overloads of OpBuilders say which address comes
     checkBuffer(buf, "recvFrom");
     checkFd(fd, "recvFrom");
     const e = entry(o);
     const transport = o?.transport ?? "udp";
+    if (transport !== "udp" && transport !== "unix" && transport !== "any") {
+      throw new TypeError(
+        `Cannot recvFrom: transport "${transport}": expected "udp", "unix" or "any"`,
+      );
+    }
     const from = senderRegion();
     const data = inPlace(buf) ? undefined : ioAcquire(buf.length);
     const raw = prepRecvFrom(
@@ -466,13 +515,13 @@ export const op: OpBuilders = {
       "recvFrom",
       raw,
       (res) => {
-        const addr = from.decode(transport);
+        const addr = transport === "any" ? from.decodeAny() : from.decode(transport);
         const lost = data && ioCopyOut(data, res, buf, "recvFrom", KEPT);
         if (lost) throw Object.assign(lost, { addr });
         return { n: res, addr };
       },
       { keep: buf, regions: data ? [from.region, data] : [from.region] },
-    );
+    ) as Operation<Received<never>>;
   },
 
   /**
@@ -487,7 +536,7 @@ export const op: OpBuilders = {
    * console.log(await single(op.sendTo(a.fd, new Uint8Array([1, 2, 3]), to))); // 3
    * ```
    */
-  sendTo(fd: number, buf: Uint8Array, to: SockAddr, o?: MsgOptions): Operation<number> {
+  sendTo(fd: number, buf: Uint8Array, to: AnySockAddr, o?: MsgOptions): Operation<number> {
     checkBuffer(buf, "sendTo");
     checkFd(fd, "sendTo");
     const e = entry(o);
@@ -523,6 +572,32 @@ export const op: OpBuilders = {
   },
 
   /**
+   * Makes a socket of any (domain, type, protocol), as socket(2) does;
+   * resolves to its fd, non-blocking and close-on-exec, which the caller
+   * owns (wrap it: `new UdpSocket(fd)`, `RawSocket.from(fd)`, or close it
+   * with `op.close`). `type` may include `SOCK_NONBLOCK`/`SOCK_CLOEXEC`
+   * (implied anyway). What the platform refuses rejects with its errno
+   * (EAFNOSUPPORT, EPROTONOSUPPORT, EINVAL, EPERM for a raw socket without
+   * the privilege).
+   *
+   * @example A UDP socket made by the reactor
+   * ```ts
+   * import { constants, op, single, UdpSocket } from "@ario/ario";
+   * const fd = await single(op.socket(constants.AF_INET, constants.SOCK_DGRAM));
+   * using sock = new UdpSocket(fd);
+   * console.log(sock.fd === fd); // true
+   * ```
+   */
+  socket(domain: number, type: number, protocol = 0, o?: LinkOptions): Operation<number> {
+    checkInt(domain, "socket", "domain");
+    checkInt(type, "socket", "type");
+    checkInt(protocol, "socket", "protocol");
+    return new Operation("socket", prepSocket(entry(o), domain, type, protocol), bytes, {
+      context: `Cannot make socket (domain ${domain}, type ${type}, protocol ${protocol})`,
+    });
+  },
+
+  /**
    * Connects a socket to `to`.
    *
    * @example Connect a UDP socket to its peer
@@ -534,7 +609,7 @@ export const op: OpBuilders = {
    * console.log(a.remoteAddr.port === b.localAddr.port); // true
    * ```
    */
-  connect(fd: number, to: SockAddr, o?: LinkOptions): Operation<void> {
+  connect(fd: number, to: AnySockAddr, o?: LinkOptions): Operation<void> {
     return connectOp(fd, to, o);
   },
 
@@ -554,6 +629,67 @@ export const op: OpBuilders = {
    */
   close(fd: number, o?: LinkOptions): Operation<void> {
     return new Operation("close", prepClose(entry(o), checkFd(fd, "close")), none);
+  },
+
+  /**
+   * Opens `path` (relative to `o.dir`, default the working directory) with
+   * platform `O_*` `flags` (`constants.O_RDONLY`, `O_WRONLY | O_CREAT`...;
+   * O_CLOEXEC is always added) and `mode` for a file it creates (default
+   * 0o666, less the umask); resolves to the new fd. io_uring opens it in
+   * the kernel, readiness backends on the reactor's file pool. Close the fd
+   * with {@linkcode op.close}.
+   *
+   * @example Create a file, write at an offset, read it back
+   * ```ts
+   * import { constants, op, single } from "@ario/ario";
+   * const path = await Deno.makeTempFile();
+   * const { O_RDWR, O_TRUNC } = constants;
+   * const fd = await single(op.openat(path, O_RDWR | O_TRUNC));
+   * await single(op.write(fd, new TextEncoder().encode("hello"), { offset: 10 }));
+   * const buf = new Uint8Array(5);
+   * console.log(await single(op.read(fd, buf, { offset: 10 }))); // 5
+   * await single(op.close(fd));
+   * await Deno.remove(path);
+   * ```
+   */
+  openat(path: string, flags: number, mode = 0o666, o?: OpenatOptions): Operation<number> {
+    if (typeof path !== "string") throw new TypeError(`Cannot openat: path must be a string`);
+    if (path.includes("\0")) {
+      throw new TypeError(`Cannot openat "${path.replaceAll("\0", "\\0")}": path holds a NUL`);
+    }
+    if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
+      throw new RangeError(`Cannot openat "${path}": flags must be O_* bits, got ${flags}`);
+    }
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+      throw new RangeError(`Cannot openat "${path}": mode must be in 0..0o7777, got ${mode}`);
+    }
+    const dir = o?.dir === undefined ? constants.AT_FDCWD : checkFd(o.dir, "openat");
+    const region = ioCopyIn(new TextEncoder().encode(path + "\0"));
+    return new Operation("openat", prepOpenat(entry(o), dir, region.addr, flags, mode), bytes, {
+      regions: [region],
+      context: `Cannot open "${path}"`,
+    });
+  },
+
+  /**
+   * Flushes `fd`'s data and metadata to its device (fsync), or with
+   * `datasync` its data (fdatasync). An fd that cannot be synced (a pipe,
+   * a socket) fails with EINVAL.
+   *
+   * @example
+   * ```ts
+   * import { constants, op, single } from "@ario/ario";
+   * const path = await Deno.makeTempFile();
+   * const fd = await single(op.openat(path, constants.O_WRONLY));
+   * await single(op.write(fd, new Uint8Array([1, 2, 3]), { offset: 0 }));
+   * await single(op.fsync(fd, { datasync: true }));
+   * await single(op.close(fd));
+   * await Deno.remove(path);
+   * ```
+   */
+  fsync(fd: number, o?: FsyncOptions): Operation<void> {
+    const flags = o?.datasync ? FSYNC_DATASYNC : 0;
+    return new Operation("fsync", prepFsync(entry(o), checkFd(fd, "fsync"), flags), none);
   },
 
   /**
@@ -729,7 +865,7 @@ export const op: OpBuilders = {
  */
 export function connectOp(
   fd: number,
-  to: SockAddr,
+  to: AnySockAddr,
   o?: LinkOptions,
   context?: string,
 ): Operation<void> {

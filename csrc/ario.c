@@ -300,7 +300,7 @@ static void fd_erase(ario_loop *l, uint32_t s) {
 /* --------------------------------------------------------- completions -- */
 
 static void start(ario_loop *l, ario__idx i);
-static void complete(ario_loop *l, ario__idx i, int32_t res);
+#define complete ario__complete
 
 /* ario__op.events of a TIMEOUT that also completes on a completion count */
 #define COUNTED 1u
@@ -378,15 +378,19 @@ static void unwait(ario_loop *l, ario__idx i) {
   if (f->head == ARIO_NIL && !f->known) fd_erase(l, s);
 }
 
-/* Stops an op that has not completed (WAITING or TIMER). */
-static void detach(ario_loop *l, ario__idx i) {
+/* Stops an op that has not completed (WAITING, TIMER or POOL): 0, or
+ * -EALREADY for a pool job a thread runs (it completes on its own). */
+static int detach(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
   if (op->state == ARIO__WAITING) {
     unwait(l, i);
   } else if (op->state == ARIO__TIMER) {
     heap_remove(l, i);
     if (op->op == ARIO_OP_TIMEOUT && op->events == COUNTED) l->counted_timeouts--;
+  } else if (op->state == ARIO__POOL) {
+    return ario__pool_unqueue(l, i);
   }
+  return 0;
 }
 
 /* After the owner queued completions outside ario_reap() (inside
@@ -411,7 +415,7 @@ void ario__post(ario_loop *l, ario__idx i, int32_t res) {
 }
 
 /* The single place where an op completes. */
-static void complete(ario_loop *l, ario__idx i, int32_t res) {
+void ario__complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
   op->res = res;
   op->state = ARIO__DONE;
@@ -501,8 +505,8 @@ static void arm_timer(ario_loop *l, ario__idx i) {
 
 static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   const ario__op *t = &l->ops[k];
-  if (t->state != ARIO__WAITING && t->state != ARIO__TIMER) return 0;
-  if (t->op == ARIO_OP_LINK_TIMEOUT) return 0;
+  if (t->state != ARIO__WAITING && t->state != ARIO__TIMER && t->state != ARIO__POOL) return 0;
+  if (t->op == ARIO_OP_LINK_TIMEOUT || (t->state == ARIO__POOL && t->op == ARIO_OP_CLOSE)) return 0;
   if (c->op_flags & ARIO_CANCEL_ANY) return 1;
   if (c->op_flags & ARIO_CANCEL_FD) /* a SPLICE by either fd, as CLOSE finds it */
     return t->fd == c->fd || (t->op == ARIO_OP_SPLICE && (int32_t)t->addr == c->fd);
@@ -530,12 +534,15 @@ static int32_t cancelled_res(const ario__op *op) {
 static void do_cancel(ario_loop *l, ario__idx self) {
   ario__op *c = &l->ops[self];
   ario__idx head = ARIO_NIL, tail = ARIO_NIL;
-  int32_t n = 0;
-  for (uint32_t k = 0; k < ARIO__SLOTS(l); k++) {
+  int32_t n = 0, running = 0; /* running: pool jobs found that cannot stop */
+  for (uint32_t k = 0; k < ARIO__SLOTS(l) && !(running && !(c->op_flags & ARIO_CANCEL_ALL)); k++) {
     if (k == self || !op_matches(l, c, (ario__idx)k)) continue;
     ario__op *t = &l->ops[k];
     int32_t r = cancelled_res(t);
-    detach(l, (ario__idx)k);
+    if (detach(l, (ario__idx)k) < 0) {
+      n++, running++; /* counted with ALL, as the kernel's -EALREADY matches */
+      continue;
+    }
     t->state = ARIO__QUEUED; /* out of every list, matched by nothing */
     t->res = r;
     t->next = ARIO_NIL;
@@ -545,7 +552,7 @@ static void do_cancel(ario_loop *l, ario__idx self) {
     n++;
     if (!(c->op_flags & ARIO_CANCEL_ALL)) break;
   }
-  complete(l, self, (c->op_flags & ARIO_CANCEL_ALL) ? n : n ? 0 : -ENOENT);
+  complete(l, self, (c->op_flags & ARIO_CANCEL_ALL) ? n : running ? -EALREADY : n ? 0 : -ENOENT);
   while (head != ARIO_NIL) {
     ario__idx k = head;
     head = l->ops[k].next;
@@ -576,10 +583,10 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
       unwait(l, (ario__idx)k);
       complete(l, (ario__idx)k, -ECANCELED);
     }
+  ario__pool_drop_fd(l, fd);
   notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
 
-/* Begins an op whose turn has come (head of a chain, or standalone). */
 static void start_one(ario_loop *l, ario__idx i);
 
 /* Begins an op whose turn has come. An op that completes at once starts the
@@ -611,6 +618,10 @@ static void start_one(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
   int32_t res;
   if (is_link_timeout(l, op->link)) arm_timer(l, op->link);
+  if (ario__pool_takes(l, op)) { /* OPENAT, FSYNC; READ/WRITE on a file */
+    if ((res = ario__pool_start(l, i)) < 0) complete(l, i, res);
+    return;
+  }
   switch (op->op) {
   case ARIO_OP_NOP: complete(l, i, 0); return;
   case ARIO_OP_TIMEOUT:
@@ -624,8 +635,9 @@ static void start_one(ario_loop *l, ario__idx i) {
   case ARIO_OP_CANCEL: do_cancel(l, i); return;
   case ARIO_OP_CLOSE:
     ario__drop_fd(l, op->fd);
-    complete(l, i, ario__try_io(l, op, 0));
+    if (!ario__pool_defer_close(l, i, op->fd)) complete(l, i, ario__try_io(l, op, 0));
     return;
+  case ARIO_OP_SOCKET: complete(l, i, ario__try_io(l, op, 0)); return; /* never waits */
   case ARIO_OP_READ:
   case ARIO_OP_WRITE:
   case ARIO_OP_ACCEPT:
@@ -695,13 +707,12 @@ static void expire_timers(ario_loop *l) {
     } else {
       /* LINK_TIMEOUT: its target is the op that links to it. */
       ario__idx target = (ario__idx)op->addr2;
-      complete(l, t, -ETIME);
-      if (l->ops[target].state == ARIO__WAITING ||
-          l->ops[target].state == ARIO__TIMER) {
-        int32_t r = cancelled_res(&l->ops[target]);
-        detach(l, target);
-        complete(l, target, r);
-      }
+      uint8_t st = l->ops[target].state;
+      int live = st == ARIO__WAITING || st == ARIO__TIMER || st == ARIO__POOL;
+      int32_t r = cancelled_res(&l->ops[target]);
+      int rc = live ? detach(l, target) : 0; /* -EALREADY: a running job goes on */
+      complete(l, t, rc < 0 ? rc : -ETIME);
+      if (live && !rc) complete(l, target, r);
     }
   }
 }
@@ -803,6 +814,7 @@ ARIO_API int ario_submit(ario_loop *l, const ario_sqe *sqes, uint32_t n) {
 ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
                        int64_t timeout_ns) {
   if (!l || (!out && max)) return -EINVAL;
+  ario__pool_reap(l); /* a waiter may have taken the pool's wake-up */
   if (ario__has_cqe(l)) timeout_ns = 0;
   if (timeout_ns != 0 && l->heap_len) {
     int64_t until = deadline_of(l, l->heap[0]) - ario_now();
@@ -811,6 +823,7 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
   }
   int rc = l->be->poll(l, timeout_ns);
   if (rc < 0 && rc != -EINTR) return rc;
+  ario__pool_reap(l);
   expire_timers(l);
   if (l->counted_timeouts && l->mores) check_counted_timeouts(l); /* see ario__post_more */
 
@@ -868,6 +881,7 @@ ARIO_API void ario_deinit(ario_loop *l) {
 #if !defined(ARIO_BARE) /* no doorbell thread (bell.c) without an OS */
   ario_bell_stop(l);
 #endif
+  ario__pool_stop(l); /* its threads wake the backend: before it goes */
   l->be->deinit(l);
   l->be = 0;
 }

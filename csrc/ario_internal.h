@@ -37,7 +37,8 @@ enum {
   ARIO__QUEUED,  /* consumed, waiting for the op before it in its chain */
   ARIO__WAITING, /* waiting for its fd to become ready */
   ARIO__TIMER,   /* TIMEOUT or LINK_TIMEOUT armed in the timer heap */
-  ARIO__DONE     /* completed, its entry sits in the completion ring */
+  ARIO__DONE,    /* completed, its entry sits in the completion ring */
+  ARIO__POOL     /* a file pool job (pool.c), or a CLOSE waiting for one */
 };
 
 /* One in-flight op. Addresses are native pointers here (4 bytes on a
@@ -241,6 +242,29 @@ typedef struct ario__bell_state {
 } ario__bell_state;
 #endif
 
+/* The file pool (pool.c): POSIX hosts. Jobs are op slots, chained through
+ * ->next; `mu` guards the queue, the done list and `busy`. */
+#if defined(ARIO_HOST) && !defined(_WIN32)
+#define ARIO_HAVE_POOL 1
+typedef struct ario__pool_state {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;       /* a job was queued, or the pool stops */
+  pthread_cond_t finished; /* a thread finished its job */
+  pthread_t thread[ARIO_POOL_THREADS];
+  ario__idx busy[ARIO_POOL_THREADS]; /* the job each thread runs, ARIO_NIL: none */
+  ario__idx queue_head, queue_tail;  /* jobs no thread took yet */
+  ario__idx done_head, done_tail;    /* finished jobs, res set, for the owner */
+  ario__idx closes;                  /* owner only: CLOSE ops deferred */
+  uint32_t queued, idle;             /* jobs queued; threads waiting for one */
+  uint8_t threads, claimed, stopping;
+  uint8_t ready;                     /* owner only: mu and cv initialised */
+} ario__pool_state;
+#else
+typedef struct ario__pool_state {
+  int unused;
+} ario__pool_state;
+#endif
+
 /* The op table: `entries` plus the slots only CANCEL and CLOSE may take. */
 #define ARIO__SLOTS(l) ((l)->entries + ARIO_RESERVED_SLOTS)
 
@@ -276,6 +300,9 @@ struct ario_loop {
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */
   ario__bell_state bell;    /* doorbell thread (above) */
+#if defined(ARIO_HAVE_POOL)
+  ario__pool_state pool;    /* file pool (above) */
+#endif
 };
 
 #if defined(ARIO_MEM_SIZE) /* the bound ario.h gives static loops holds */
@@ -350,6 +377,38 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev);
 /* Non-blocking attempt of an op on its fd: returns the result, or
  * -EAGAIN to keep waiting (platform layer, ops.c). */
 int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents);
+
+/* The single place an op completes (ario.c): drives its chain. */
+void ario__complete(ario_loop *l, ario__idx i, int32_t res);
+
+/* The file pool (pool.c; readiness backends). ario__pool_takes: whether op
+ * i runs there (OPENAT, FSYNC; READ/WRITE on a file). ario__pool_start:
+ * queues it (0) or says why not (-errno). ario__pool_stop: cancels queued
+ * jobs, joins the threads (ario_deinit). ario__pool_reap: completes the
+ * finished jobs (ario_reap). ario__pool_unqueue: 0 if job i was still
+ * queued (now removed), -EALREADY if a thread runs it. ario__pool_drop_fd:
+ * cancels the queued jobs on fd. ario__pool_defer_close: 1 if CLOSE op i
+ * waits for a running job on fd (it completes later). ario__pool_wait_fd:
+ * returns once no thread runs a job on fd (ario_close). */
+#if defined(ARIO_HAVE_POOL)
+int ario__pool_takes(ario_loop *l, const ario__op *op);
+int32_t ario__pool_start(ario_loop *l, ario__idx i);
+void ario__pool_stop(ario_loop *l);
+void ario__pool_reap(ario_loop *l);
+int ario__pool_unqueue(ario_loop *l, ario__idx i);
+void ario__pool_drop_fd(ario_loop *l, int32_t fd);
+int ario__pool_defer_close(ario_loop *l, ario__idx i, int32_t fd);
+void ario__pool_wait_fd(ario_loop *l, int32_t fd);
+#else
+#define ario__pool_takes(l, op) 0
+#define ario__pool_start(l, i) (-EOPNOTSUPP)
+#define ario__pool_stop(l) ((void)0)
+#define ario__pool_reap(l) ((void)0)
+#define ario__pool_unqueue(l, i) (-EALREADY)
+#define ario__pool_drop_fd(l, fd) ((void)0)
+#define ario__pool_defer_close(l, i, fd) 0
+#define ario__pool_wait_fd(l, fd) ((void)0)
+#endif
 
 extern const ario__backend ario__backend_io_uring;
 extern const ario__backend ario__backend_epoll;

@@ -206,6 +206,9 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_POLL:
     return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
   case ARIO_OP_SPLICE: return do_splice(l, op);
+  case ARIO_OP_OPENAT:
+  case ARIO_OP_FSYNC: return -EOPNOTSUPP; /* no file pool in this build (pool.c) */
+  case ARIO_OP_SOCKET: return ario_socket(op->fd, (int)(uint32_t)op->off, (int)op->len);
   default: return -EINVAL;
   }
 }

@@ -47,6 +47,9 @@
 #ifndef ECANCELED
 #define ECANCELED 125
 #endif
+#ifndef EOPNOTSUPP /* files (OPENAT, FSYNC) off POSIX hosts, SOCKET without sockets */
+#define EOPNOTSUPP 95
+#endif
 
 /* Atomics for the one cross-thread handshake (ario_wait() in another
  * thread). MCU builds run the loop in one thread and 32-bit cores have no

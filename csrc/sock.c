@@ -225,6 +225,20 @@ ARIO_API int ario_pipe_size(int fd, uint32_t size) {
 #endif
 }
 
+ARIO_API int ario_pidfd_open(int pid) {
+#if defined(__linux__) && defined(ARIO_HOST) && !defined(ARIO_LWIP)
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* the same on every Linux architecture */
+#endif
+  if (pid <= 0) return -EINVAL;
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  return fd < 0 ? -errno : (int)fd;
+#else
+  (void)pid;
+  return -ENOSYS;
+#endif
+}
+
 ARIO_API int ario_bind(int fd, const void *addr, uint32_t len) {
   RET(bind(fd, (const struct sockaddr *)addr, (socklen_t)len));
 }
@@ -259,7 +273,10 @@ ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
 }
 
 ARIO_API int ario_close(ario_loop *l, int fd) {
-  if (l) ario__drop_fd(l, fd);
+  if (l) {
+    ario__drop_fd(l, fd);
+    ario__pool_wait_fd(l, fd); /* a file job running on it: never closed under it */
+  }
   RET(close(fd));
 }
 
@@ -349,7 +366,54 @@ ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t len, char *text,
     return AF_UNIX;
   }
 #endif
+  if (port) *port = (uint32_t)fam; /* a family without a text form: its number */
   return -EAFNOSUPPORT;
+}
+
+#if defined(__linux__) && !defined(ARIO_LWIP)
+#define HAVE_PACKET 1
+#endif
+
+ARIO_API int ario_sockaddr_link(void *out, uint32_t cap, const ario_link_addr *la) {
+  if (!out || !la || la->halen > sizeof la->addr || la->reserved) return -EINVAL;
+#if defined(HAVE_PACKET)
+  struct sockaddr_ll a;
+  if (cap < sizeof a) return -EINVAL;
+  memset(&a, 0, sizeof a);
+  a.sll_family = AF_PACKET;
+  a.sll_protocol = htons(la->protocol);
+  a.sll_ifindex = la->ifindex;
+  a.sll_hatype = la->hatype;
+  a.sll_pkttype = la->pkttype;
+  a.sll_halen = la->halen;
+  memcpy(a.sll_addr, la->addr, la->halen);
+  memcpy(out, &a, sizeof a);
+  return (int)sizeof a;
+#else
+  (void)cap;
+  return -EAFNOSUPPORT;
+#endif
+}
+
+ARIO_API int ario_sockaddr_link_decode(const void *addr, uint32_t len, ario_link_addr *la) {
+  if (!addr || !la || len < sizeof(sa_family_t)) return -EINVAL;
+#if defined(HAVE_PACKET)
+  struct sockaddr_ll a;
+  memset(&a, 0, sizeof a);
+  memcpy(&a, addr, len < sizeof a ? len : sizeof a);
+  if (a.sll_family != AF_PACKET) return -EAFNOSUPPORT;
+  if (len < (uint32_t)offsetof(struct sockaddr_ll, sll_addr)) return -EINVAL;
+  memset(la, 0, sizeof *la);
+  la->ifindex = a.sll_ifindex;
+  la->protocol = ntohs(a.sll_protocol);
+  la->hatype = a.sll_hatype;
+  la->pkttype = a.sll_pkttype;
+  la->halen = a.sll_halen > sizeof la->addr ? (uint8_t)sizeof la->addr : a.sll_halen;
+  memcpy(la->addr, a.sll_addr, la->halen);
+  return AF_PACKET;
+#else
+  return -EAFNOSUPPORT;
+#endif
 }
 
 /* ---------------------------------------------------------- resolving -- */

@@ -155,6 +155,11 @@ void ARIO_LWIP_WAIT_HOOK(struct ario_loop *loop, int64_t timeout_ns);
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>      /* pidfd_open */
+#include <net/ethernet.h>     /* ETH_P_* */
+#include <netpacket/packet.h> /* sockaddr_ll, PACKET_* */
+#endif
 #endif
 
 #ifndef ARIO__LWIP_BEFORE_WAIT /* the lwIP backends' wait hook: none */

@@ -8,7 +8,9 @@
 
 static int needs_fd(uint8_t op) {
   return op != ARIO_OP_NOP && op != ARIO_OP_TIMEOUT &&
-         op != ARIO_OP_LINK_TIMEOUT && op != ARIO_OP_CANCEL;
+         op != ARIO_OP_LINK_TIMEOUT && op != ARIO_OP_CANCEL &&
+         op != ARIO_OP_OPENAT && /* a directory fd, AT_FDCWD, or ignored: openat(2) judges */
+         op != ARIO_OP_SOCKET;  /* its fd is the domain */
 }
 
 static int needs_buffer(uint8_t op) {
@@ -42,8 +44,17 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
     [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
     [ARIO_OP_SPLICE] = U_ADDR | U_ADDR2 | U_LEN | U_OFF | U_OPF,
+    [ARIO_OP_SOCKET] = U_OFF | U_LEN,  /* fd=domain, off=type, len=protocol */
+    [ARIO_OP_OPENAT] = U_ADDR | U_LEN | U_OPF,
+    [ARIO_OP_FSYNC] = U_OPF,
     [ARIO_OP_ACCEPT_MULTI] = 0,
 };
+
+/* Opcodes below ARIO_OP_COUNT_ that name no op (numbers other branches hold). */
+static int unknown_op(uint8_t op) {
+  return op >= ARIO_OP_COUNT_ || (op > ARIO_OP_SOCKET && op < ARIO_OP_OPENAT) ||
+         (op > ARIO_OP_SPLICE && op < ARIO_OP_ACCEPT_MULTI);
+}
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
 
@@ -106,9 +117,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
               M_NOSIGNAL | M_MORE | M_EOR | M_CONFIRM))
 
 int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
-  if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
-  if (e->op > ARIO_OP_CANCEL && e->op != ARIO_OP_SPLICE && e->op != ARIO_OP_ACCEPT_MULTI)
-    return -EINVAL; /* 15..21, 23: ops of branches not merged yet */
+  if (unknown_op(e->op)) return -EINVAL;
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
   unsigned uses = op_uses[e->op];
@@ -187,6 +196,25 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     if ((e->op_flags & ARIO_CANCEL_FD) && (e->op_flags & ARIO_CANCEL_ANY))
       return -EINVAL; /* as the kernel: one key */
     if ((e->op_flags & ARIO_CANCEL_FD) && e->fd < 0) return -EBADF;
+    break;
+  case ARIO_OP_OPENAT:
+    /* the kernel reads the path when it takes the entry (getname) */
+    if (!e->addr) return -EFAULT;
+    if (!*(const char *)(uintptr_t)e->addr) return -ENOENT;
+    break;
+  case ARIO_OP_FSYNC:
+    if (e->op_flags & ~ARIO_FSYNC_DATASYNC) return -EINVAL;
+    break;
+  case ARIO_OP_SOCKET:
+    /* the type is an int; the kernel would silently drop the upper half.
+     * The rest (domain, type, protocol) is for socket(2) to judge. */
+    if (e->off > UINT32_MAX) return -EINVAL;
+#if defined(__linux__) && !defined(ARIO_LWIP) && defined(SOCK_NONBLOCK)
+    /* flag bits of the type (above SOCK_TYPE_MASK, 0xf) other than these
+     * two: io_uring refuses them before the op runs, so a hard link does
+     * not save its chain */
+    if ((uint32_t)e->off & ~0xfu & ~(uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+#endif
     break;
   default: break;
   }

@@ -38,6 +38,18 @@ export const PARAMS = {
   reserved: 12,
 } as const;
 
+/** `ario_link_addr`: 20 bytes, a link-layer (AF_PACKET) address in host byte order. */
+export const LINK_ADDR = {
+  size: 20,
+  ifindex: 0,
+  protocol: 4,
+  hatype: 6,
+  pkttype: 8,
+  halen: 9,
+  addr: 10,
+  reserved: 18,
+} as const;
+
 /** `enum ario_op`. */
 export const OP = {
   NOP: 0,
@@ -55,6 +67,9 @@ export const OP = {
   TIMEOUT: 12,
   LINK_TIMEOUT: 13,
   CANCEL: 14,
+  SOCKET: 15,
+  OPENAT: 20,
+  FSYNC: 21,
   SPLICE: 22,
   ACCEPT_MULTI: 24,
 } as const;
@@ -78,6 +93,12 @@ export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
 
 /** `ARIO_SPLICE_F_*` op flags of SPLICE (Linux's `SPLICE_F_*`). */
 export const SPLICE_F = { MOVE: 0x01, NONBLOCK: 0x02, MORE: 0x04 } as const;
+
+/** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */
+export const FSYNC_DATASYNC = 0x01;
+
+/** `ARIO_POOL_THREADS`: the most threads a loop's file pool runs (readiness backends). */
+export const POOL_THREADS = 4;
 
 /** `ARIO_OFF_CURRENT`: READ/WRITE at the file position; SPLICE: no offset. */
 export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;

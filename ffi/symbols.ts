@@ -49,6 +49,8 @@ export const symbols = {
   ario_socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   // int ario_socketpair(int domain, int type, int protocol, int32_t fds[2])
   ario_socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  // int ario_pidfd_open(int pid)
+  ario_pidfd_open: { parameters: ["i32"], result: "i32" },
   // int ario_bind(int fd, const void *addr, uint32_t addrlen)
   ario_bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   // int ario_listen(int fd, int backlog)
@@ -78,6 +80,10 @@ export const symbols = {
     parameters: ["buffer", "u32", "buffer", "u32", "buffer"],
     result: "i32",
   },
+  // int ario_sockaddr_link(void *out, uint32_t cap, const ario_link_addr *la)
+  ario_sockaddr_link: { parameters: ["buffer", "u32", "buffer"], result: "i32" },
+  // int ario_sockaddr_link_decode(const void *addr, uint32_t addrlen, ario_link_addr *la)
+  ario_sockaddr_link_decode: { parameters: ["buffer", "u32", "buffer"], result: "i32" },
   // int ario_resolve(const char *host, int family, uint8_t *out, uint32_t cap), from the JS thread
   ario_resolve: { parameters: ["buffer", "i32", "buffer", "u32"], result: "i32" },
   // the same off the JS thread: host and out are C memory (ario_mem_alloc), which outlives a Worker

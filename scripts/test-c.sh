@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every C test in csrc/test/ twice, with zig cc (-Wall -Wextra -Werror)
 # and with gcc under AddressSanitizer + UndefinedBehaviorSanitizer, and the
-# threaded ones (doorbell, ario_wait) a third time with Debian's clang under
+# threaded ones (doorbell, ario_wait, the file pool) a third time with Debian's clang under
 # ThreadSanitizer (zig 0.11 cannot link TSan; scripts/setup-system.sh
 # installs clang-14 and libclang-rt-14-dev), and runs each on every backend
 # this machine has. One line per run: PASS|FAIL|SKIP c/<build>/<backend>/<test>.
@@ -51,7 +51,7 @@ fi
 
 # ThreadSanitizer: the tests with a second thread. clang-14 or newer with
 # compiler-rt; a toolchain that cannot link a TSan program is reported.
-tsan_tests=(wait bell bell_exiting wake_submit)
+tsan_tests=(wait bell bell_exiting wake_submit file)
 rm -f "$out"/tsan-*
 tsan_cc=""
 for c in clang-19 clang-16 clang-14 clang; do

@@ -48,13 +48,20 @@ Deno.test("constants and enums match the header", () => {
     assert.equal(define(`ARIO_SPLICE_F_${k}`), v, k);
   }
   for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
+  assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
+  assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);
   for (const [k, v] of Object.entries(L.BACKEND)) {
     assert.equal(enumValue(`ARIO_BACKEND_${k.toUpperCase()}`), v, k);
   }
 });
 
 Deno.test("struct sizes and offsets match what the C compiler lays out", async () => {
-  const fields = { ario_sqe: L.SQE, ario_cqe: L.CQE, ario_params: L.PARAMS } as const;
+  const fields = {
+    ario_sqe: L.SQE,
+    ario_cqe: L.CQE,
+    ario_params: L.PARAMS,
+    ario_link_addr: L.LINK_ADDR,
+  } as const;
   let c = `#include <stdio.h>\n#include <stddef.h>\n#include "ario.h"\nint main(void){\n`;
   for (const [struct, layout] of Object.entries(fields)) {
     for (const [field] of Object.entries(layout)) {

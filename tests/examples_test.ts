@@ -24,7 +24,7 @@ function has(tool: string): boolean {
     return false;
   }
 }
-const tools = { socat: has("socat"), nc: has("nc"), curl: has("curl") };
+const tools = { socat: has("socat"), nc: has("nc"), curl: has("curl"), ping: has("ping") };
 
 /** Reads a child's stream as text, with waits for a pattern. */
 class Lines {
@@ -335,6 +335,7 @@ const TOOLS: [string, string[]][] = [
   ["udp_ping.ts", ["--port", "9", "--count", "2.5"]],
   ["pty_reader.ts", ["/dev/null", "--count", "x"]],
   ["proxy.ts", ["--to", "127.0.0.1:9", "--max", "x"]],
+  ["ping.ts", ["127.0.0.1", "--count", "x"]],
 ];
 
 Deno.test({
@@ -582,3 +583,136 @@ for (const mode of [[], ["--copy"]]) {
     },
   });
 }
+// ping.ts needs a raw socket (CAP_NET_RAW: the tests run as root) or an ICMP
+// datagram socket (net.ipv4.ping_group_range); both are tried, the second in
+// a network namespace of its own whose range admits us (unshare -n).
+const root = linux && Deno.uid() === 0;
+const unshare = root && has("unshare") && has("ip");
+
+/** Checks ping.ts's output for `count` replies from `host`; returns the RTTs. */
+function checkPing(out: string, host: string, count: number, ttl: boolean): number[] {
+  const head = host.includes(":")
+    ? `PING ${host} (${host}) 56 data bytes`
+    : `PING ${host} (${host}) 56(84) bytes of data.`;
+  assert.equal(out.split("\n")[0], head);
+  const esc = host.replace(/[.]/g, "\\.");
+  const re = new RegExp(
+    `^64 bytes from ${esc}: icmp_seq=(\\d+)${ttl ? " ttl=64" : ""} time=([\\d.]+) ms$`,
+    "gm",
+  );
+  const lines = [...out.matchAll(re)];
+  assert.deepEqual(lines.map((m) => Number(m[1])), Array.from({ length: count }, (_, i) => i + 1));
+  const rtts = lines.map((m) => Number(m[2]));
+  for (const t of rtts) assert.ok(t > 0 && t < 1000, `rtt ${t}`);
+  assert.match(out, new RegExp(`^--- ${esc} ping statistics ---$`, "m"));
+  const sum = out.match(
+    new RegExp(
+      `^${count} packets transmitted, ${count} received, 0% packet loss, time (\\d+)ms$`,
+      "m",
+    ),
+  );
+  assert.ok(sum, out);
+  const stats = out.match(/^rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)\/([\d.]+) ms$/m);
+  assert.ok(stats, out);
+  const [min, avg, max, mdev] = stats.slice(1).map(Number);
+  assert.equal(min, Math.min(...rtts));
+  assert.equal(max, Math.max(...rtts));
+  assert.ok(min <= avg && avg <= max && mdev >= 0 && mdev <= max - min, stats[0]);
+  const mean = rtts.reduce((a, b) => a + b, 0) / count;
+  assert.ok(Math.abs(avg - mean) < 0.002 * count, `avg ${avg} vs ${mean}`);
+  return rtts;
+}
+
+Deno.test({
+  ...opts,
+  name: "ping.ts: ICMP echo to 127.0.0.1 and ::1 on a raw socket, replies matched and counted",
+  ignore: !root,
+  fn: async () => {
+    for (const host of ["127.0.0.1", "::1"]) {
+      const r = await run(DENO, [
+        ...RUN,
+        example("ping.ts"),
+        host,
+        "--mode",
+        "raw",
+        "--count",
+        "5",
+        "--interval",
+        "20",
+      ]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(r.err, "");
+      checkPing(r.out, host, 5, !host.includes(":")); // raw IPv4 shows the TTL of the header
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "ping.ts: two pings at once on raw sockets each count only their own replies",
+  ignore: !root,
+  fn: async () => {
+    const args = ["127.0.0.1", "--mode", "raw", "--count", "8", "--interval", "5"];
+    const [a, b] = await Promise.all([
+      run(DENO, [...RUN, example("ping.ts"), ...args]),
+      run(DENO, [...RUN, example("ping.ts"), ...args]),
+    ]);
+    for (const r of [a, b]) {
+      assert.equal(r.code, 0, r.err);
+      checkPing(r.out, "127.0.0.1", 8, true); // exactly 8 each, seq 1..8, no duplicates
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "ping.ts: ICMP datagram sockets (ping_group_range) for IPv4 and IPv6, and auto picks them",
+  ignore: !unshare,
+  fn: async () => {
+    const cmd = [DENO, ...RUN, example("ping.ts")].map((a) => `'${a}'`).join(" ");
+    const script = [
+      "ip link set lo up",
+      `echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range`,
+      `${cmd} 127.0.0.1 --mode dgram --count 3 --interval 10`,
+      "echo ===",
+      `${cmd} ::1 --mode dgram --count 3 --interval 10`,
+      "echo ===",
+      `${cmd} 127.0.0.1 --count 3 --interval 10`,
+      "echo ===",
+      `echo "1 0" > /proc/sys/net/ipv4/ping_group_range`,
+      `${cmd} 127.0.0.1 --mode dgram --count 1; echo "exit $?"`,
+    ].join(" && ");
+    const r = await run("unshare", ["-n", "sh", "-c", script], "", 30_000);
+    assert.equal(r.code, 0, r.err);
+    const [v4, v6, auto, refused] = r.out.split("===\n");
+    checkPing(v4, "127.0.0.1", 3, false); // the kernel's socket shows no TTL
+    checkPing(v6, "::1", 3, false);
+    checkPing(auto, "127.0.0.1", 3, false); // auto: the datagram socket, allowed here
+    assert.equal(refused.trim(), "exit 1");
+    assert.match(r.err, /^ping: .*EACCES.*ping_group_range.*--mode raw/m);
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "ping.ts: the same summary lines as iputils' ping",
+  ignore: !root || !tools.ping,
+  fn: async () => {
+    const theirs = await run("ping", ["-c", "3", "-i", "0.01", "127.0.0.1"]);
+    assert.equal(theirs.code, 0, theirs.err);
+    const ours = await run(DENO, [
+      ...RUN,
+      example("ping.ts"),
+      "127.0.0.1",
+      "--count",
+      "3",
+      "--interval",
+      "10",
+    ]);
+    assert.equal(ours.code, 0, ours.err);
+    // the number-free shape of each line: header, replies, blank, statistics
+    const shape = (out: string) =>
+      out.trim().split("\n").map((l) => l.replace(/[\d.]+/g, "N").replace(/::N|N/g, "N"));
+    assert.deepEqual(shape(ours.out), shape(theirs.out));
+  },
+});

@@ -16,10 +16,11 @@
  *   SEND SEND|MSG_NOSIGNAL | RECVFROM RECVMSG, SENDTO SENDMSG (msghdr and
  *   iovec per slot) | ACCEPT ACCEPT (SOCK_NONBLOCK|SOCK_CLOEXEC) |
  *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
- *   SHUTDOWN SHUTDOWN | POLL POLL_ADD | ACCEPT_MULTI ACCEPT with
- *   IORING_ACCEPT_MULTISHOT (its F_MORE CQEs post as they come) |
- *   TIMEOUT TIMEOUT (count in off, timespec per slot) |
- *   LINK_TIMEOUT LINK_TIMEOUT | CANCEL ASYNC_CANCEL:
+ *   SHUTDOWN SHUTDOWN | OPENAT OPENAT (| O_CLOEXEC) | FSYNC FSYNC |
+ *   POLL POLL_ADD | ACCEPT_MULTI ACCEPT with IORING_ACCEPT_MULTISHOT (its
+ *   F_MORE CQEs post as they come) | TIMEOUT TIMEOUT (count in off,
+ *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | SOCKET SOCKET
+ *   (SOCK_NONBLOCK|SOCK_CLOEXEC added to the type) | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
  *   kernel only knows slot tags), hard-linked, results summed |
  *   SPLICE POLL_ADD(fd_in, IN) -> POLL_ADD(fd_out, OUT) -> SPLICE, linked,
@@ -104,7 +105,9 @@ static const uint8_t needed_ops[] = {
     IORING_OP_SENDMSG,    IORING_OP_ACCEPT,       IORING_OP_CONNECT,
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
-    IORING_OP_SPLICE,     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
+    IORING_OP_OPENAT,     IORING_OP_FSYNC,        IORING_OP_SPLICE,
+    IORING_OP_SOCKET,  /* 5.19 */
+    IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
 };
 
@@ -379,6 +382,16 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->len = op->len;
     q->splice_flags = op->op_flags;
     break;
+  case ARIO_OP_OPENAT:
+    q = next_sqe(u, tag, IORING_OP_OPENAT, op->fd); /* AT_FDCWD as it is */
+    q->addr = (uint64_t)op->addr;
+    q->len = op->len; /* mode */
+    q->open_flags = op->op_flags | O_CLOEXEC;
+    break;
+  case ARIO_OP_FSYNC:
+    q = next_sqe(u, tag, IORING_OP_FSYNC, op->fd);
+    q->fsync_flags = op->op_flags & ARIO_FSYNC_DATASYNC ? IORING_FSYNC_DATASYNC : 0;
+    break;
   case ARIO_OP_SHUTDOWN:
     q = next_sqe(u, tag, IORING_OP_SHUTDOWN, op->fd);
     q->len = op->len;
@@ -386,6 +399,11 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   case ARIO_OP_POLL:
     q = next_sqe(u, tag, IORING_OP_POLL_ADD, op->fd);
     q->poll32_events = op->op_flags;
+    break;
+  case ARIO_OP_SOCKET:
+    q = next_sqe(u, tag, IORING_OP_SOCKET, op->fd); /* fd: the domain */
+    q->off = op->off | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    q->len = op->len;
     break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:

@@ -67,7 +67,8 @@ extern "C" {
  *   CANCEL       addr=user_data of the target, or fd with ARIO_CANCEL_FD
  *                (addr 0), or neither with ARIO_CANCEL_ANY (addr 0);
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
- *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY
+ *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY (the target runs on
+ *                the file pool: it completes with its own result)
  *   SPLICE       (Linux; elsewhere -EOPNOTSUPP) moves up to len bytes from
  *                fd_in to fd (fd_out) without a copy through user memory;
  *                one of the two must be a pipe. addr=fd_in (0..INT32_MAX),
@@ -83,6 +84,44 @@ extern "C" {
  *                io_uring: one with a link flag may complete -EAGAIN when
  *                what woke it went to another op first (an unlinked one
  *                waits again, as on every readiness backend).
+ *   SOCKET       fd=domain (AF_*), off=type (SOCK_*; SOCK_NONBLOCK and
+ *                SOCK_CLOEXEC may be or'ed in where the platform has them,
+ *                both are implied), len=protocol (IPPROTO_*, ETH_P_* in
+ *                network order for AF_PACKET, or 0), as io_uring's
+ *                IORING_OP_SOCKET; res is the new fd, non-blocking and
+ *                close-on-exec (SO_NOSIGPIPE where it exists), or the
+ *                socket(2) errno (-EAFNOSUPPORT, -EINVAL, -EPROTONOSUPPORT,
+ *                -EPERM, -EMFILE...); off above UINT32_MAX, or (Linux)
+ *                flag bits in the type other than those two: -EINVAL
+ *                before it runs (as io_uring's prep: its chain is
+ *                cancelled even through a hard link); -EOPNOTSUPP where
+ *                the platform has no sockets (bare MCU)
+ *   OPENAT       fd=directory (any value: the platform's AT_FDCWD, see
+ *                ario_constant, or ignored for an absolute path), addr=NUL-terminated path,
+ *                op_flags=O_* open flags (platform values; O_CLOEXEC is
+ *                always added), len=mode (with O_CREAT/O_TMPFILE); res is
+ *                the new fd. An empty path: -ENOENT
+ *   FSYNC        op_flags=ARIO_FSYNC_* (0: fsync, DATASYNC: fdatasync)
+ *
+ * Files. io_uring runs these natively. Readiness backends cannot poll a
+ * regular file (epoll answers EPERM, poll calls it always ready and the
+ * read would block the loop), so OPENAT, FSYNC, and READ/WRITE on a
+ * regular file, block device or directory (fstat at start) run on the
+ * loop's file pool: at most ARIO_POOL_THREADS threads, created on the
+ * first such op, stopped and joined by ario_deinit(). Completions come
+ * back through ario_reap() like any other, so links, linked timeouts and
+ * CANCEL apply: a job still queued is cancelled (-ECANCELED), a running
+ * one is not (CANCEL answers -EALREADY, as the kernel's for a running
+ * io-wq op, and the op completes with its result). CLOSE of an fd a
+ * running job uses defers the close(2) (and its completion) until the job
+ * finished, so the number is never reused under it; ario_close() waits for
+ * that job instead (a file read or write: bounded). Queued jobs on the fd
+ * are cancelled either way.
+ * A pool OPENAT never waits inside open(2) (a FIFO without a peer): it
+ * opens as with O_NONBLOCK (a write-only FIFO without a reader: -ENXIO),
+ * then clears O_NONBLOCK unless asked for. POSIX hosts only: on Windows
+ * (descriptors are sockets) and MCU builds OPENAT and FSYNC complete with
+ * -EOPNOTSUPP.
  */
 enum ario_op {
   ARIO_OP_NOP = 0,
@@ -100,7 +139,10 @@ enum ario_op {
   ARIO_OP_TIMEOUT = 12,
   ARIO_OP_LINK_TIMEOUT = 13,
   ARIO_OP_CANCEL = 14,
-  /* 15..21, 23: taken by ops on other branches */
+  ARIO_OP_SOCKET = 15,
+  /* 16..19, 23: taken by ops on other branches */
+  ARIO_OP_OPENAT = 20,
+  ARIO_OP_FSYNC = 21,
   ARIO_OP_SPLICE = 22,
   ARIO_OP_ACCEPT_MULTI = 24,
   ARIO_OP_COUNT_ = 25
@@ -133,6 +175,12 @@ enum ario_op {
 #define ARIO_SPLICE_F_MOVE 0x01u     /* a hint: move pages instead of copying */
 #define ARIO_SPLICE_F_NONBLOCK 0x02u /* accepted; always in effect */
 #define ARIO_SPLICE_F_MORE 0x04u     /* more data follows (TCP_CORK-like) */
+
+/* op_flags of FSYNC (IORING_FSYNC_DATASYNC) */
+#define ARIO_FSYNC_DATASYNC 0x01u /* fdatasync: data, not every metadata change */
+
+/* Threads a loop's file pool runs at most (readiness backends, hosts). */
+#define ARIO_POOL_THREADS 4u
 
 /* ario_cqe.flags */
 #define ARIO_CQE_F_MORE 0x02u /* a multishot op goes on: more completions follow */
@@ -273,14 +321,16 @@ ARIO_API int ario_backend(const ario_loop *loop);
  * -ECANCELED): unknown op, flags or per-op op_flags, reserved != 0, or a
  * field the op does not read (the table above) that is not 0: -EINVAL; the
  * fd of an op that takes none (NOP, TIMEOUT, LINK_TIMEOUT, CANCEL without
- * ARIO_CANCEL_FD) is ignored. READ/WRITE off above INT64_MAX other than
- * ARIO_OFF_CURRENT, a buffer len above INT32_MAX, a CONNECT len or SENDTO
- * off above 128 (sockaddr_storage), RECV/SEND/RECVFROM/SENDTO op_flags
- * beyond MSG_OOB, PEEK, DONTROUTE, DONTWAIT, WAITALL, TRUNC, NOSIGNAL,
- * MORE, EOR, CONFIRM (MSG_ERRQUEUE would poll readable and never succeed),
- * CANCEL with both FD and ANY, and
- * TIMEOUT/LINK_TIMEOUT off above INT64_MAX: -EINVAL. A relative timeout
- * that passes INT64_MAX ns when added to now saturates (it never fires).
+ * ARIO_CANCEL_FD) is ignored (SOCKET's fd is its domain). READ/WRITE off
+ * above INT64_MAX other than ARIO_OFF_CURRENT, a buffer len above
+ * INT32_MAX, a CONNECT len or SENDTO off above 128 (sockaddr_storage),
+ * RECV/SEND/RECVFROM/SENDTO op_flags beyond MSG_OOB, PEEK, DONTROUTE,
+ * DONTWAIT, WAITALL, TRUNC, NOSIGNAL, MORE, EOR, CONFIRM (MSG_ERRQUEUE
+ * would poll readable and never succeed), CANCEL with both FD and ANY,
+ * TIMEOUT/LINK_TIMEOUT off above INT64_MAX, SOCKET off above UINT32_MAX
+ * and (Linux) a SOCKET type with flag bits other than SOCK_NONBLOCK and
+ * SOCK_CLOEXEC: -EINVAL. A relative timeout that passes INT64_MAX ns
+ * when added to now saturates (it never fires).
  * A NULL buffer with a length, CONNECT without an address, SENDTO without
  * addr2, ACCEPT with an address but no length pointer: -EFAULT. A missing
  * fd: -EBADF. */
@@ -376,7 +426,7 @@ ARIO_API int ario_setsockopt(int fd, int level, int name, const void *val,
 ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
                              uint32_t *len);
 /* Closes fd after dropping it from `loop` (may be NULL): ops waiting on it
- * complete with -ECANCELED. Close watched fds this way or with CLOSE, never
+ * complete with -ECANCELED (a file pool job running on it is waited for). Close watched fds this way or with CLOSE, never
  * behind the loop's back (as with epoll, a reused number would confuse it). */
 ARIO_API int ario_close(ario_loop *loop, int fd);
 ARIO_API int ario_set_nonblocking(int fd, int on);
@@ -385,6 +435,12 @@ ARIO_API int ario_pipe(int32_t fds[2]); /* non-blocking, cloexec */
  * to a power of two pages). Returns the new capacity, or -errno (-EPERM
  * above /proc/sys/fs/pipe-max-size unprivileged); -EOPNOTSUPP elsewhere. */
 ARIO_API int ario_pipe_size(int fd, uint32_t size);
+/* A pidfd for process `pid` (Linux 5.3+: pidfd_open), close-on-exec: it
+ * polls readable (POLL with ARIO_POLL_IN) once the process has exited.
+ * Never waits for or reaps the process. -ENOSYS elsewhere. Sound only
+ * while `pid` is the caller's unreaped child: once reaped, the number may
+ * name another process. */
+ARIO_API int ario_pidfd_open(int pid);
 
 /* Builds a sockaddr for a numeric IPv4/IPv6 address (scope id for IPv6
  * link-local). Returns its length, or -EINVAL. */
@@ -396,10 +452,32 @@ ARIO_API int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path,
                                 uint32_t path_len);
 /* Decodes a sockaddr: writes the family's text form (numeric IP, or unix
  * path bytes) to `text`, the port (for unix: the name's length) to *port.
- * Returns the platform's address family or -EAFNOSUPPORT. */
+ * Returns the platform's address family, or -EAFNOSUPPORT for a family it
+ * has no text form for (*port is then that family's number). */
 ARIO_API int ario_sockaddr_decode(const void *addr, uint32_t addrlen,
                                   char *text, uint32_t text_cap,
                                   uint32_t *port);
+
+/* A link-layer address (Linux's sockaddr_ll, AF_PACKET) in a portable
+ * shape: 20 bytes, host byte order throughout. */
+typedef struct ario_link_addr {
+  int32_t ifindex;   /*  0 interface index (0: any, when binding) */
+  uint16_t protocol; /*  4 ETH_P_* (host order; C swaps it) */
+  uint16_t hatype;   /*  6 ARPHRD_* */
+  uint8_t pkttype;   /*  8 PACKET_HOST, PACKET_BROADCAST, ... */
+  uint8_t halen;     /*  9 bytes of addr in use, 0..8 */
+  uint8_t addr[8];   /* 10 hardware (MAC) address */
+  uint16_t reserved; /* 18 must be 0 */
+} ario_link_addr;
+
+/* Builds a sockaddr_ll from `la`. Returns its length, or -EINVAL (halen
+ * above 8, reserved != 0, cap too small) / -EAFNOSUPPORT (no AF_PACKET on
+ * this platform). */
+ARIO_API int ario_sockaddr_link(void *out, uint32_t cap, const ario_link_addr *la);
+/* Decodes a sockaddr_ll into `la`. Returns AF_PACKET, or -EAFNOSUPPORT for
+ * another family (or a platform without AF_PACKET), -EINVAL if short. */
+ARIO_API int ario_sockaddr_link_decode(const void *addr, uint32_t addrlen,
+                                       ario_link_addr *la);
 
 /* Resolves a host name (or numeric address; NUL-terminated) with the
  * system's resolver (getaddrinfo: the hosts file, DNS, per nsswitch.conf).

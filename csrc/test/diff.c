@@ -61,6 +61,7 @@ static int oracle_open(oracle *o) {
   struct io_uring_params p;
   memset(o, 0, sizeof *o);
   memset(&p, 0, sizeof p);
+  p.flags = IORING_SETUP_SUBMIT_ALL; /* an entry failing before it runs does not stop the rest (ario's rule) */
   o->fd = (int)syscall(__NR_io_uring_setup, 256, &p);
   if (o->fd < 0) return -errno;
   size_t sq = p.sq_off.array + p.sq_entries * 4, cq = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
@@ -197,6 +198,21 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
     q->off = e->off;
     q->len = e->len;
     q->splice_flags = e->op_flags;
+    break;
+  case ARIO_OP_OPENAT:
+    q = o_sqe(o, IORING_OP_OPENAT, e->fd, e->user_data);
+    q->addr = e->addr; q->len = e->len; q->open_flags = e->op_flags | O_CLOEXEC;
+    break;
+  case ARIO_OP_FSYNC:
+    q = o_sqe(o, IORING_OP_FSYNC, e->fd, e->user_data);
+    q->fsync_flags = e->op_flags;
+    break;
+  case ARIO_OP_SOCKET: /* the fd comes non-blocking and close-on-exec */
+    q = o_sqe(o, IORING_OP_SOCKET, e->fd, e->user_data);
+    q->off = e->off | SOCK_NONBLOCK | SOCK_CLOEXEC;
+    q->len = e->len;
+    q->addr = e->addr;
+    q->rw_flags = (int)e->op_flags;
     break;
   default: CHECK(!"op the oracle does not know"); return;
   }

@@ -401,6 +401,62 @@ static void sc_close_bad_fd(T *t) {
   upto(t, 2);
 }
 
+static ario_sqe e_socket(int domain, int type, int protocol, uint64_t ud, uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_SOCKET, domain, ud);
+  e.off = (uint32_t)type; e.len = (uint32_t)protocol; e.flags = fl;
+  return e;
+}
+
+/* Kinds of sockets (raw and packet ones as root, as the tests run). */
+static void sc_socket_kinds(T *t) {
+  ario_sqe s[7] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, 0),
+      e_socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP, 20, 0),
+      e_socket(AF_UNIX, SOCK_SEQPACKET, 0, 30, 0),
+      e_socket(AF_INET, SOCK_RAW, IPPROTO_ICMP, 40, 0),
+      e_socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6, 50, 0),
+      e_socket(AF_PACKET, SOCK_DGRAM, 0, 60, 0),
+      e_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, 70, 0),
+  };
+  for (int i = 0; i < 7; i++) nonneg(t, s[i].user_data);
+  sub(t, s, 7);
+  upto(t, 7);
+}
+
+/* What socket(2) refuses, and fields SOCKET does not read. */
+static void sc_socket_errors(T *t) {
+  ario_sqe s[9] = {
+      e_socket(9999, SOCK_DGRAM, 0, 10, 0),              /* -EAFNOSUPPORT */
+      e_socket(-1, SOCK_DGRAM, 0, 20, 0),
+      e_socket(AF_UNSPEC, SOCK_DGRAM, 0, 30, 0),
+      e_socket(AF_INET, 12, 0, 40, 0),                   /* type >= SOCK_MAX: -EINVAL */
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 50, 0), /* unknown flag bit */
+      e_socket(AF_INET, SOCK_STREAM, IPPROTO_UDP, 60, 0), /* -EPROTONOSUPPORT */
+      e_socket(AF_INET, SOCK_DGRAM, 9999, 70, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 80, 0),
+      e_socket(AF_INET, SOCK_DGRAM, 0, 90, 0),
+  };
+  s[7].addr = (uintptr_t)B[0];
+  s[8].op_flags = 1;
+  sub(t, s, 9);
+  upto(t, 9);
+}
+
+/* Chains: a soft link goes on after a socket, not after a refusal; a hard
+ * link runs on after socket(2) failed, but not after a type the kernel
+ * refuses before running the op. */
+static void sc_socket_chain(T *t) {
+  ario_sqe s[8] = {
+      e_socket(AF_INET, SOCK_DGRAM, 0, 10, L), e_nop(11, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 20, L), e_nop(21, 0),
+      e_socket(9999, SOCK_DGRAM, 0, 30, H), e_nop(31, 0),
+      e_socket(AF_INET, SOCK_DGRAM | 0x100000, 0, 40, H), e_nop(41, 0),
+  };
+  nonneg(t, 10);
+  sub(t, s, 8);
+  upto(t, 8);
+}
+
 static void sc_accept_connect(T *t) {
   struct sockaddr_in a;
   int ls = listener(t, &a);
@@ -623,103 +679,90 @@ static void sc_full_table(T *t) {
   upto(t, 5);
 }
 
-static ario_sqe e_splice(int in, int out, uint32_t len, uint64_t ud, uint8_t fl) {
-  ario_sqe e = t_sqe(ARIO_OP_SPLICE, out, ud);
-  e.addr = (uint64_t)in; e.addr2 = ARIO_OFF_CURRENT; e.off = ARIO_OFF_CURRENT;
-  e.len = len; e.flags = fl;
-  return e;
-}
-
-static void sc_splice_socket_pipe_socket(T *t) {
-  int s[2], p[2], d[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  pair(t, d);
-  CHECK_EQ(send(s[0], "spliced", 7, 0), 7);
-  msleep(5);
-  ario_sqe q[3] = {e_splice(s[1], p[1], 7, 10, L), e_splice(p[0], d[0], 7, 11, L),
-                   e_recv(d[1], 0, 7, MSG_WAITALL, 12, 0)};
-  sub(t, q, 3);
-  upto(t, 3);
-  CHECK(!memcmp(B[0], "spliced", 7));
-}
-
-static void sc_splice_short_breaks(T *t) {
-  int s[2], p[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  CHECK_EQ(send(s[0], "abc", 3, 0), 3);
-  msleep(5);
-  ario_sqe q[2] = {e_splice(s[1], p[1], 8, 10, L), e_nop(11, 0)};
-  sub(t, q, 2);
-  upto(t, 2);
-}
-
-static void sc_splice_eof(T *t) {
-  int s[2], p[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  shutdown(s[0], SHUT_WR);
-  msleep(5);
-  ario_sqe q[2] = {e_splice(s[1], p[1], 8, 10, H), e_nop(11, 0)};
-  sub(t, q, 2);
-  upto(t, 2);
-}
-
-static void sc_splice_bad_fd(T *t) {
-  int p[2];
-  pipe_pair(t, p);
-  ario_sqe q[3] = {e_splice(999, p[1], 8, 10, L), e_nop(11, 0), e_splice(p[0], 999, 8, 20, 0)};
-  sub(t, q, 3);
-  upto(t, 3);
-}
-
-static void sc_splice_not_a_pipe(T *t) {
-  int s[2], d[2];
-  pair(t, s);
-  pair(t, d);
-  CHECK_EQ(send(s[0], "x", 1, 0), 1);
-  ario_sqe q[2] = {e_splice(s[1], d[0], 8, 10, L), e_nop(11, 0)};
-  sub(t, q, 2);
-  upto(t, 2);
-}
-
-static void sc_splice_offset_on_pipe(T *t) {
-  int s[2], p[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  CHECK_EQ(write(p[1], "xy", 2), 2);
-  ario_sqe q[2] = {e_splice(p[0], s[0], 8, 10, 0), e_splice(s[1], p[1], 8, 20, 0)};
-  q[0].addr2 = 0; /* an input offset on the pipe */
-  q[1].off = 0;   /* an output offset on the pipe */
-  sub(t, q, 2);
-  upto(t, 2);
-}
-
-static void sc_splice_len0(T *t) {
-  int s[2], p[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  ario_sqe q[2] = {e_splice(s[1], p[1], 0, 10, L), e_nop(11, 0)};
-  sub(t, q, 2);
-  upto(t, 2);
-}
-
-static void sc_splice_waits_for_input(T *t) {
-  int s[2], p[2];
-  pair(t, s);
-  pipe_pair(t, p);
-  ario_sqe q[1] = {e_splice(s[1], p[1], 8, 10, 0)};
-  sub(t, q, 1);
-  settle(t, 10);
-  CHECK_EQ(send(s[0], "late", 4, 0), 4);
-  upto(t, 1);
-}
+#include "diff_splice.h" /* SPLICE scenarios (their table rows are below) */
 
 static void sc_chain_open_end(T *t) {
   ario_sqe s[2] = {e_nop(10, L), e_nop(11, L)};
   sub(t, s, 2);
   upto(t, 2);
+}
+
+/* Files: OPENAT and FSYNC, READ on a regular file (the pool on readiness
+ * backends, the kernel's own path on io_uring). */
+static ario_sqe e_openat(int dirfd, const char *path, uint32_t flags, uint32_t mode, uint64_t ud,
+                         uint8_t fl) {
+  ario_sqe e = t_sqe(ARIO_OP_OPENAT, dirfd, ud);
+  e.addr = (uintptr_t)path; e.op_flags = flags; e.len = mode; e.flags = fl;
+  return e;
+}
+static char diff_path[64];
+static void diff_file_remove(void) { unlink(diff_path); }
+static const char *diff_file(void) { /* 5 bytes, "hello" */
+  char *path = diff_path;
+  if (!path[0]) {
+    atexit(diff_file_remove);
+    snprintf(path, sizeof diff_path, "/tmp/ario-diff-%d", (int)getpid());
+    int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    CHECK(fd >= 0 && write(fd, "hello", 5) == 5);
+    close(fd);
+  }
+  return path;
+}
+static int diff_file_fd(T *t) { return keep(t, open(diff_file(), O_RDWR | O_CLOEXEC)); }
+
+static void sc_openat_enoent(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, "/nonexistent-ario/x", O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_notdir(T *t) {
+  ario_sqe s[1] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY | O_DIRECTORY, 0, 10, 0)};
+  sub(t, s, 1);
+  upto(t, 1);
+}
+static void sc_openat_empty(T *t) {
+  ario_sqe s[2] = {e_nop(10, L), e_openat(AT_FDCWD, "", O_RDONLY, 0, 11, 0)};
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_ok(T *t) {
+  ario_sqe s[2] = {e_openat(AT_FDCWD, diff_file(), O_RDONLY, 0, 10, L), e_nop(11, 0)};
+  nonneg(t, 10);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_openat_bad_dirfd(T *t) {
+  ario_sqe s[2] = {e_openat(-1, "relative", O_RDONLY, 0, 10, 0),
+                   e_openat(-1, diff_file(), O_RDONLY, 0, 20, 0)}; /* absolute: dirfd ignored */
+  nonneg(t, 20);
+  sub(t, s, 2);
+  upto(t, 2);
+}
+static void sc_read_file_eof(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {e_rw(ARIO_OP_READ, fd, B[0], 200, 10, L), e_nop(11, 0),
+                   e_rw(ARIO_OP_READ, fd, B[1], 8, 20, 0)};
+  s[0].off = 0; /* short: 5 of 200, breaks the soft link */
+  s[2].off = 5; /* at the end: 0 */
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync(T *t) {
+  int p[2];
+  pipe_pair(t, p);
+  int fd = diff_file_fd(t);
+  ario_sqe s[3] = {t_sqe(ARIO_OP_FSYNC, fd, 10), t_sqe(ARIO_OP_FSYNC, fd, 20),
+                   t_sqe(ARIO_OP_FSYNC, p[1], 30)}; /* a pipe: -EINVAL */
+  s[1].op_flags = ARIO_FSYNC_DATASYNC;
+  sub(t, s, 3);
+  upto(t, 3);
+}
+static void sc_fsync_bad_flags(T *t) {
+  int fd = diff_file_fd(t);
+  ario_sqe s[1] = {t_sqe(ARIO_OP_FSYNC, fd, 10)};
+  s[0].op_flags = 2;
+  sub(t, s, 1);
+  upto(t, 1);
 }
 
 static const scenario scenarios[] = {
@@ -768,6 +811,9 @@ static const scenario scenarios[] = {
     {"cancel_in_chain", sc_cancel_in_chain, 1, 0, 0, 0},
     {"close_cancels_pending", sc_close_cancels_pending, 1, 0, 0, 0},
     {"close_bad_fd", sc_close_bad_fd, 0, 0, 0, 0},
+    {"socket_kinds", sc_socket_kinds, 0, 0, 0, 0},
+    {"socket_errors", sc_socket_errors, 0, 0, 0, 0},
+    {"socket_chain", sc_socket_chain, 0, 0, 0, 0},
     {"accept_connect", sc_accept_connect, 0, 0, 0, 0},
     {"connect_refused", sc_connect_refused, 0, 0, 0, 0},
     {"accept_multi_cancel", sc_accept_multi_cancel, 1, 0, 0, 0},
@@ -800,6 +846,14 @@ static const scenario scenarios[] = {
      "the kernel's SPLICE from a non-blocking socket with nothing to read "
      "answers -EAGAIN at once; ario waits for the input (io_uring: a "
      "POLL_ADD linked before it)"},
+    {"openat_enoent", sc_openat_enoent, 0, 0, 0, 0},
+    {"openat_notdir", sc_openat_notdir, 0, 0, 0, 0},
+    {"openat_empty_path", sc_openat_empty, 0, 0, 0, 0},
+    {"openat_ok", sc_openat_ok, 0, 0, 0, 0},
+    {"openat_bad_dirfd", sc_openat_bad_dirfd, 0, 0, 0, 0},
+    {"read_file_eof", sc_read_file_eof, 0, 0, 0, 0},
+    {"fsync_file_pipe", sc_fsync, 0, 0, 0, 0},
+    {"fsync_bad_flags", sc_fsync_bad_flags, 0, 0, 0, 0},
     {"chain_open_end", sc_chain_open_end, 0, 0, D_ALL,
      "ario refuses a chain that ends the batch on a link (-ECANCELED..., "
      "-EINVAL on the last: a chain never spans submissions); the kernel "

@@ -56,7 +56,7 @@ static const char *backend_name;
 #define NS 2 /* stream socketpairs */
 #define NCLOSED 3
 #define MAXFD 24
-enum kind { K_PIPE_RD, K_PIPE_WR, K_SOCK, K_SOCK_PEER, K_LISTEN, K_CLOSED, K_SCRATCH, K_RETIRED };
+enum kind { K_PIPE_RD, K_PIPE_WR, K_SOCK, K_SOCK_PEER, K_LISTEN, K_CLOSED, K_SCRATCH, K_RETIRED, K_FILE };
 static int fds[MAXFD], kinds[MAXFD], nfds;
 static int scratch_wr[64], nscratch; /* write ends of pipes CLOSE ops take */
 static int clients[256], nclients;
@@ -76,8 +76,27 @@ static int kind_of(int fd) {
   return K_CLOSED;
 }
 
+/* A regular file (READ/WRITE/FSYNC run on the file pool of readiness
+ * backends), and the paths OPENAT names: none it could create a file at. */
+static char file_path[64];
+static const char *paths[] = {file_path, "/nonexistent-ario/x", "", "/tmp", "/dev/null"};
+#define NPATHS (sizeof paths / sizeof paths[0])
+static void remove_file(void) { unlink(file_path); }
+static int is_path(uint64_t addr) {
+  for (unsigned k = 0; k < NPATHS; k++)
+    if (addr == (uint64_t)(uintptr_t)paths[k]) return 1;
+  return 0;
+}
+
 static void open_fds(void) {
   nfds = 0;
+  if (!file_path[0]) {
+    snprintf(file_path, sizeof file_path, "/tmp/ario-fuzz-%d", (int)getpid());
+    atexit(remove_file);
+  }
+  int f = open(file_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  CHECK(f >= 0);
+  add_fd(f, K_FILE);
   for (int i = 0; i < NP; i++) {
     int p[2];
     CHECK(ario_pipe(p) == 0);
@@ -229,7 +248,26 @@ static void random_entry(ario_sqe *e, int idx) {
     }
     break;
   }
+  case ARIO_OP_OPENAT:
+    if (chance(70)) e->fd = AT_FDCWD;
+    e->addr = (uint64_t)(uintptr_t)paths[rnd(NPATHS)];
+    e->op_flags = (uint32_t)((chance(60) ? O_RDONLY : O_RDWR) | (chance(20) ? O_DIRECTORY : 0) |
+                             (chance(10) ? O_NONBLOCK : 0));
+    e->len = chance(90) ? 0 : rnd(0x10000);
+    break;
+  case ARIO_OP_FSYNC: e->op_flags = chance(50) ? ARIO_FSYNC_DATASYNC : 0; break;
   case ARIO_OP_SHUTDOWN: e->len = rnd(4); break;
+  case ARIO_OP_SOCKET: { /* its fd is closed as it arrives (on_cqe) */
+    static const int dom[] = {AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_UNSPEC};
+    static const int type[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, 12};
+    static const int proto[] = {0, 0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+    e->fd = chance(90) ? dom[rnd(5)] : (int32_t)next64();
+    e->off = (uint32_t)type[rnd(5)];
+    if (chance(20)) e->off |= chance(50) ? (uint32_t)(SOCK_NONBLOCK | SOCK_CLOEXEC) : 1u << rnd(32);
+    if (chance(3)) e->off = next64();
+    e->len = chance(90) ? (uint32_t)proto[rnd(5)] : (uint32_t)next64();
+    break;
+  }
   case ARIO_OP_POLL: e->op_flags = chance(90) ? rnd(32) : (uint32_t)next64(); break;
   case ARIO_OP_SPLICE: /* addr is fd_in */
     e->addr = (uint64_t)(uint32_t)pick_fd();
@@ -282,7 +320,9 @@ static void random_entry(ario_sqe *e, int idx) {
   /* memory safety, the caller's contract: a buffer the kernel may write or
    * read lies in a known region and its length stays inside it;
    * RECVFROM/ACCEPT length pointers are valid */
-  if (e->addr && e->op != ARIO_OP_SPLICE) {
+  if (e->op == ARIO_OP_OPENAT && e->addr && !is_path(e->addr))
+    e->addr = (uint64_t)(uintptr_t)paths[1]; /* never a path made of noise */
+  if (e->addr && e->op != ARIO_OP_SPLICE && !(e->op == ARIO_OP_OPENAT && is_path(e->addr))) {
     uint32_t room = region_room(e->addr);
     if (!room) e->addr = 0;
     else if (e->len <= (uint32_t)INT32_MAX && e->len > room) e->len = room;
@@ -312,13 +352,20 @@ static void random_entry(ario_sqe *e, int idx) {
       fcntl(e->fd, F_GETFD) >= 0)
     e->fd = closed_numbers[0];
   /* nor may a noisy fd name a descriptor the harness does not own */
-  if (e->fd >= 0 && kind_of(e->fd) == K_CLOSED && fcntl(e->fd, F_GETFD) >= 0)
+  if (e->op != ARIO_OP_SOCKET && e->fd >= 0 && kind_of(e->fd) == K_CLOSED && /* SOCKET: a domain */
+      fcntl(e->fd, F_GETFD) >= 0)
     e->fd = closed_numbers[1];
 }
 
 /* ------------------------------------------------------------ reaping -- */
 
 static ario_loop *l;
+static int retired[MAXFD], nretired;
+static int is_retired(int fd) {
+  for (int i = 0; i < nretired; i++)
+    if (retired[i] == fd) return 1;
+  return 0;
+}
 
 static void on_cqe(const ario_cqe *c) {
   uint64_t ud = c->user_data;
@@ -339,8 +386,11 @@ static void on_cqe(const ario_cqe *c) {
   r->done = 1;
   r->res = c->res;
   completed_total++;
-  if ((r->e.op == ARIO_OP_ACCEPT || r->e.op == ARIO_OP_ACCEPT_MULTI) && c->res >= 0)
+  if ((r->e.op == ARIO_OP_ACCEPT || r->e.op == ARIO_OP_ACCEPT_MULTI || r->e.op == ARIO_OP_SOCKET) &&
+      c->res >= 0)
     close(c->res); /* an ACCEPT_MULTI's last may bring an fd too (a CQ overflow) */
+  /* a pool thread's OPENAT may take a number retire() then put /dev/null on */
+  if (r->e.op == ARIO_OP_OPENAT && c->res >= 0 && !is_retired(c->res)) close(c->res);
 }
 
 static int reap(int64_t timeout_ns) {
@@ -384,6 +434,8 @@ static int exempt(int i, int backend) {
      * writable, nothing else, and never hangs up */
     if (kind == K_RETIRED && !(m & (ARIO_POLL_IN | ARIO_POLL_OUT))) return 1;
     if (kind == K_LISTEN && !(m & ARIO_POLL_IN)) return 1; /* a listener reports IN only */
+    /* a regular file is always readable and writable, nothing else (epoll: EPERM) */
+    if (kind == K_FILE && !(m & (ARIO_POLL_IN | ARIO_POLL_OUT))) return 1;
     /* select has no HUP: only IN (EOF) or OUT reports a closed peer */
     if (sel && !(m & (ARIO_POLL_IN | ARIO_POLL_OUT))) return 1;
     if (sel && !(m & ARIO_POLL_IN) && (kind == K_PIPE_RD || kind == K_SCRATCH)) return 1;
@@ -435,13 +487,15 @@ static void settle(int64_t bound_ns, int backend) {
  * until the epoch ends: a number freed mid-epoch would be reused by an
  * accepted socket, and an op chained to start later would then wait on
  * that socket, which the harness closes behind the loop's back. */
-static int retired[MAXFD], nretired;
 static void retire(int fd) {
   CHECK_EQ(ario_close(l, fd), 0);
   int z = open("/dev/null", O_RDONLY | O_CLOEXEC);
   CHECK(z >= 0);
   if (z != fd) {
-    CHECK_EQ(dup2(z, fd), fd);
+    int d;
+    while ((d = dup2(z, fd)) < 0 && errno == EBUSY) { /* a pool thread's openat takes it now */
+    }
+    CHECK_EQ(d, fd);
     close(z);
   }
   retired[nretired++] = fd;
@@ -540,8 +594,9 @@ int main(void) {
 
     /* end what may wait for ever, and check that nothing is left */
     for (int i = 0; i < nfds; i++)
-      if (kinds[i] == K_PIPE_RD || kinds[i] == K_SOCK || kinds[i] == K_LISTEN)
-        retire(fds[i]);
+      if (kinds[i] == K_PIPE_RD || kinds[i] == K_SOCK || kinds[i] == K_LISTEN ||
+          kinds[i] == K_FILE)
+        retire(fds[i]); /* a file: perhaps while a pool job runs on it */
       else if (kinds[i] == K_SCRATCH && fcntl(fds[i], F_GETFD) >= 0)
         ario_close(l, fds[i]); /* numbered high: never reused */
     int64_t until = ario_now() + 3000000000LL;

@@ -3,6 +3,7 @@
  * exactly once, nothing hangs once everything is cancelled, and ASan/UBSan
  * stay quiet. Deterministic: the seed is fixed. */
 #include "test.h"
+#include <fcntl.h>
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(uint32_t n) {
@@ -14,6 +15,20 @@ static uint32_t rnd(uint32_t n) {
 
 #define MAXUD 200000
 static unsigned char seen[MAXUD];
+static unsigned char makes_fd[MAXUD]; /* OPENAT, SOCKET: its fd is closed when it arrives */
+static char path[64];
+static void remove_file(void) { unlink(path); }
+
+static const int domains[] = {AF_INET, AF_INET6, AF_UNIX, 9999, -1};
+static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, 99, -1};
+
+/* A completion, checked: each once; the fd an OPENAT or SOCKET made is closed. */
+static void reaped_one(const ario_cqe *c) {
+  CHECK(c->user_data > 0 && c->user_data < MAXUD);
+  CHECK(!seen[c->user_data]); /* exactly once */
+  seen[c->user_data] = 1;
+  if (makes_fd[c->user_data] && c->res >= 0) close(c->res);
+}
 
 int main(void) {
   ario_loop *l = t_loop(256);
@@ -22,7 +37,11 @@ int main(void) {
   ario_set_nonblocking(p[0], 1);
   ario_set_nonblocking(p[1], 1);
   t_unix_pair(s);
-  int fds[] = {p[0], p[1], s[0], s[1], -1, 9999};
+  snprintf(path, sizeof path, "/tmp/ario-random-%d", (int)getpid());
+  atexit(remove_file);
+  int file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  CHECK(file >= 0);
+  int fds[] = {p[0], p[1], s[0], s[1], file, -1, 9999};
   static char buf[8][256];
   static unsigned char sa[128];
   uint32_t salen = sizeof sa;
@@ -34,17 +53,18 @@ int main(void) {
     uint32_t n = 1 + rnd(8);
     for (uint32_t k = 0; k < n; k++) {
       memset(&e[k], 0, sizeof e[k]);
-      e[k].op = (uint8_t)(rnd(20) == 0 ? 15 + rnd(240) : rnd(ARIO_OP_COUNT_));
+      e[k].op = (uint8_t)(rnd(20) == 0 ? ARIO_OP_COUNT_ + rnd(256 - ARIO_OP_COUNT_)
+                                       : rnd(ARIO_OP_COUNT_));
       if (e[k].op == ARIO_OP_CLOSE) e[k].op = ARIO_OP_NOP; /* keep the harness's fds */
       e[k].flags = (uint8_t)(rnd(3) == 0 ? ARIO_SQE_LINK : rnd(6) == 0 ? ARIO_SQE_HARDLINK : 0);
       if (rnd(50) == 0) e[k].flags |= 0x40; /* invalid */
-      e[k].fd = fds[rnd(6)];
+      e[k].fd = fds[rnd(7)];
       e[k].addr = rnd(10) ? (uintptr_t)buf[rnd(8)] : 0;
       e[k].len = rnd(300);
       if (e[k].len > 256) e[k].len = 256;
-      e[k].off = ARIO_OFF_CURRENT;
+      e[k].off = e[k].fd == file && rnd(2) ? rnd(8192) : ARIO_OFF_CURRENT;
       if (e[k].op == ARIO_OP_SPLICE) { /* addr = fd_in, addr2 = its offset */
-        e[k].addr = (uint64_t)(uint32_t)fds[rnd(6)];
+        e[k].addr = (uint64_t)(uint32_t)fds[rnd(7)];
         e[k].addr2 = rnd(8) ? ARIO_OFF_CURRENT : rnd(16);
       }
       e[k].user_data = next_ud++;
@@ -75,6 +95,27 @@ int main(void) {
         e[k].len = 16;
         break;
       case ARIO_OP_SHUTDOWN: e[k].len = rnd(4); break;
+      case ARIO_OP_OPENAT:
+        e[k].fd = rnd(2) ? AT_FDCWD : e[k].fd;
+        e[k].addr = rnd(8) ? (uintptr_t)path : (uintptr_t)"/nonexistent-ario";
+        e[k].op_flags = rnd(2) ? O_RDONLY : O_RDWR;
+        e[k].len = 0;
+        e[k].off = 0;
+        makes_fd[e[k].user_data] = 1;
+        break;
+      case ARIO_OP_FSYNC:
+        e[k].addr = 0;
+        e[k].len = 0;
+        e[k].off = 0;
+        e[k].op_flags = rnd(2);
+        break;
+      case ARIO_OP_SOCKET:
+        e[k].fd = domains[rnd(5)];
+        e[k].off = (uint32_t)types[rnd(5)] | (rnd(4) == 0 ? (uint32_t)SOCK_NONBLOCK : 0u);
+        e[k].len = rnd(3) == 0 ? rnd(300) : 0;
+        e[k].addr = rnd(10) == 0 ? (uintptr_t)buf[0] : 0; /* -EINVAL */
+        makes_fd[e[k].user_data] = 1;
+        break;
       default: break;
       }
     }
@@ -83,11 +124,7 @@ int main(void) {
     consumed += (uint64_t)got;
     int r = ario_reap(l, c, 64, rnd(4) == 0 ? 100000 : 0);
     CHECK(r >= 0);
-    for (int i = 0; i < r; i++) {
-      CHECK(c[i].user_data > 0 && c[i].user_data < MAXUD);
-      CHECK(!seen[c[i].user_data]); /* exactly once */
-      seen[c[i].user_data] = 1;
-    }
+    for (int i = 0; i < r; i++) reaped_one(&c[i]);
     reaped += (uint64_t)r;
     /* keep the pipes from filling or draining for good: feed the readers,
      * now and then empty what the writers left */
@@ -105,15 +142,12 @@ int main(void) {
   }
   /* closing through the loop cancels what waits (the table may be too full
    * for a CANCEL entry); timeouts end by themselves; then all is complete */
-  for (int k = 0; k < 4; k++) CHECK_EQ(ario_close(l, fds[k]), 0);
+  for (int k = 0; k < 5; k++) CHECK_EQ(ario_close(l, fds[k]), 0);
   int64_t until = ario_now() + 5000000000LL;
   while (ario_inflight(l) > 0 && ario_now() < until) {
     int r = ario_reap(l, c, 64, 10000000);
     CHECK(r >= 0);
-    for (int i = 0; i < r; i++) {
-      CHECK(c[i].user_data < MAXUD && !seen[c[i].user_data]);
-      seen[c[i].user_data] = 1;
-    }
+    for (int i = 0; i < r; i++) reaped_one(&c[i]);
     reaped += (uint64_t)r;
   }
   CHECK_EQ(ario_inflight(l), 0);

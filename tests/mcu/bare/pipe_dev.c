@@ -141,6 +141,7 @@ int32_t ario__try_io(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_SEND: return transfer(op);
   case ARIO_OP_CLOSE: return close_end(op->fd);
   case ARIO_OP_POLL: return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
+  case ARIO_OP_SOCKET: return -EOPNOTSUPP; /* a pipe device has no sockets */
   case ARIO_OP_RECVFROM:
   case ARIO_OP_SENDTO:
   case ARIO_OP_ACCEPT:

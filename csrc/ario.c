@@ -22,54 +22,6 @@ static uint32_t pow2_at_least(uint32_t n) {
 
 static size_t align16(size_t n) { return (n + 15u) & ~(size_t)15u; }
 
-static const ario__backend *backend_by_id(uint32_t id) {
-  switch (id) {
-#if defined(ARIO_HAVE_IO_URING)
-  case ARIO_BACKEND_IO_URING: return &ario__backend_io_uring;
-#endif
-#if defined(ARIO_HAVE_KQUEUE)
-  case ARIO_BACKEND_KQUEUE: return &ario__backend_kqueue;
-#endif
-#if defined(ARIO_HAVE_WINDOWS)
-  case ARIO_BACKEND_WINDOWS: return &ario__backend_windows;
-#endif
-#if defined(ARIO_HAVE_EPOLL)
-  case ARIO_BACKEND_EPOLL: return &ario__backend_epoll;
-#endif
-#if defined(ARIO_HAVE_POLL)
-  case ARIO_BACKEND_POLL: return &ario__backend_poll;
-#endif
-#if defined(ARIO_HAVE_SELECT)
-  case ARIO_BACKEND_SELECT: return &ario__backend_select;
-#endif
-#if defined(ARIO_HAVE_SIM)
-  case ARIO_BACKEND_SIM: return &ario__backend_sim;
-#endif
-#if defined(ARIO_BARE)
-  case ARIO_BACKEND_BARE: return &ario__backend_bare;
-#endif
-  default: return 0;
-  }
-}
-
-/* ARIO_BACKEND=io_uring|epoll|poll|select|kqueue|windows|sim in the
- * environment overrides the default (and, like a named backend in
- * ario_params, disables the silent fallback). */
-static uint32_t backend_from_env(void) {
-#if defined(ARIO_HOST)
-  const char *s = getenv("ARIO_BACKEND");
-  if (!s || !*s) return ARIO_BACKEND_DEFAULT;
-  if (!strcmp(s, "io_uring")) return ARIO_BACKEND_IO_URING;
-  if (!strcmp(s, "epoll")) return ARIO_BACKEND_EPOLL;
-  if (!strcmp(s, "poll")) return ARIO_BACKEND_POLL;
-  if (!strcmp(s, "select")) return ARIO_BACKEND_SELECT;
-  if (!strcmp(s, "kqueue")) return ARIO_BACKEND_KQUEUE;
-  if (!strcmp(s, "windows")) return ARIO_BACKEND_WINDOWS;
-  if (!strcmp(s, "sim")) return ARIO_BACKEND_SIM;
-#endif
-  return ARIO_BACKEND_DEFAULT;
-}
-
 /* --------------------------------------------------------------- sizing -- */
 
 typedef struct layout {
@@ -95,16 +47,8 @@ static int plan(const ario_params *p, const ario__backend *be, layout *o) {
   return 0;
 }
 
-/* The backend to run; *named says it was asked for explicitly. */
-static uint32_t resolve_backend(const ario_params *p, int *named) {
-  uint32_t id = p && p->backend != ARIO_BACKEND_DEFAULT ? p->backend
-                                                        : backend_from_env();
-  if (named) *named = id != ARIO_BACKEND_DEFAULT;
-  return id == ARIO_BACKEND_DEFAULT ? ARIO_DEFAULT_BACKEND : id;
-}
-
 ARIO_API size_t ario_mem_size(const ario_params *p) {
-  const ario__backend *be = backend_by_id(resolve_backend(p, 0));
+  const ario__backend *be = ario__backend_for(p, 0);
   layout o;
   if (!be || plan(p, be, &o)) return 0;
   return o.total;
@@ -115,7 +59,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *p) {
   layout o;
   int rc, named;
   if (!mem || ((uintptr_t)mem & 15u)) return -EINVAL;
-  be = backend_by_id(resolve_backend(p, &named));
+  be = ario__backend_for(p, &named);
   if (!be) return p && p->backend > ARIO_BACKEND_BARE ? -EINVAL : -ENOSYS;
   if ((rc = plan(p, be, &o))) return rc;
   if (mem_len < o.total) return -ENOMEM;

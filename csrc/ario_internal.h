@@ -370,6 +370,11 @@ static inline void ario__post_more(ario_loop *l, ario__idx i, int32_t res) {
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
 void ario__drop_fd(ario_loop *l, int32_t fd);
 
+/* The backend a loop with these parameters runs, or 0 if this build has
+ * none of that id (backends.c); *named: it was asked for by name, so no
+ * silent fallback. */
+const ario__backend *ario__backend_for(const ario_params *p, int *named);
+
 /* Validates one submission entry (validate.c): 0, or the -errno it
  * completes with. prev: the entry before it in its chain, or 0. */
 int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev);

@@ -44,7 +44,14 @@ export interface Profile {
 }
 
 /** The portable core plus the socket layer every OS profile compiles. */
-const CORE = ["csrc/ario.c", "csrc/validate.c", "csrc/ops.c", "csrc/sock.c", "csrc/bell.c"];
+const CORE = [
+  "csrc/ario.c",
+  "csrc/backends.c",
+  "csrc/validate.c",
+  "csrc/ops.c",
+  "csrc/sock.c",
+  "csrc/bell.c",
+];
 
 /** Every .c file of `dir`, sorted (host builds compile them all: each backend
  * file compiles to nothing where platform.h does not offer it). */
@@ -82,7 +89,7 @@ export const PROFILES = {
   },
   bare: {
     about: "no OS: the core alone; firmware or the MCU harness supplies the backend",
-    sources: ["csrc/ario.c", "csrc/validate.c"],
+    sources: ["csrc/ario.c", "csrc/backends.c", "csrc/validate.c"],
     defines: ["ARIO_BARE=1"],
     backends: ["select"],
   },

@@ -37,7 +37,6 @@
 #define EINVAL 22
 #define ENOSYS 38
 #define ETIME 62
-#define EOPNOTSUPP 95
 #define EALREADY 114
 #define ECANCELED 125
 #endif

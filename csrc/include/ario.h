@@ -84,6 +84,8 @@ extern "C" {
  *                io_uring: one with a link flag may complete -EAGAIN when
  *                what woke it went to another op first (an unlinked one
  *                waits again, as on every readiness backend).
+ *                Readiness backends splice a regular-file end in the loop
+ *                thread (not the file pool): a disk read may block it.
  *   SOCKET       fd=domain (AF_*), off=type (SOCK_*; SOCK_NONBLOCK and
  *                SOCK_CLOEXEC may be or'ed in where the platform has them,
  *                both are implied), len=protocol (IPPROTO_*, ETH_P_* in

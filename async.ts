@@ -28,10 +28,12 @@ import {
 import { OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
 import { load } from "./ffi/load.ts";
 import { closeRaw, fail, getInt, localFamily, setBytes, setInt, socketType } from "./net.ts";
+import { pipeFds, type PipeOptions } from "./net.ts";
 import { type Completion, type Reactor, sharedReactor } from "./reactor.ts";
 import { byteReadable, chunkWritable } from "./streams.ts";
 import { disownFd, ownFd } from "./fatal.ts";
-import { multi, op, Operation } from "./submit.ts";
+import { multi, op } from "./submit.ts";
+import { Operation } from "./operation.ts";
 import {
   type Bytes,
   prepClose,
@@ -234,10 +236,8 @@ export class Async implements AsyncDisposable, Disposable {
    * w.close();
    * ```
    */
-  static pipe(options: FromOptions = {}): [Async, Async] {
-    const fds = new Int32Array(2);
-    const rc = lib().ario_pipe(fds);
-    if (rc < 0) fail(rc, "pipe", "Cannot create pipe");
+  static pipe(options: PipeOptions = {}): [Async, Async] {
+    const fds = pipeFds(options);
     return [
       new Async(fds[0], undefined, options.reactor),
       new Async(fds[1], undefined, options.reactor),

@@ -33,7 +33,8 @@ import { load } from "./ffi/load.ts";
 import { POLL } from "./ffi/layout.ts";
 import { fail } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
-import { type LinkOptions, op, type Operation } from "./submit.ts";
+import type { LinkOptions, Operation } from "./operation.ts";
+import { op } from "./submit.ts";
 
 /** Options of {@linkcode ChildExit.spawn}. */
 export interface ChildExitOptions {

@@ -11,7 +11,8 @@ import { constants, type IoError } from "./errors.ts";
 import { disownFd, ownFd } from "./fatal.ts";
 import { closedError } from "./errors.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
-import { op, type Operation, single } from "./submit.ts";
+import type { Operation } from "./operation.ts";
+import { op, single } from "./submit.ts";
 
 /** How {@linkcode AsyncFile.open} opens a file (as `Deno.OpenOptions`). */
 export interface OpenOptions {

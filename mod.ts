@@ -36,21 +36,21 @@ export {
 export {
   type FileOptions,
   type FsyncOptions,
-  type Link,
-  type LinkOptions,
   type MsgOptions,
   multi,
   op,
   type OpBuilders,
   type OpenatOptions,
-  Operation,
   POLL,
   type Received,
   type Results,
   single,
+  SPLICE_F,
+  type SpliceOptions,
   type SubmitOptions,
   type TimeoutOptions,
 } from "./submit.ts";
+export { type Link, type LinkOptions, Operation, type OpExtras } from "./operation.ts";
 export {
   cmsgSpace,
   type ControlMessage,
@@ -71,6 +71,7 @@ export {
 export { BACKEND, type BackendName, FSYNC_DATASYNC, POOL_THREADS } from "./ffi/layout.ts";
 export { type BufferLostError } from "./iomem.ts";
 export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
+export type { PipeOptions } from "./net.ts";
 export { AsyncFile, type FileIoOptions, type OpenOptions } from "./file.ts";
 export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";

@@ -33,7 +33,7 @@ import { IOVEC, MSGHDR, OFF_CURRENT } from "./ffi/layout.ts";
 import { getU32, ioAcquire, type IoRegion, isDetached, setU32 } from "./iomem.ts";
 import type { BufferLostError } from "./iomem.ts";
 import { prepReadv, prepRecvMsg, prepSendMsg, prepWritev } from "./sqe.ts";
-import { checkFd, entry, type LinkOptions, Operation } from "./submit.ts";
+import { checkFd, entry, type LinkOptions, Operation } from "./operation.ts";
 
 /** One control message: `cmsg_level`, `cmsg_type` and its data bytes. */
 export interface ControlMessage {

@@ -28,7 +28,7 @@ import { load } from "./ffi/load.ts";
 import { isNumericHost, resolveHost, resolveHostSync } from "./dns.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
 import { connectOp, multi, op } from "./submit.ts";
-import type { SignalOptions } from "./async.ts";
+import type { FromOptions, SignalOptions } from "./async.ts";
 
 /** Address of a TCP endpoint: a numeric IP (or "localhost") and a port. */
 export interface TcpAddr {
@@ -150,6 +150,34 @@ export function setInt(fd: number, level: number, name: number, v: number): numb
 export function closeRaw(fd: number, r?: Reactor): void {
   const loop = r ?? sharedReactor();
   loop.closeFd(fd);
+}
+
+/** Options of {@linkcode Async.pipe}. */
+export interface PipeOptions extends FromOptions {
+  /**
+   * Capacity in bytes (Linux; the kernel rounds it up to a power of two
+   * pages, at most /proc/sys/fs/pipe-max-size unless privileged, 1 MiB by
+   * default). Default the system's (64 KiB on Linux).
+   */
+  size?: number;
+}
+
+/** A non-blocking pipe's `[read, write]` descriptors, of `size` bytes if asked. */
+export function pipeFds(options: PipeOptions): Int32Array {
+  const { size } = options;
+  if (size !== undefined && (!Number.isInteger(size) || size < 1 || size > 2 ** 31 - 1)) {
+    throw new RangeError(`Cannot create pipe: size must be an integer in 1..2^31-1, got ${size}`);
+  }
+  const fds = new Int32Array(2);
+  const rc = load().ario_pipe(fds);
+  if (rc < 0) fail(rc, "pipe", "Cannot create pipe");
+  const sized = size === undefined ? 0 : load().ario_pipe_size(fds[1], size);
+  if (sized < 0) {
+    closeRaw(fds[0], options.reactor);
+    closeRaw(fds[1], options.reactor);
+    fail(sized, "pipe", `Cannot create pipe of ${size} bytes`);
+  }
+  return fds;
 }
 
 /** Creates a socket bound to `addr`; closes it on failure. */

@@ -28,7 +28,8 @@ import { load } from "./ffi/load.ts";
 import { fail, fmt, sockNameAny } from "./net.ts";
 import type { Reactor } from "./reactor.ts";
 import { DatagramSocket } from "./socket.ts";
-import { checkInt, op, single } from "./submit.ts";
+import { checkInt } from "./operation.ts";
+import { op, single } from "./submit.ts";
 import type { SenderRegion } from "./addr.ts";
 
 /** What kind of socket {@linkcode RawSocket.open} makes. */

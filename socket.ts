@@ -46,7 +46,8 @@ import {
   prepShutdown,
 } from "./sqe.ts";
 import { Deque } from "./_waiters.ts";
-import { type Operation, type Received, single } from "./submit.ts";
+import type { Operation } from "./operation.ts";
+import { type Received, single } from "./submit.ts";
 import { iovMax, writevOp } from "./msg.ts";
 import { type BufferLostError, inPlace, ioAcquire, ioCopyIn, ioRelease } from "./iomem.ts";
 

@@ -30,8 +30,8 @@ export interface RawOp {
    * builders of submit.ts copy through C-owned memory instead.
    */
   addr?: Bytes | number;
-  /** Second address. */
-  addr2?: Bytes | number;
+  /** Second address, or a 64-bit value (SPLICE's input offset). */
+  addr2?: Bytes | number | bigint;
   /** Length. */
   len?: number;
   /** Per-op flags. */
@@ -52,7 +52,7 @@ function fill(
   op: number,
   fd: number,
   addr: Mem,
-  addr2: Mem,
+  addr2: Mem | bigint,
   len: number,
   opFlags: number,
   off: number | bigint,
@@ -238,6 +238,23 @@ export function prepLinkTimeout(e: RawOp, ns: number | bigint, absolute: boolean
   return fill(e, OP.LINK_TIMEOUT, -1, 0, 0, 0, absolute ? TIMEOUT_ABS : 0, ns);
 }
 
+/**
+ * SPLICE (Linux): up to `len` bytes from `fdIn` to `fdOut`, one of them a
+ * pipe, at offsets `offIn`/`offOut` (`OFF_CURRENT`: none, as pipes and
+ * sockets need), with `SPLICE_F.*` flags; the result is the count moved.
+ */
+export function prepSplice(
+  e: RawOp,
+  fdIn: number,
+  fdOut: number,
+  len: number,
+  offIn: number | bigint,
+  offOut: number | bigint,
+  flags: number,
+): RawOp {
+  return fill(e, OP.SPLICE, fdOut, fdIn, BigInt(offIn), len, flags, offOut);
+}
+
 /** CANCEL of one op, named by its ticket (its user_data). */
 export function prepCancel(e: RawOp, ticket: number): RawOp {
   return fill(e, OP.CANCEL, -1, ticket, 0, 0, 0, 0);
@@ -282,6 +299,10 @@ function toAddress(v: Bytes | number | undefined): number {
   return typeof v === "number" ? v : addressOf(v);
 }
 
+function isU64(v: number | bigint): boolean {
+  return typeof v === "number" ? v >= 0 && Number.isSafeInteger(v) : v >= 0n && v <= U64_MAX;
+}
+
 /** Every field of a raw op in range, or a TypeError/RangeError naming it (the fast path is one test). */
 export function checkRawOp(o: RawOp, k: number): void {
   const flags = o.flags ?? 0, len = o.len ?? 0, opFlags = o.opFlags ?? 0, off = o.off ?? 0;
@@ -289,11 +310,9 @@ export function checkRawOp(o: RawOp, k: number): void {
   if (
     (o.op & 255) === o.op && (o.fd | 0) === o.fd && (flags & 255) === flags &&
     len >>> 0 === len && opFlags >>> 0 === opFlags &&
-    (typeof off === "number"
-      ? off >= 0 && Number.isSafeInteger(off)
-      : off >= 0n && off <= U64_MAX) &&
+    isU64(off) &&
     (typeof addr !== "number" || (addr >= 0 && Number.isSafeInteger(addr))) &&
-    (typeof addr2 !== "number" || (addr2 >= 0 && Number.isSafeInteger(addr2)))
+    (typeof addr2 !== "number" && typeof addr2 !== "bigint" || isU64(addr2))
   ) return;
   badRawOp(o, k);
 }
@@ -326,7 +345,7 @@ function badRawOp(o: RawOp, k: number): never {
   }
   for (const f of ["addr", "addr2"] as const) {
     const v = o[f];
-    if (typeof v === "number" && (!Number.isSafeInteger(v) || v < 0)) {
+    if ((typeof v === "number" || typeof v === "bigint") && !isU64(v)) {
       throw new RangeError(`${where}: ${f} must be an address >= 0, got ${v}`);
     }
   }
@@ -338,19 +357,19 @@ export function encode(w: Uint32Array, at: number, op: RawOp): void {
   w[at] = op.op | ((op.flags ?? 0) << 8); // op, flags, reserved = 0
   w[at + 1] = op.fd >>> 0;
   setU64(w, at + SQE.addr / 4, toAddress(op.addr));
-  setU64(w, at + SQE.addr2 / 4, toAddress(op.addr2));
+  const addr2 = op.addr2;
+  setU64(w, at + SQE.addr2 / 4, typeof addr2 === "bigint" ? addr2 : toAddress(addr2));
   w[at + SQE.len / 4] = op.len ?? 0;
   w[at + SQE.op_flags / 4] = op.opFlags ?? 0;
-  const off = op.off ?? 0;
-  if (typeof off === "bigint") {
-    w[at + SQE.off / 4] = Number(off & 0xFFFFFFFFn);
-    w[at + SQE.off / 4 + 1] = Number((off >> 32n) & 0xFFFFFFFFn);
-  } else {
-    setU64(w, at + SQE.off / 4, off);
-  }
+  setU64(w, at + SQE.off / 4, op.off ?? 0);
 }
 
-function setU64(w: Uint32Array, at: number, v: number): void {
+function setU64(w: Uint32Array, at: number, v: number | bigint): void {
+  if (typeof v === "bigint") {
+    w[at] = Number(v & 0xFFFFFFFFn);
+    w[at + 1] = Number((v >> 32n) & 0xFFFFFFFFn);
+    return;
+  }
   w[at] = v >>> 0;
   w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
 }

@@ -24,8 +24,9 @@
  */
 import { type Addr, type AnyAddr, type AnySockAddr, encodeAddr, senderRegion } from "./addr.ts";
 import { constants, errnoError, type IoError } from "./errors.ts";
-import { FSYNC_DATASYNC, OFF_CURRENT, POLL, SQE_FLAG } from "./ffi/layout.ts";
+import { FSYNC_DATASYNC, OFF_CURRENT, POLL, SPLICE_F } from "./ffi/layout.ts";
 import { type Reactor, sharedReactor } from "./reactor.ts";
+import { checkFd, checkInt, entry, type LinkOptions, Operation } from "./operation.ts";
 import {
   type MessageReceived,
   readvOp,
@@ -54,166 +55,12 @@ import {
   prepSendTo,
   prepShutdown,
   prepSocket,
+  prepSplice,
   prepTimeout,
   prepWrite,
   type RawOp,
 } from "./sqe.ts";
-import {
-  inPlace,
-  ioAcquire,
-  ioCopyIn,
-  ioCopyOut,
-  type IoRegion,
-  ioRelease,
-  isDetached,
-} from "./iomem.ts";
-
-/** How an op links to the next one in its batch. */
-export type Link = "soft" | "hard";
-
-/** Options every op builder takes. */
-export interface LinkOptions {
-  /** Link to the next op of the batch: "soft" runs it only on success, "hard" always. */
-  link?: Link;
-}
-
-/** C-owned regions of ops that were built but never submitted, returned when the op is collected. */
-const unsubmitted = new FinalizationRegistry<IoRegion[]>((regions) => {
-  for (const r of regions) if (r.busy) ioRelease(r);
-});
-
-/**
- * One op, ready to be submitted once: built by {@linkcode op}, run by
- * {@linkcode single} or {@linkcode multi}. `T` is its result type.
- *
- * The memory C uses is its own (C-owned regions, see iomem.ts): a read
- * is copied into the caller's buffer when it completes, a write was copied
- * when the op was built, so whatever JS does to the buffer meanwhile
- * (transfer, resize, detach, collection) cannot reach C. If the buffer of
- * a read was detached or shrank below the bytes that arrived, the op fails
- * with a TypeError whose `received` holds them (a `BufferLostError`).
- * A view of more than 4 KiB on a `SharedArrayBuffer` is used in place.
- */
-export class Operation<T> {
-  /** The op's name, used in errors ("recv", "connect"). */
-  readonly name: string;
-  /** The submission entry. */
-  readonly raw: RawOp;
-  /** What must stay alive until the op completes (the reactor holds it). */
-  readonly keep: unknown;
-  readonly #map: (res: number) => T;
-  readonly #context?: string;
-  readonly #mapsErrors: boolean;
-  #id = -1;
-  #reactor?: Reactor;
-  #regions?: IoRegion[];
-  #uses = 0;
-
-  /**
-   * Builds an op; prefer the {@linkcode op} builders. `map` turns a result
-   * into the op's value (a negative errno becomes an error first, unless
-   * `mapsErrors`); see {@linkcode OpExtras} for the rest.
-   */
-  constructor(name: string, raw: RawOp, map: (res: number) => T, extras: OpExtras = {}) {
-    this.name = name;
-    this.raw = raw;
-    this.#map = map;
-    this.#context = extras.context;
-    this.#mapsErrors = extras.mapsErrors ?? false;
-    const { keep, regions } = extras;
-    if (regions?.length) {
-      this.#regions = regions;
-      // the reactor holds `keep` until completion: so the op, and its regions, stay
-      this.keep = [keep, this];
-      unsubmitted.register(this, regions, this);
-    } else {
-      this.keep = keep;
-    }
-  }
-
-  /** Maps a raw result to the op's value, or an error for -errno. */
-  result(res: number): T | IoError {
-    try {
-      if (res < 0 && !this.#mapsErrors) return errnoError(res, this.name, this.#context);
-      return this.#map(res);
-    } finally {
-      // C is done with the regions once every submission of this op completed
-      if (--this.#uses <= 0 && this.#regions) {
-        const regions = this.#regions;
-        this.#regions = undefined;
-        unsubmitted.unregister(this);
-        for (const r of regions) ioRelease(r);
-      }
-    }
-  }
-
-  /** The user_data id once submitted (-1 before). */
-  get id(): number {
-    return this.#id;
-  }
-
-  /** @internal Records where the op was submitted. */
-  submitted(id: number, r: Reactor): void {
-    this.#uses++; // counted even when it throws: the entry went to C all the same
-    if (this.#id !== -1) throw new TypeError(`Cannot submit op "${this.name}" twice`);
-    this.#id = id;
-    this.#reactor = r;
-  }
-
-  /** @internal The reactor it went to. */
-  get reactor(): Reactor | undefined {
-    return this.#reactor;
-  }
-}
-
-/** What an {@linkcode Operation} may carry besides its entry and its mapping. */
-export interface OpExtras {
-  /** What must stay alive until the op completes (the reactor holds it). */
-  keep?: unknown;
-  /**
-   * C-owned regions the entry points into: released once the op completed
-   * (or, if it is never submitted, once it is collected).
-   */
-  regions?: IoRegion[];
-  /** What a failure says was being done: "Cannot connect to 127.0.0.1:80"; default "Cannot <name>". */
-  context?: string;
-  /** `map` receives negative results too (timeouts: -ETIME is their value). */
-  mapsErrors?: boolean;
-}
-
-/** @internal A fresh entry with the link flag of `o`, for an encoder to fill. */
-export function entry(o?: LinkOptions): RawOp {
-  return { op: 0, fd: -1, flags: linkFlag(o) };
-}
-
-function linkFlag(o?: LinkOptions): number {
-  if (!o?.link) return 0;
-  if (o.link === "soft") return SQE_FLAG.LINK;
-  if (o.link === "hard") return SQE_FLAG.HARDLINK;
-  throw new TypeError(`Cannot link with "${o.link}": expected "soft" or "hard"`);
-}
-
-/** @internal `fd` as an entry takes it, or a TypeError/RangeError. */
-export function checkFd(fd: number, what: string): number {
-  if (typeof fd !== "number" || !Number.isInteger(fd)) {
-    throw new TypeError(`Cannot ${what}: fd must be an integer, got ${fd}`);
-  }
-  if (fd < -(2 ** 31) || fd > 2 ** 31 - 1) { // a negative fd reaches C: EBADF, as the kernel says
-    throw new RangeError(`Cannot ${what}: fd must be a 32-bit integer, got ${fd}`);
-  }
-  return fd;
-}
-
-/** A 32-bit integer argument (socket's domain, type, protocol). */
-export function checkInt(v: number, what: string, field: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(`Cannot ${what}: ${field} must be an integer, got ${v}`);
-  }
-  if (v < -(2 ** 31) || v > 2 ** 32 - 1) {
-    throw new RangeError(`Cannot ${what}: ${field} must be a 32-bit integer, got ${v}`);
-  }
-  return v;
-}
+import { inPlace, ioAcquire, ioCopyIn, ioCopyOut, ioRelease, isDetached } from "./iomem.ts";
 
 function checkOffset(offset: number | undefined, what: string): number | bigint {
   if (offset === undefined) return OFF_CURRENT;
@@ -321,6 +168,16 @@ export interface Received<A = Addr> {
   addr: A;
 }
 
+/** Options of splice. */
+export interface SpliceOptions extends LinkOptions {
+  /** Offset in `fdIn` (a file); default none: pipes and sockets take none. */
+  offIn?: number;
+  /** Offset in `fdOut` (a file); default none. */
+  offOut?: number;
+  /** `SPLICE_F.MOVE`, `SPLICE_F.MORE` (`SPLICE_F.NONBLOCK` is always in effect). */
+  flags?: number;
+}
+
 /** Options of timeouts. */
 export interface TimeoutOptions extends LinkOptions {
   /** Also complete after this many other completions (io_uring's count). */
@@ -379,6 +236,8 @@ export interface OpBuilders {
   shutdown(fd: number, how: "read" | "write" | "both", o?: LinkOptions): Operation<void>;
   /** Waits for readiness; resolves to the ready mask. */
   poll(fd: number, events: number, o?: LinkOptions): Operation<number>;
+  /** Moves bytes between two fds, one a pipe, without copying them through JS (Linux). */
+  splice(fdIn: number, fdOut: number, len: number, o?: SpliceOptions): Operation<number>;
   /** Completes after `ms` ("timeout") or `count` completions ("count"). */
   timeout(ms: number, o?: TimeoutOptions): Operation<"timeout" | "count">;
   /** Bounds the linked op before it; resolves whether it fired. */
@@ -753,6 +612,47 @@ export const op: OpBuilders = {
   },
 
   /**
+   * Moves up to `len` bytes from `fdIn` to `fdOut`, one of which must be a
+   * pipe, inside the kernel (Linux's splice(2); elsewhere it fails with
+   * EOPNOTSUPP). Resolves to the count moved, 0 at the end of the input;
+   * waits while the input has nothing or the output is full. Closing
+   * either fd cancels it.
+   *
+   * @example Move bytes from one pipe to another through the kernel
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r1, w1] = Async.pipe();
+   * const [r2, w2] = Async.pipe();
+   * await w1.write(new TextEncoder().encode("zero-copy"));
+   * if (Deno.build.os === "linux") {
+   *   console.log(await single(op.splice(r1.fd, w2.fd, 65536))); // 9
+   * }
+   * for (const a of [r1, w1, r2, w2]) a.close();
+   * ```
+   */
+  splice(fdIn: number, fdOut: number, len: number, o?: SpliceOptions): Operation<number> {
+    checkFd(fdIn, "splice");
+    if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) {
+      throw new RangeError(`Cannot splice: len must be an integer in 0..2^32-1, got ${len}`);
+    }
+    const flags = o?.flags ?? 0;
+    const known = SPLICE_F.MOVE | SPLICE_F.NONBLOCK | SPLICE_F.MORE;
+    if (!Number.isInteger(flags) || flags < 0 || flags & ~known) {
+      throw new RangeError(`Cannot splice: flags must combine SPLICE_F.*, got ${flags}`);
+    }
+    const raw = prepSplice(
+      entry(o),
+      fdIn >>> 0, // a negative fd_in reaches C above INT32_MAX: EBADF, as the kernel says
+      checkFd(fdOut, "splice"),
+      len,
+      checkOffset(o?.offIn, "splice"),
+      checkOffset(o?.offOut, "splice"),
+      flags,
+    );
+    return new Operation("splice", raw, bytes);
+  },
+
+  /**
    * Completes after `ms` milliseconds ("timeout"), or after `count` other
    * completions ("count"), whichever comes first.
    *
@@ -951,4 +851,4 @@ export function multi<const Ops extends readonly Operation<unknown>[]>(
   });
 }
 
-export { POLL };
+export { POLL, SPLICE_F };

@@ -261,7 +261,8 @@ static int succeeded(const ario__op *op, int32_t res) {
   case ARIO_OP_READ:
   case ARIO_OP_WRITE:
   case ARIO_OP_SEND:
-  case ARIO_OP_SENDTO: return (uint32_t)res >= op->len;
+  case ARIO_OP_SENDTO:
+  case ARIO_OP_SPLICE: return (uint32_t)res >= op->len;
   case ARIO_OP_READV: case ARIO_OP_WRITEV: return (uint64_t)res >= ario__iov_total(op->addr, op->len);
   case ARIO_OP_RECV: case ARIO_OP_RECVFROM: /* RECVMSG takes no MSG_WAITALL */
 #ifdef MSG_WAITALL
@@ -403,13 +404,15 @@ static unsigned events_for(const ario__op *op) {
   case ARIO_OP_SENDTO:
   case ARIO_OP_CONNECT: return ARIO_POLL_OUT;
   case ARIO_OP_POLL: return op->op_flags & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT);
+  case ARIO_OP_SPLICE: return (unsigned)op->res; /* the side its attempt asked for */
   default: return 0;
   }
 }
 
 static void wait_on_fd(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
-  uint32_t s = fd_insert(l, op->fd);
+  int reads = op->op == ARIO_OP_SPLICE && op->res == (int32_t)ARIO_POLL_IN; /* on fd_in */
+  uint32_t s = fd_insert(l, reads ? (int32_t)op->addr : op->fd);
   ario__fd *f = &l->fds[s];
   op->state = ARIO__WAITING;
   op->pos = (ario__idx)s;
@@ -449,7 +452,8 @@ static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   if (t->state != ARIO__WAITING && t->state != ARIO__TIMER && t->state != ARIO__POOL) return 0;
   if (t->op == ARIO_OP_LINK_TIMEOUT || (t->state == ARIO__POOL && t->op == ARIO_OP_CLOSE)) return 0;
   if (c->op_flags & ARIO_CANCEL_ANY) return 1;
-  if (c->op_flags & ARIO_CANCEL_FD) return t->fd == c->fd;
+  if (c->op_flags & ARIO_CANCEL_FD) /* a SPLICE by either fd, as CLOSE finds it */
+    return t->fd == c->fd || (t->op == ARIO_OP_SPLICE && (int32_t)t->addr == c->fd);
   return t->user_data == c->off;
 }
 
@@ -517,6 +521,12 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
     s = fd_find(l, fd);
   }
   if (s != ARIO_NIL) fd_erase(l, s);
+  for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++) /* waiting on their other fd */
+    if (l->ops[k].op == ARIO_OP_SPLICE && l->ops[k].state == ARIO__WAITING &&
+        (l->ops[k].fd == fd || (int32_t)l->ops[k].addr == fd)) {
+      unwait(l, (ario__idx)k);
+      complete(l, (ario__idx)k, -ECANCELED);
+    }
   ario__pool_drop_fd(l, fd);
   notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
@@ -603,9 +613,10 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
     ario__idx next = op->next;
     if (revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP | ARIO__POLL_NVAL)) {
       int32_t res = revents & ARIO__POLL_NVAL ? -EBADF : ario__try_io(l, op, revents);
-      if (res != -EAGAIN) {
+      if (res != -EAGAIN || events_for(op) != op->events) { /* done, or a SPLICE turns */
         unwait(l, i);
-        complete(l, i, res);
+        if (res == -EAGAIN) wait_on_fd(l, i);
+        else complete(l, i, res);
         /* completing may have moved or emptied this fd's slot */
         s = fd_find(l, fd);
         if (s == ARIO_NIL) return;
@@ -661,6 +672,7 @@ static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
   l->free_head = op->next;
   l->inflight++;
   if (is_special(e->op)) l->special++;
+  l->splices += e->op == ARIO_OP_SPLICE;
   op->user_data = e->user_data;
   op->off = e->op == ARIO_OP_CANCEL && !(e->op_flags & ARIO_CANCEL_FD) ? e->addr : e->off;
   op->addr = (uintptr_t)e->addr;
@@ -775,6 +787,7 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
       continue;
     }
     if (is_special(op->op)) l->special--;
+    l->splices -= op->op == ARIO_OP_SPLICE;
     op->state = ARIO__FREE;
     op->next = (ario__idx)l->free_head;
     l->free_head = i;

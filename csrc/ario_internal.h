@@ -51,7 +51,8 @@ typedef struct ario__op {
   uint32_t len;   /* length; target sequence for counted timeouts */
   uint32_t op_flags;
   int32_t fd;
-  int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL */
+  int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL;
+                   * the ARIO_POLL_* side a waiting SPLICE needs */
   ario__idx next; /* free list, fd wait list */
   ario__idx link; /* next op of the chain, or ARIO_NIL */
   ario__idx pos;  /* heap position (timers) or fd slot (waiting ops) */
@@ -294,6 +295,7 @@ struct ario_loop {
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
+  ario__idx splices;         /* SPLICE ops in flight (ario__drop_fd) */
   ario__idx mores;           /* ARIO_CQE_F_MORE entries in the ring (< ring_cap) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */

@@ -224,6 +224,17 @@ ARIO_API int ario_pipe(int32_t fds[2]) {
   return 0;
 }
 
+ARIO_API int ario_pipe_size(int fd, uint32_t size) {
+#if defined(__linux__) && defined(F_SETPIPE_SZ) && !defined(ARIO_LWIP)
+  if (size > (uint32_t)INT32_MAX) return -EINVAL;
+  int n = fcntl(fd, F_SETPIPE_SZ, (int)size);
+  return n < 0 ? -errno : n;
+#else
+  (void)fd, (void)size;
+  return -EOPNOTSUPP;
+#endif
+}
+
 ARIO_API int ario_pidfd_open(int pid) {
 #if defined(__linux__) && defined(ARIO_HOST) && !defined(ARIO_LWIP)
 #ifndef SYS_pidfd_open

@@ -43,6 +43,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_TIMEOUT] = U_OFF | U_LEN | U_OPF,
     [ARIO_OP_LINK_TIMEOUT] = U_OFF | U_OPF,
     [ARIO_OP_CANCEL] = U_ADDR | U_OPF, /* addr only when by user_data */
+    [ARIO_OP_SPLICE] = U_ADDR | U_ADDR2 | U_LEN | U_OFF | U_OPF,
     [ARIO_OP_SOCKET] = U_OFF | U_LEN,  /* fd=domain, off=type, len=protocol */
     [ARIO_OP_READV] = U_ADDR | U_LEN | U_OFF,
     [ARIO_OP_WRITEV] = U_ADDR | U_LEN | U_OFF,
@@ -52,11 +53,6 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_FSYNC] = U_OPF,
     [ARIO_OP_ACCEPT_MULTI] = 0,
 };
-
-/* Opcodes below ARIO_OP_COUNT_ that name no op (numbers other branches hold). */
-static int unknown_op(uint8_t op) {
-  return op >= ARIO_OP_COUNT_ || (op > ARIO_OP_FSYNC && op < ARIO_OP_ACCEPT_MULTI);
-}
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
 
@@ -166,7 +162,7 @@ uint64_t ario__iov_total(uint64_t iov, uint64_t n) {
 }
 
 int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
-  if (unknown_op(e->op)) return -EINVAL;
+  if (e->op >= ARIO_OP_COUNT_) return -EINVAL;
   if (e->flags & ~(ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
   if (e->reserved) return -EINVAL;
   unsigned uses = op_uses[e->op];
@@ -184,6 +180,7 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     if (e->len > (uint32_t)INT32_MAX) return -EINVAL; /* res could not say it */
     if (e->len && !e->addr) return -EFAULT;
   }
+  if (sizeof(uintptr_t) < 8 && e->op == ARIO_OP_SPLICE) return -EOPNOTSUPP; /* Linux hosts */
   if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32 ||
                                 (e->op == ARIO_OP_RECVFROM && e->off >> 32)))
     return -EFAULT; /* addresses beyond a 32-bit target's reach */
@@ -224,6 +221,15 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     if (e->len > SOCKADDR_MAX) return -EINVAL;
     break;
   case ARIO_OP_SHUTDOWN: if (e->len > 2) return -EINVAL; break;
+  case ARIO_OP_SPLICE:
+    if (e->op_flags & ~(uint32_t)(ARIO_SPLICE_F_MOVE | ARIO_SPLICE_F_NONBLOCK |
+                                  ARIO_SPLICE_F_MORE))
+      return -EINVAL; /* SPLICE_F_FD_IN_FIXED: no registered files here */
+    if (e->addr > (uint64_t)INT32_MAX) return -EBADF; /* fd_in */
+    if ((e->addr2 > (uint64_t)INT64_MAX && e->addr2 != ARIO_OFF_CURRENT) ||
+        (e->off > (uint64_t)INT64_MAX && e->off != ARIO_OFF_CURRENT))
+      return -EINVAL; /* a negative offset */
+    break;
   case ARIO_OP_POLL:
     if (e->op_flags & ~(uint32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT |
                                   ARIO_POLL_ERR | ARIO_POLL_HUP))

@@ -74,7 +74,8 @@ export const OP = {
   SENDMSG: 19,
   OPENAT: 20,
   FSYNC: 21,
-  ACCEPT_MULTI: 24,
+  SPLICE: 22,
+  ACCEPT_MULTI: 23,
 } as const;
 
 /** `ario_iovec`: 16 bytes (LP64 Linux's struct iovec). */
@@ -109,13 +110,16 @@ export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
 
+/** `ARIO_SPLICE_F_*` op flags of SPLICE (Linux's `SPLICE_F_*`). */
+export const SPLICE_F = { MOVE: 0x01, NONBLOCK: 0x02, MORE: 0x04 } as const;
+
 /** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */
 export const FSYNC_DATASYNC = 0x01;
 
 /** `ARIO_POOL_THREADS`: the most threads a loop's file pool runs (readiness backends). */
 export const POOL_THREADS = 4;
 
-/** `ARIO_OFF_CURRENT`: READ/WRITE at the file position. */
+/** `ARIO_OFF_CURRENT`: READ/WRITE at the file position; SPLICE: no offset. */
 export const OFF_CURRENT = 0xFFFF_FFFF_FFFF_FFFFn;
 
 /** `enum ario_backend_id`. */

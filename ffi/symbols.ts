@@ -69,6 +69,8 @@ export const symbols = {
   ario_set_nonblocking: { parameters: ["i32", "i32"], result: "i32" },
   // int ario_pipe(int32_t fds[2])
   ario_pipe: { parameters: ["buffer"], result: "i32" },
+  // int ario_pipe_size(int fd, uint32_t size)
+  ario_pipe_size: { parameters: ["i32", "u32"], result: "i32" },
   // int ario_sockaddr_ip(void *out, uint32_t cap, const char *ip, uint32_t port, uint32_t scope_id)
   ario_sockaddr_ip: { parameters: ["buffer", "u32", "buffer", "u32", "u32"], result: "i32" },
   // int ario_sockaddr_unix(void *out, uint32_t cap, const uint8_t *path, uint32_t path_len)

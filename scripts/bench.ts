@@ -7,6 +7,7 @@
  */
 import { OP } from "../ffi/layout.ts";
 import { benchPool } from "./bench_pool.ts";
+import { benchProxy } from "./bench_proxy.ts";
 import { benchTimers } from "./bench_timer.ts";
 import { load } from "../ffi/load.ts";
 import { zigPath } from "./build.ts";
@@ -564,6 +565,28 @@ if (import.meta.main) {
       unit: "rtt/s",
       better: "higher",
       target: "≥ 2× Deno",
+    });
+  }
+  if (Deno.build.os === "linux") { // examples/proxy.ts: splice through a pipe vs read/write
+    const total = quick ? 2 ** 27 : 2 ** 30;
+    const { splice, copy } = await benchProxy(total, rounds);
+    progress("proxy, splice and read/write");
+    const size = total >= 2 ** 30 ? "1 GiB" : "128 MiB";
+    rows.push({
+      name: `${size} through examples/proxy.ts, splice`,
+      ours: splice.rate,
+      anchor: copy.rate,
+      anchorName: "proxy.ts --copy (read/write)",
+      unit: "B/s",
+      better: "higher",
+    });
+    rows.push({
+      name: `proxy CPU per GiB (user + system), splice`,
+      ours: splice.cpuPerGiB * 1e3,
+      anchor: copy.cpuPerGiB * 1e3,
+      anchorName: "proxy.ts --copy (read/write)",
+      unit: "ms",
+      better: "lower",
     });
   }
   for (const r of reactors.values()) if (r !== sharedReactor()) await r.close();

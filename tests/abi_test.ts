@@ -44,6 +44,9 @@ Deno.test("constants and enums match the header", () => {
   for (const [k, v] of Object.entries(L.POLL)) assert.equal(define(`ARIO_POLL_${k}`), v, k);
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);
   assert.equal(define("ARIO_TIMEOUT_ABS"), L.TIMEOUT_ABS);
+  for (const [k, v] of Object.entries(L.SPLICE_F)) {
+    assert.equal(define(`ARIO_SPLICE_F_${k}`), v, k);
+  }
   for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
   assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
   assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);

@@ -3,6 +3,7 @@
 // whose client is not installed is ignored (scripts/setup-system.sh
 // installs them). Every process is bounded in time.
 import assert from "node:assert/strict";
+import { constants, TcpListener } from "../mod.ts";
 import { fileURLToPath } from "node:url";
 
 const DENO = Deno.execPath();
@@ -333,6 +334,7 @@ const TOOLS: [string, string[]][] = [
   ["port_scan.ts", ["--timeout", "-5"]],
   ["udp_ping.ts", ["--port", "9", "--count", "2.5"]],
   ["pty_reader.ts", ["/dev/null", "--count", "x"]],
+  ["proxy.ts", ["--to", "127.0.0.1:9", "--max", "x"]],
   ["ping.ts", ["127.0.0.1", "--count", "x"]],
 ];
 
@@ -425,6 +427,162 @@ Deno.test({
   },
 });
 
+/** 64 MiB that no shifted or reordered copy matches (xorshift32). */
+function bigBody(): Uint8Array<ArrayBuffer> {
+  const words = new Uint32Array(16 << 20);
+  for (let i = 0, x = 0x9e3779b9; i < words.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    words[i] = x >>> 0;
+  }
+  return new Uint8Array(words.buffer);
+}
+
+async function sha256(b: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b));
+  return [...d].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Open descriptors of a process (Linux): what each is, sorted. */
+function fdsOf(pid: number): string[] {
+  const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) => {
+    try {
+      return Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`).replace(/\d+/g, "N");
+    } catch {
+      return "gone";
+    }
+  });
+  return fds.sort();
+}
+
+for (const mode of [[], ["--copy"]]) {
+  Deno.test({
+    ...opts,
+    ignore: !tools.curl || !tools.socat || !linux,
+    name: `proxy.ts ${mode[0] ?? "(splice)"}: curl through it (64 MiB by hash, 40 at once), ` +
+      `half-close via socat, a refused upstream, no fd leaks`,
+    fn: async () => {
+      const body = bigBody();
+      const hash = await sha256(body);
+      const ac = new AbortController();
+      const web = Deno.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        signal: ac.signal,
+        onListen() {},
+      }, (req) => {
+        const path = new URL(req.url).pathname;
+        return new Response(path === "/big" ? body : `hello ${path}`);
+      });
+      // upstream of the half-close check: answers only once its input ended
+      const counter = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      (async () => {
+        for await (const c of counter) {
+          (async () => {
+            let n = 0;
+            const buf = new Uint8Array(65536);
+            for (let r; (r = await c.read(buf)) !== null;) n += r;
+            await c.write(enc.encode(`got ${n} bytes\n`));
+            c.close();
+          })().catch(() => {});
+        }
+      })().catch(() => {});
+      const refused = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const deadPort = refused.addr.port;
+      refused.close();
+      const px = startExample("proxy.ts", ["--to", `127.0.0.1:${web.addr.port}`, ...mode]);
+      const half = startExample("proxy.ts", ["--to", `127.0.0.1:${counter.addr.port}`, ...mode]);
+      const dead = startExample("proxy.ts", ["--to", `127.0.0.1:${deadPort}`, ...mode]);
+      // upstream that sends 256 KiB and then resets the connection (SO_LINGER 0)
+      const resetter = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+      (async () => {
+        for await (const c of resetter) {
+          (async () => {
+            await c.writeAll(new Uint8Array(256 * 1024));
+            c.setOption(
+              constants.SOL_SOCKET,
+              constants.SO_LINGER,
+              new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]),
+            );
+            c.close();
+          })().catch(() => {});
+        }
+      })().catch(() => {});
+      const rst = startExample("proxy.ts", [
+        "--to",
+        `127.0.0.1:${resetter.localAddr.port}`,
+        ...mode,
+      ]);
+      try {
+        const port = (await px.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+        const url = `http://127.0.0.1:${port}`;
+        for (let i = 0; i < 3; i++) { // the runtime opens a few descriptors lazily
+          const first = await run("curl", ["-s", "-m", "10", `${url}/warm`]);
+          assert.equal(first.out, "hello /warm");
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+        const fds = fdsOf(px.child.pid);
+
+        const big = await run("sh", ["-c", `curl -s -m 60 ${url}/big | sha256sum`], "", 70_000);
+        assert.equal(big.out.split(" ")[0], hash, big.err);
+        const many = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => run("curl", ["-s", "-m", "20", `${url}/${i}`])),
+        );
+        many.forEach((r, i) => assert.equal(r.out, `hello /${i}`, r.err));
+
+        const hport = (await half.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+        const input = "y".repeat(200_000);
+        const h = await run("socat", ["-t", "5", "-", `TCP:127.0.0.1:${hport}`], input);
+        assert.equal(h.out, `got ${input.length} bytes\n`, h.err);
+
+        const dport = (await dead.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1];
+        const t0 = Date.now();
+        const d = await run("curl", ["-s", "-m", "10", `http://127.0.0.1:${dport}/`]);
+        assert.notEqual(d.code, 0); // an empty reply or a reset, not a hang
+        assert.notEqual(d.code, 28, "curl timed out: the client was not closed");
+        assert.ok(Date.now() - t0 < 5000);
+        await dead.err.until(/connection: .*(ECONNREFUSED|refused)/i);
+
+        // a reset upstream: the client's connection ends too (no hang), nothing leaks
+        const rport = Number((await rst.out.until(/listening on 127\.0\.0\.1:(\d+)/))[1]);
+        const rfds = fdsOf(rst.child.pid);
+        for (let i = 0; i < 3; i++) {
+          const conn = await Deno.connect({ hostname: "127.0.0.1", port: rport });
+          const buf = new Uint8Array(65536);
+          const timer = setTimeout(() => conn.close(), 5000);
+          let ended = "eof";
+          try {
+            while (await conn.read(buf) !== null) { /* drain */ }
+          } catch (e) {
+            ended = (e as Error).name; // ConnectionReset
+          }
+          clearTimeout(timer);
+          assert.notEqual(ended, "BadResource", "the proxy left the client hanging");
+          try {
+            conn.close();
+          } catch { /* closed by the timer */ }
+        }
+        for (let t = 0; t < 30 && fdsOf(rst.child.pid).length !== rfds.length; t++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(fdsOf(rst.child.pid), rfds, "descriptors leaked after resets");
+
+        for (let t = 0; t < 30 && fdsOf(px.child.pid).length !== fds.length; t++) {
+          await new Promise((r) => setTimeout(r, 100)); // the last closes may still be on their way
+        }
+        assert.deepEqual(fdsOf(px.child.pid), fds, "descriptors leaked");
+        assert.equal(px.err.text, "");
+      } finally {
+        await Promise.all([px.stop(), half.stop(), dead.stop(), rst.stop()]);
+        counter.close();
+        resetter.close();
+        ac.abort();
+        await web.finished;
+      }
+    },
+  });
+}
 // ping.ts needs a raw socket (CAP_NET_RAW: the tests run as root) or an ICMP
 // datagram socket (net.ipv4.ping_group_range); both are tried, the second in
 // a network namespace of its own whose range admits us (unshare -n).

@@ -17,7 +17,7 @@ import {
   UnixStream,
 } from "../mod.ts";
 import { closeFd, pipe, str, text } from "./_helpers.ts";
-import { Operation } from "../submit.ts";
+import { Operation } from "../operation.ts";
 import { prepReadv, prepSendMsg } from "../sqe.ts";
 import { ioAcquire, ioRelease, setU32 } from "../iomem.ts";
 import { IOVEC, MSGHDR } from "../ffi/layout.ts";

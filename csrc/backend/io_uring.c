@@ -25,7 +25,11 @@
  *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | SOCKET SOCKET
  *   (SOCK_NONBLOCK|SOCK_CLOEXEC added to the type) | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
- *   kernel only knows slot tags), hard-linked, results summed.
+ *   kernel only knows slot tags), hard-linked, results summed |
+ *   SPLICE POLL_ADD(fd_in, IN) -> POLL_ADD(fd_out, OUT) -> SPLICE, linked,
+ *   all three with the op's tag (the kernel's SPLICE on a non-blocking
+ *   socket answers -EAGAIN instead of waiting; the armed poll is what a
+ *   CANCEL by tag finds); CLOSE of either fd also cancels it by tag.
  *
  * init() fails (and the core falls back to epoll) when io_uring_setup is
  * refused, or the kernel lacks an op or feature used here (probed).
@@ -38,6 +42,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #define AUX_BIT (1ull << 32)
@@ -75,9 +80,10 @@ typedef struct uslot {
   } u;
   int32_t res;      /* the main SQE's result, kept until the helpers are in */
   uint32_t pending; /* SQEs of this op the kernel has not completed */
-  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled */
+  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled; SPLICE: its polls */
   uint16_t gen;     /* tag generation, so a stale CQE cannot hit a reused slot */
-  uint8_t multi;    /* CANCEL by user_data: results are summed */
+  uint8_t multi;    /* CANCEL by user_data (1): results are summed; by fd with SPLICE helpers
+                     * (2): the helpers' successes are added to an ALL count */
   uint8_t parked;   /* cancelled, completion held until its cancel's */
   uint16_t held_by; /* 1 + slot of the CANCEL (ALL, by user_data) naming it */
 } uslot;
@@ -125,7 +131,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
     IORING_OP_OPENAT,     IORING_OP_FSYNC,        IORING_OP_READV,
-    IORING_OP_WRITEV,
+    IORING_OP_WRITEV,     IORING_OP_SPLICE,
     IORING_OP_SOCKET,  /* 5.19 */
     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
@@ -300,6 +306,43 @@ static uint64_t slot_msg(uslot *s, uint64_t addr) {
 #define VEC_ADDR(s, op) ((uint64_t)(op)->addr)
 #endif
 
+/* Whether waiting SPLICE k reads or writes fd (CLOSE cancels it by tag). */
+static int splices_fd(const ario_loop *l, uint32_t k, int32_t fd) {
+  const ario__op *t = &l->ops[k];
+  return t->op == ARIO_OP_SPLICE && t->state == ARIO__WAITING &&
+         (t->fd == fd || (int32_t)t->addr == fd);
+}
+
+/* A listening socket: never writable; a SPLICE into it fails (-EPIPE) once
+ * its input has something. */
+static int is_listener(int fd, const struct stat *st) {
+  int on = 0;
+  socklen_t sl = sizeof on;
+  return S_ISSOCK(st->st_mode) && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &sl) == 0 && on;
+}
+
+/* The polls a SPLICE waits on before the kernel runs it, as the readiness
+ * backends would wait: SPLICE_POLL_IN on fd_in, SPLICE_POLL_OUT on fd_out
+ * (not a listener: it never reports OUT). None for one the kernel fails at
+ * once whatever the fds' state (a bad fd, an end open the wrong way,
+ * neither end a pipe, an offset on a pipe) or with nothing to move (len
+ * 0): a poll would wait for nothing, or for ever. */
+#define SPLICE_POLL_IN 1u
+#define SPLICE_POLL_OUT 2u
+static unsigned splice_polls(const ario__op *op) {
+  struct stat in, out;
+  int fd_in = (int)op->addr, fl_in, fl_out;
+  if (!op->len || fstat(fd_in, &in) < 0 || fstat(op->fd, &out) < 0 ||
+      (fl_in = fcntl(fd_in, F_GETFL)) < 0 || (fl_out = fcntl(op->fd, F_GETFL)) < 0)
+    return 0;
+  if ((fl_in & O_ACCMODE) == O_WRONLY || (fl_out & O_ACCMODE) == O_RDONLY) return 0;
+  int pin = S_ISFIFO(in.st_mode), pout = S_ISFIFO(out.st_mode);
+  if ((!pin && !pout) || (pin && op->addr2 != ARIO_OFF_CURRENT) ||
+      (pout && op->off != ARIO_OFF_CURRENT))
+    return 0;
+  return SPLICE_POLL_IN | (is_listener(op->fd, &out) ? 0 : SPLICE_POLL_OUT);
+}
+
 static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   ario__op *op = &l->ops[i];
   uslot *s = &u->slots[i];
@@ -386,7 +429,30 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
     q->flags = IOSQE_IO_HARDLINK;
     s->pending++;
+    for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++)
+      if (k != i && splices_fd(l, k, op->fd)) {
+        q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        q->flags = IOSQE_IO_HARDLINK;
+        s->pending++;
+      }
     q = next_sqe(u, tag, IORING_OP_CLOSE, op->fd);
+    break;
+  case ARIO_OP_SPLICE:
+    s->found = splice_polls(op); /* they complete at once when their side is ready */
+    for (unsigned side = SPLICE_POLL_IN; side <= SPLICE_POLL_OUT; side <<= 1) {
+      if (!(s->found & side)) continue;
+      q = next_sqe(u, tag, IORING_OP_POLL_ADD, side == SPLICE_POLL_IN ? (int)op->addr : op->fd);
+      q->poll32_events = side == SPLICE_POLL_IN ? POLLIN : POLLOUT;
+      q->flags = IOSQE_IO_LINK;
+      s->pending++;
+    }
+    q = next_sqe(u, tag, IORING_OP_SPLICE, op->fd);
+    q->splice_fd_in = (int32_t)op->addr;
+    q->splice_off_in = op->addr2; /* ARIO_OFF_CURRENT is the kernel's -1 */
+    q->off = op->off;
+    q->len = op->len;
+    q->splice_flags = op->op_flags;
     break;
   case ARIO_OP_OPENAT:
     q = next_sqe(u, tag, IORING_OP_OPENAT, op->fd); /* AT_FDCWD as it is */
@@ -422,6 +488,22 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     break;
   default: /* ARIO_OP_CANCEL */
     if (!cancel_by_ud(op)) {
+      uint32_t k = 0; /* a SPLICE by either fd: by its tag (it may wait on its other fd) */
+      for (; (op->op_flags & ARIO_CANCEL_FD) && l->splices && k < ARIO__SLOTS(l); k++) {
+        if (k == i || !splices_fd(l, k, op->fd)) continue;
+        s->multi = 2;
+        u->slots[k].held_by = (uint16_t)(i + 1);
+        if (!(op->op_flags & ARIO_CANCEL_ALL)) break; /* this one instead of one by fd */
+        q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        q->flags = IOSQE_IO_HARDLINK;
+        s->pending++;
+      }
+      if (k < ARIO__SLOTS(l) && !(op->op_flags & ARIO_CANCEL_ALL) && s->multi) {
+        q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, -1);
+        q->addr = tag_of(u, (ario__idx)k);
+        break;
+      }
       q = next_sqe(u, tag, IORING_OP_ASYNC_CANCEL, op->fd);
       q->cancel_flags = (op->op_flags & ARIO_CANCEL_FD ? IORING_ASYNC_CANCEL_FD : 0) |
                         (op->op_flags & ARIO_CANCEL_ANY ? IORING_ASYNC_CANCEL_ANY : 0) |
@@ -463,7 +545,8 @@ static int uring_submit(ario_loop *l, ario__idx head) {
   uint32_t need = 0, extra = 0;
   for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
     ario__op *op = &l->ops[i];
-    need += op->op == ARIO_OP_CLOSE ? 2 : 1;
+    need += op->op == ARIO_OP_CLOSE ? 2u + l->splices : op->op == ARIO_OP_SPLICE ? 3 : 1;
+    if (op->op == ARIO_OP_CANCEL && (op->op_flags & ARIO_CANCEL_FD)) need += l->splices;
     if (op->op == ARIO_OP_CANCEL && cancel_by_ud(op) && (op->op_flags & ARIO_CANCEL_ALL))
       extra += l->inflight; /* at most one per in-flight op */
   }
@@ -489,12 +572,24 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
     if (!aux) ario__post_more(l, (ario__idx)i, res);
     return;
   }
-  if (s->multi && (res == 0 || res == -EALREADY)) s->found++;
-  if (!aux) s->res = res;
+  if (s->multi && (res == 0 || res == -EALREADY) && (s->multi == 1 || aux)) s->found++;
+  if (op->op == ARIO_OP_SPLICE) { /* the polls' error, else the splice's (last) result */
+    if (s->pending > 1 ? res < 0 && s->res >= 0 : !(res == -ECANCELED && s->res < 0))
+      s->res = res;
+  } else if (!aux) {
+    s->res = res;
+  }
   if (--s->pending) return;
   res = s->res;
-  if (s->multi && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
+  if (op->op == ARIO_OP_SPLICE && res == -EAGAIN && s->found && !link_flags(op) &&
+      sq_free(u) >= 3) {
+    emit(l, u, (ario__idx)i, sq_free(u)); /* readiness gone between poll and splice: again */
+    return;
+  }
+  if (s->multi == 1 && (op->op_flags & ARIO_CANCEL_ALL) && res != -ECANCELED)
     res = (int32_t)s->found; /* ALL: the count, 0 included (kernel) */
+  else if (s->multi == 2 && (op->op_flags & ARIO_CANCEL_ALL) && res >= 0)
+    res += (int32_t)s->found;
   if (op->op == ARIO_OP_POLL && res > 0)
     res &= (int32_t)(ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT | ARIO_POLL_ERR | ARIO_POLL_HUP);
   if (op->op == ARIO_OP_RECVFROM && res >= 0 && op->off && op->addr2)
@@ -609,6 +704,15 @@ static void uring_cancel_fd(ario_loop *l, int32_t fd) {
   r.timeout.tv_nsec = -1;
   while (sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &r, 1) < 0 && errno == EINTR) {
   }
+  for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++)
+    if (splices_fd(l, k, fd)) { /* by tag: one waiting on its other fd */
+      memset(&r, 0, sizeof r);
+      r.addr = tag_of(u, (ario__idx)k);
+      r.timeout.tv_sec = -1;
+      r.timeout.tv_nsec = -1;
+      while (sys_register(u->fd, IORING_REGISTER_SYNC_CANCEL, &r, 1) < 0 && errno == EINTR) {
+      }
+    }
 }
 
 const ario__backend ario__backend_io_uring = {

@@ -69,6 +69,23 @@ extern "C" {
  *                op_flags=ARIO_CANCEL_*; res 0 (or the count with
  *                ARIO_CANCEL_ALL), -ENOENT, -EALREADY (the target runs on
  *                the file pool: it completes with its own result)
+ *   SPLICE       (Linux; elsewhere -EOPNOTSUPP) moves up to len bytes from
+ *                fd_in to fd (fd_out) without a copy through user memory;
+ *                one of the two must be a pipe. addr=fd_in (0..INT32_MAX),
+ *                addr2=offset in fd_in, off=offset in fd_out (each
+ *                ARIO_OFF_CURRENT for none: the file position, and the only
+ *                value a pipe or socket takes), len, op_flags=ARIO_SPLICE_F_*;
+ *                res is the count moved (0: end of input; a short count
+ *                fails a soft link, as in the kernel). Waits for fd_in to be
+ *                readable or fd_out writable, whichever blocks it (fds must
+ *                be non-blocking, as ario's are). CLOSE and CANCEL with
+ *                ARIO_CANCEL_FD find it by either fd (the kernel's cancel
+ *                by fd knows only the file it waits on at that moment).
+ *                io_uring: one with a link flag may complete -EAGAIN when
+ *                what woke it went to another op first (an unlinked one
+ *                waits again, as on every readiness backend).
+ *                Readiness backends splice a regular-file end in the loop
+ *                thread (not the file pool): a disk read may block it.
  *   SOCKET       fd=domain (AF_*), off=type (SOCK_*; SOCK_NONBLOCK and
  *                SOCK_CLOEXEC may be or'ed in where the platform has them,
  *                both are implied), len=protocol (IPPROTO_*, ETH_P_* in
@@ -142,8 +159,9 @@ enum ario_op {
   ARIO_OP_SENDMSG = 19,
   ARIO_OP_OPENAT = 20,
   ARIO_OP_FSYNC = 21,
-  ARIO_OP_ACCEPT_MULTI = 24,
-  ARIO_OP_COUNT_ = 25
+  ARIO_OP_SPLICE = 22,
+  ARIO_OP_ACCEPT_MULTI = 23,
+  ARIO_OP_COUNT_ = 24
 };
 
 /* ario_sqe.flags */
@@ -167,6 +185,12 @@ enum ario_op {
 #define ARIO_CANCEL_ALL 0x01u /* every match, res = how many */
 #define ARIO_CANCEL_FD 0x02u  /* match on fd instead of user_data */
 #define ARIO_CANCEL_ANY 0x04u /* match any op */
+
+/* op_flags of SPLICE (Linux's SPLICE_F_* values on every target). NONBLOCK
+ * changes nothing: ario always splices without blocking its thread. */
+#define ARIO_SPLICE_F_MOVE 0x01u     /* a hint: move pages instead of copying */
+#define ARIO_SPLICE_F_NONBLOCK 0x02u /* accepted; always in effect */
+#define ARIO_SPLICE_F_MORE 0x04u     /* more data follows (TCP_CORK-like) */
 
 /* op_flags of FSYNC (IORING_FSYNC_DATASYNC) */
 #define ARIO_FSYNC_DATASYNC 0x01u /* fdatasync: data, not every metadata change */
@@ -460,6 +484,10 @@ ARIO_API int ario_getsockopt(int fd, int level, int name, void *val,
 ARIO_API int ario_close(ario_loop *loop, int fd);
 ARIO_API int ario_set_nonblocking(int fd, int on);
 ARIO_API int ario_pipe(int32_t fds[2]); /* non-blocking, cloexec */
+/* Sets the capacity of pipe fd (Linux F_SETPIPE_SZ; the kernel rounds it up
+ * to a power of two pages). Returns the new capacity, or -errno (-EPERM
+ * above /proc/sys/fs/pipe-max-size unprivileged); -EOPNOTSUPP elsewhere. */
+ARIO_API int ario_pipe_size(int fd, uint32_t size);
 /* A pidfd for process `pid` (Linux 5.3+: pidfd_open), close-on-exec: it
  * polls readable (POLL with ARIO_POLL_IN) once the process has exited.
  * Never waits for or reaps the process. -ENOSYS elsewhere. Sound only

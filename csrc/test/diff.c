@@ -202,6 +202,14 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
                       (e->op_flags & ARIO_CANCEL_FD ? IORING_ASYNC_CANCEL_FD : 0) |
                       (e->op_flags & ARIO_CANCEL_ANY ? IORING_ASYNC_CANCEL_ANY : 0);
     break;
+  case ARIO_OP_SPLICE: /* addr = fd_in; offsets are the kernel's (-1: none) */
+    q = o_sqe(o, IORING_OP_SPLICE, e->fd, e->user_data);
+    q->splice_fd_in = (int32_t)e->addr;
+    q->splice_off_in = e->addr2;
+    q->off = e->off;
+    q->len = e->len;
+    q->splice_flags = e->op_flags;
+    break;
   case ARIO_OP_OPENAT:
     q = o_sqe(o, IORING_OP_OPENAT, e->fd, e->user_data);
     q->addr = e->addr; q->len = e->len; q->open_flags = e->op_flags | O_CLOEXEC;

@@ -681,6 +681,8 @@ static void sc_full_table(T *t) {
   upto(t, 5);
 }
 
+#include "diff_splice.h" /* SPLICE scenarios (their table rows are below) */
+
 static void sc_chain_open_end(T *t) {
   ario_sqe s[2] = {e_nop(10, L), e_nop(11, L)};
   sub(t, s, 2);
@@ -840,6 +842,17 @@ static const scenario scenarios[] = {
     {"msg_udp_trunc", sc_msg_udp_trunc, 0, 0, 0, 0},
     {"msg_cancel", sc_msg_cancel, 1, 0, 0, 0},
     {"full_table", sc_full_table, 0, 4, 0, 0},
+    {"splice_socket_pipe_socket", sc_splice_socket_pipe_socket, 0, 0, 0, 0},
+    {"splice_short_breaks", sc_splice_short_breaks, 0, 0, 0, 0},
+    {"splice_eof", sc_splice_eof, 0, 0, 0, 0},
+    {"splice_bad_fd", sc_splice_bad_fd, 0, 0, 0, 0},
+    {"splice_not_a_pipe", sc_splice_not_a_pipe, 0, 0, 0, 0},
+    {"splice_offset_on_pipe", sc_splice_offset_on_pipe, 0, 0, 0, 0},
+    {"splice_len0", sc_splice_len0, 0, 0, 0, 0},
+    {"splice_waits_for_input", sc_splice_waits_for_input, 0, 0, D_ALL,
+     "the kernel's SPLICE from a non-blocking socket with nothing to read "
+     "answers -EAGAIN at once; ario waits for the input (io_uring: a "
+     "POLL_ADD linked before it)"},
     {"openat_enoent", sc_openat_enoent, 0, 0, 0, 0},
     {"openat_notdir", sc_openat_notdir, 0, 0, 0, 0},
     {"openat_empty_path", sc_openat_empty, 0, 0, 0, 0},

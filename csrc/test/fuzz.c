@@ -315,6 +315,13 @@ static void random_entry(ario_sqe *e, int idx) {
     break;
   }
   case ARIO_OP_POLL: e->op_flags = chance(90) ? rnd(32) : (uint32_t)next64(); break;
+  case ARIO_OP_SPLICE: /* addr is fd_in */
+    e->addr = (uint64_t)(uint32_t)pick_fd();
+    e->addr2 = chance(90) ? ARIO_OFF_CURRENT : rnd(64);
+    e->off = chance(90) ? ARIO_OFF_CURRENT : rnd(64);
+    e->len = chance(10) ? 0 : 1 + rnd(8192);
+    e->op_flags = chance(90) ? rnd(8) : (uint32_t)next64();
+    break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:
     e->fd = -1;
@@ -366,7 +373,7 @@ static void random_entry(ario_sqe *e, int idx) {
   if (msg && e->addr) e->addr = vec_msghdr(e->op == ARIO_OP_SENDMSG);
   if (e->op == ARIO_OP_OPENAT && e->addr && !is_path(e->addr))
     e->addr = (uint64_t)(uintptr_t)paths[1]; /* never a path made of noise */
-  if (e->addr && !vec && !msg && !(e->op == ARIO_OP_OPENAT && is_path(e->addr))) {
+  if (e->addr && !vec && !msg && e->op != ARIO_OP_SPLICE && !(e->op == ARIO_OP_OPENAT && is_path(e->addr))) {
     uint32_t room = region_room(e->addr);
     if (!room) e->addr = 0;
     else if (e->len <= (uint32_t)INT32_MAX && e->len > room) e->len = room;
@@ -387,6 +394,10 @@ static void random_entry(ario_sqe *e, int idx) {
     e->addr2 = (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)];
   }
   if (e->op == ARIO_OP_SENDTO && e->addr2 && e->off > 128 && e->off <= 4096) e->off = 128;
+  /* a SPLICE's fd_in (addr) names only the harness's fds or closed numbers */
+  if (e->op == ARIO_OP_SPLICE && e->addr <= (uint64_t)INT32_MAX &&
+      kind_of((int)e->addr) == K_CLOSED && fcntl((int)e->addr, F_GETFD) >= 0)
+    e->addr = (uint64_t)closed_numbers[1];
   /* a CLOSE whose fd noise changed must still only close a scratch pipe */
   if (e->op == ARIO_OP_CLOSE && kind_of(e->fd) != K_SCRATCH && e->fd >= 0 &&
       fcntl(e->fd, F_GETFD) >= 0)
@@ -465,9 +476,11 @@ static int exempt(int i, int backend) {
    * while the old file is still open; it then holds that file (no fd left
    * to ready it) until CANCEL ANY ends it */
   if (!ready_backend && kind == K_RETIRED && r->prev >= 0) return 1;
+  /* an ACCEPT_MULTI takes every client of its listener: nothing else on it
+   * ever sees it readable */
+  if (kind == K_LISTEN && r->e.op != ARIO_OP_ACCEPT_MULTI && multishot_on(r->e.fd)) return 1;
   switch (r->e.op) {
   case ARIO_OP_ACCEPT_MULTI: return kind == K_LISTEN; /* goes on until cancelled */
-  case ARIO_OP_ACCEPT: return kind == K_LISTEN && multishot_on(r->e.fd); /* its clients taken */
   case ARIO_OP_POLL: {
     unsigned m = r->e.op_flags;
     /* /dev/null (a retired number, started late in a chain) is readable and

@@ -68,6 +68,10 @@ int main(void) {
       e[k].len = rnd(300);
       if (e[k].len > 256) e[k].len = 256;
       e[k].off = e[k].fd == file && rnd(2) ? rnd(8192) : ARIO_OFF_CURRENT;
+      if (e[k].op == ARIO_OP_SPLICE) { /* addr = fd_in, addr2 = its offset */
+        e[k].addr = (uint64_t)(uint32_t)fds[rnd(7)];
+        e[k].addr2 = rnd(8) ? ARIO_OFF_CURRENT : rnd(16);
+      }
       e[k].user_data = next_ud++;
       switch (e[k].op) {
       case ARIO_OP_TIMEOUT:

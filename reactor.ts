@@ -20,6 +20,7 @@ import {
   prepCancelEverything,
   prepTimeout,
   type RawOp,
+  stagedOnFd,
 } from "./sqe.ts";
 import { inWorker, takeOwnedFds, watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
 import { constants, errnoError } from "./errors.ts";
@@ -371,7 +372,7 @@ export class Reactor {
     }
     if (this.#closed) return this.#lib.ario_close(null, fd);
     this.#noteClose(fd);
-    this.#unstage((w, e) => w[e + 1] === fd);
+    this.#unstage((w, e) => stagedOnFd(w, e, fd));
     return this.#lib.ario_close(this.#loop, fd);
   }
 
@@ -390,7 +391,7 @@ export class Reactor {
     encode(words, 0, op);
     let local = 0;
     if (op.op === OP.CLOSE) {
-      local = this.#unstage((w, e) => w[e + 1] === (op.fd >>> 0));
+      local = this.#unstage((w, e) => stagedOnFd(w, e, op.fd >>> 0));
     } else {
       const flags = op.opFlags ?? 0;
       const all = (flags & CANCEL.ALL) !== 0;
@@ -398,7 +399,7 @@ export class Reactor {
       const match = flags & CANCEL.ANY
         ? () => true
         : flags & CANCEL.FD
-        ? (w: Uint32Array, e: number) => w[e + 1] === (op.fd >>> 0)
+        ? (w: Uint32Array, e: number) => stagedOnFd(w, e, op.fd >>> 0)
         : (w: Uint32Array, e: number) =>
           w[e + SQE.user_data / 4] === lo && w[e + SQE.user_data / 4 + 1] === hi;
       local = this.#unstage(match, all ? Infinity : 1);
@@ -674,10 +675,7 @@ export class Reactor {
     }
   }
 
-  /**
-   * Completes op `id`, or with `more` hands it a multishot completion (it
-   * goes on); a callback that throws cannot stop the others (it is reported).
-   */
+  /** Completes op `id`, or hands it a multishot one (`more`); a throwing callback is reported. */
   #dispatch(id: number, res: number, more = false): void {
     try {
       if (more) this.#handlers[id]!(res, true);

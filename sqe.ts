@@ -374,6 +374,17 @@ function setU64(w: Uint32Array, at: number, v: number | bigint): void {
   w[at + 1] = v >= U32 ? Math.floor(v / U32) : 0;
 }
 
+/**
+ * Whether the encoded entry at word `e` of `w` works on descriptor `fd`, as
+ * C's CLOSE and cancel by fd see it: a SOCKET's fd field is its domain, a
+ * SPLICE reads from the fd in its `addr` too.
+ */
+export function stagedOnFd(w: Uint32Array, e: number, fd: number): boolean {
+  const op = w[e] & 255;
+  if (op === OP.SOCKET) return false;
+  return w[e + 1] === fd || (op === OP.SPLICE && w[e + SQE.addr / 4] === fd);
+}
+
 /** Ops that may wait for readiness indefinitely and are safe to cancel and run again. */
 export function isWait(o: RawOp): boolean {
   switch (o.op) {

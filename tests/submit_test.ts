@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { constants, multi, op, POLL, Reactor, sharedReactor, single } from "../mod.ts";
 import { closeFd, pipe, str, tcpPair, text, udpSocket } from "./_helpers.ts";
+import { encode, prepSocket, prepSplice, stagedOnFd } from "../sqe.ts";
+import { OFF_CURRENT, OP } from "../ffi/layout.ts";
 
 Deno.test("single() resolves a NOP and a timeout", async () => {
   assert.equal(await single(op.nop()), undefined);
@@ -253,4 +255,24 @@ Deno.test("a closed reactor rejects new work and completes old work", async () =
 Deno.test("constants come from C", () => {
   assert.equal(typeof constants.AF_INET, "number");
   assert.equal(constants.NOT_A_CONSTANT, undefined);
+});
+
+Deno.test("ops staged in JS: a close cancels what works on the fd, a SPLICE by either fd, never a SOCKET by its domain", async () => {
+  const words = new Uint32Array(12);
+  encode(words, 0, prepSocket({ op: 0, fd: -1 }, 2, 1, 0));
+  assert.equal(stagedOnFd(words, 0, 2), false, "a SOCKET's fd field is its domain");
+  encode(words, 0, prepSplice({ op: 0, fd: -1 }, 7, 9, 64, OFF_CURRENT, OFF_CURRENT, 0));
+  assert.ok(stagedOnFd(words, 0, 7) && stagedOnFd(words, 0, 9) && !stagedOnFd(words, 0, 8));
+  // end to end: a one-entry reactor whose entry a read holds, so the splice waits in JS
+  const r = new Reactor({ entries: 1 });
+  const [ar, aw] = pipe(), [br, bw] = pipe();
+  const held = r.raw({ op: OP.READ, fd: ar, addr: new Uint8Array(1), len: 1, off: OFF_CURRENT });
+  const spliced = r.raw(prepSplice({ op: 0, fd: -1 }, br, aw, 64, OFF_CURRENT, OFF_CURRENT, 0));
+  assert.equal(r.pending, 2);
+  r.closeFd(br); // its input: the staged splice is cancelled, not run later on a reused number
+  assert.equal(await spliced, -constants.ECANCELED);
+  r.closeFd(ar);
+  assert.equal(await held, -constants.ECANCELED);
+  [aw, bw].forEach(closeFd);
+  await r.close();
 });

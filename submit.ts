@@ -60,7 +60,7 @@ import {
   prepWrite,
   type RawOp,
 } from "./sqe.ts";
-import { inPlace, ioAcquire, ioCopyIn, ioCopyOut, ioRelease, isDetached } from "./iomem.ts";
+import { inPlace, ioAcquire, ioCopyIn, ioCopyOut, isDetached } from "./iomem.ts";
 
 function checkOffset(offset: number | undefined, what: string): number | bigint {
   if (offset === undefined) return OFF_CURRENT;

@@ -2,6 +2,14 @@
  * (received fd usable and close-on-exec), IP_PKTINFO/IPV6_PKTINFO on
  * loopback, MSG_CTRUNC with a small control buffer, MSG_TRUNC, bad fields. */
 #include "test.h"
+#if defined(_WIN32)
+/* Windows: WSARecv/WSASend and WSARecvFrom/WSASendTo behind the same ops,
+ * but this test passes descriptors and pipes through POSIX calls */
+int main(void) {
+  t_printf("SKIP: the test is POSIX (fd passing, pipes); Windows compiles the ops only\n");
+  return T_EXIT_SKIP;
+}
+#else
 #include <fcntl.h>
 #include <sys/uio.h>
 
@@ -316,3 +324,4 @@ int main(void) {
   ario_deinit(l);
   return T_EXIT_PASS;
 }
+#endif

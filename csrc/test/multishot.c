@@ -38,8 +38,10 @@ static int collect(ario_loop *l, int want, uint32_t max, int *fds, int *last_res
         return got;
       }
       CHECK(c[k].res >= 0);
+#if !defined(_WIN32) /* Winsock has no fcntl: the backend sets FIONBIO */
       CHECK(fcntl(c[k].res, F_GETFL) & O_NONBLOCK);
       CHECK(fcntl(c[k].res, F_GETFD) & FD_CLOEXEC);
+#endif
       close(c[k].res);
       (*fds)++;
       got++;
@@ -150,6 +152,7 @@ int main(void) {
   CHECK(timed && more == 3);
   for (int k = 0; k < 3; k++) close(clients[k]);
 
+#if !defined(_WIN32) /* WSAPoll reports nothing for a socket that neither listens nor connects */
   /* an error ends it: a socket that does not listen */
   int idle = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   s[0] = t_sqe(ARIO_OP_ACCEPT_MULTI, idle, 10);
@@ -157,6 +160,7 @@ int main(void) {
   CHECK_EQ(t_reap_n(l, c, 1), 1);
   CHECK(c[0].user_data == 10 && c[0].res == -EINVAL && c[0].flags == 0);
   close(idle);
+#endif
   s[0] = t_sqe(ARIO_OP_CANCEL, -1, 11);
   s[0].addr = 1;
   CHECK_EQ(ario_submit(l, s, 1), 1);

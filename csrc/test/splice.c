@@ -3,6 +3,12 @@
  * CANCEL mid-wait, the end of input, the kernel's immediate errors, the
  * soft-link rule and a large transfer checked byte for byte. */
 #include "test.h"
+#if defined(_WIN32)
+int main(void) { /* SPLICE is Linux's: -EOPNOTSUPP elsewhere (ario.h) */
+  t_printf("SKIP: SPLICE is Linux only\n");
+  return T_EXIT_SKIP;
+}
+#else
 #include <fcntl.h>
 
 static ario_sqe splice_sqe(int32_t in, int32_t out, uint32_t len, uint64_t ud) {
@@ -258,7 +264,7 @@ int main(void) {
     static unsigned char out[65536], in[65536];
     size_t sent = 0, moved_in = 0, moved_out = 0, got = 0;
     int busy_in = 0, busy_out = 0;
-    while (got < TOTAL) {
+    while (got < TOTAL || busy_in || busy_out) { /* the bytes may land before their completion */
       while (sent < TOTAL) {
         size_t want = TOTAL - sent < sizeof out ? TOTAL - sent : sizeof out;
         for (size_t i = 0; i < want; i++) out[i] = pattern(sent + i);
@@ -294,3 +300,4 @@ int main(void) {
   ario_deinit(l);
   return T_EXIT_PASS;
 }
+#endif

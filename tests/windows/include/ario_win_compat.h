@@ -217,4 +217,18 @@ static inline int ario_win_nanosleep(const struct timespec *d, struct timespec *
 #ifndef MSG_ERRQUEUE
 #define MSG_ERRQUEUE 0x2000
 #endif
+#ifndef MSG_CMSG_CLOEXEC
+#define MSG_CMSG_CLOEXEC 0 /* absent: the library's Windows build sees 0 too */
+#endif
+/* Files: the Windows build has no file pool (OPENAT -EOPNOTSUPP); the
+ * generators still build OPENAT entries with these */
+#ifndef AF_PACKET
+#define AF_PACKET 17 /* Linux's value; Winsock has none (socket() refuses it) */
+#endif
+#ifndef AT_FDCWD
+#define AT_FDCWD (-100)
+#endif
+#ifndef O_DIRECTORY
+#define O_DIRECTORY 0
+#endif
 #endif

@@ -281,22 +281,25 @@ static void cancels(ario_loop *l) {
     CHECK_EQ(res[10] == -ECANCELED, res[11] == -ETIME);
   }
   if (ario_backend(l) != ARIO_BACKEND_IO_URING) CHECK(saw_running);
-  /* queued ones, by CANCEL ALL on the fd: each completes exactly once */
-  occupy(l, 4);
-  ario_sqe q[20];
-  for (int k = 0; k < 20; k++) q[k] = e_rw(ARIO_OP_READ, big_fd, buf, 16, (uint64_t)k, 20 + (uint64_t)k);
-  CHECK_EQ(ario_submit(l, q, 20), 20);
-  ario_sqe c = t_sqe(ARIO_OP_CANCEL, big_fd, 50);
-  c.op_flags = ARIO_CANCEL_FD | ARIO_CANCEL_ALL;
-  CHECK_EQ(ario_submit(l, &c, 1), 1);
-  for (int k = 0; k < 256; k++) res[k] = 1;
-  reap_into(l, res, 25);
+  /* queued ones, by CANCEL ALL on the fd in the same batch: each completes
+   * exactly once (rounds again if the busy threads were fast: emulation) */
   int cancelled = 0;
-  for (int k = 0; k < 20; k++) {
-    CHECK(res[20 + k] == 16 || res[20 + k] == -ECANCELED);
-    cancelled += res[20 + k] == -ECANCELED;
+  for (int round = 0; round < 20 && !cancelled; round++) {
+    occupy(l, 4);
+    ario_sqe q[21];
+    for (int k = 0; k < 20; k++) q[k] = e_rw(ARIO_OP_READ, big_fd, buf, 16, (uint64_t)k, 20 + (uint64_t)k);
+    q[20] = t_sqe(ARIO_OP_CANCEL, big_fd, 50);
+    q[20].op_flags = ARIO_CANCEL_FD | ARIO_CANCEL_ALL;
+    CHECK_EQ(ario_submit(l, q, 21), 21);
+    for (int k = 0; k < 256; k++) res[k] = 1;
+    reap_into(l, res, 25);
+    for (int k = 0; k < 20; k++) {
+      CHECK(res[20 + k] == 16 || res[20 + k] == -ECANCELED);
+      cancelled += res[20 + k] == -ECANCELED;
+    }
+    CHECK(res[50] >= cancelled);
+    if (ario_backend(l) == ARIO_BACKEND_IO_URING) break; /* the kernel may read them all at once */
   }
-  CHECK(res[50] >= cancelled);
   if (ario_backend(l) != ARIO_BACKEND_IO_URING) CHECK(cancelled > 0);
   CHECK_EQ(ario_inflight(l), 0);
 }

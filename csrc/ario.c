@@ -655,6 +655,7 @@ static void expire_timers(ario_loop *l) {
       int live = st == ARIO__WAITING || st == ARIO__TIMER || st == ARIO__POOL;
       int32_t r = cancelled_res(&l->ops[target]);
       int rc = live ? detach(l, target) : 0; /* -EALREADY: a running job goes on */
+      if (rc < 0) l->ops[target].link = op->link; /* skip it: its slot is reused before the job ends */
       complete(l, t, rc < 0 ? rc : -ETIME);
       if (live && !rc) complete(l, target, r);
     }
@@ -782,10 +783,8 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
     out[n].flags = c->more ? ARIO_CQE_F_MORE : 0;
     n++;
     ARIO_STORE(&l->ring_head, h + 1, __ATOMIC_RELAXED); /* read by waiters */
-    if (c->more) { /* the op goes on, in its slot */
-      l->mores--;
-      continue;
-    }
+    l->mores -= c->more;
+    if (c->more) continue; /* the op goes on, in its slot */
     if (is_special(op->op)) l->special--;
     l->splices -= op->op == ARIO_OP_SPLICE;
     op->state = ARIO__FREE;

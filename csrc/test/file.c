@@ -304,6 +304,53 @@ static void cancels(ario_loop *l) {
   CHECK_EQ(ario_inflight(l), 0);
 }
 
+/* A linked timeout that expires while its read runs on a pool thread
+ * completes -EALREADY and is reaped at once, so its slot is reused (here
+ * by a long TIMEOUT) before the read ends; the read's completion must not
+ * touch that slot (it once started or cancelled the op there). */
+static void timeout_slot_reused(ario_loop *l) {
+  ario_cqe c[8];
+  for (int round = 0; round < 60; round++) {
+    ario_sqe s[2] = {e_rw(ARIO_OP_READ, big_fd, bigbuf[0], BIG, 0, 60), t_sqe(ARIO_OP_LINK_TIMEOUT, -1, 61)};
+    s[0].flags = ARIO_SQE_LINK;
+    s[1].off = 1000; /* 1 us */
+    CHECK_EQ(ario_submit(l, s, 2), 2);
+    struct timespec ts = {0, 200000 + 100000 * (round % 4)};
+    nanosleep(&ts, 0); /* a thread takes the read; the timeout is due */
+    int32_t lt = 1, rd = 1;
+    while (lt == 1) { /* the timeout first: then its slot is free */
+      int n = ario_reap(l, c, 1, 100000000);
+      CHECK(n >= 0);
+      if (n && c[0].user_data == 61) lt = c[0].res;
+      else if (n) rd = c[0].res;
+    }
+    s[0] = t_sqe(ARIO_OP_TIMEOUT, -1, 62); /* takes the slot just freed */
+    s[0].off = 10ull * 1000 * 1000 * 1000;
+    CHECK_EQ(ario_submit(l, s, 1), 1);
+    int got62 = 0;
+    int64_t until = ario_now() + 5000000000LL;
+    while (rd == 1 && ario_now() < until) {
+      int n = ario_reap(l, c, 8, 10000000);
+      for (int k = 0; k < n; k++) {
+        if (c[k].user_data == 60) rd = c[k].res;
+        else if (c[k].user_data == 62) got62++;
+        else t_fail("completion of %llu\n", (unsigned long long)c[k].user_data);
+      }
+    }
+    CHECK(rd == (int32_t)BIG || rd == -ECANCELED);
+    CHECK_EQ(got62, 0); /* the TIMEOUT is untouched: still 10 s away */
+    CHECK_EQ(ario_inflight(l), 1);
+    s[0] = t_sqe(ARIO_OP_CANCEL, -1, 63);
+    s[0].addr = 62;
+    CHECK_EQ(ario_submit(l, s, 1), 1);
+    CHECK_EQ(t_reap_n(l, c, 2), 2);
+    CHECK_EQ(t_res_of(c, 2, 62), -ECANCELED);
+    CHECK_EQ(ario_inflight(l), 0);
+    if (lt == -EALREADY) return; /* the case: met */
+  }
+  if (ario_backend(l) != ARIO_BACKEND_IO_URING) t_fail("a running read never met its timeout\n");
+}
+
 /* CLOSE (and ario_close) of an fd a job reads: the close waits for the job,
  * so the number is not reused under it; the read is whole and right. */
 static void close_races(ario_loop *l) {
@@ -394,6 +441,7 @@ int main(void) {
   big_fd = open(path2, O_RDONLY | O_CLOEXEC);
   CHECK(big_fd >= 0);
   many_preads(l);
+  timeout_slot_reused(l);
   write_read_back(l);
   chains(l);
   cancels(l);

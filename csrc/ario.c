@@ -511,23 +511,23 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
     l->be->cancel_fd(l, fd);
     return;
   }
-  uint32_t tail0 = l->ring_tail;
-  uint32_t s = fd_find(l, fd);
-  while (s != ARIO_NIL && l->fds[s].head != ARIO_NIL) {
-    ario__idx k = l->fds[s].head;
-    int32_t r = cancelled_res(&l->ops[k]);
-    unwait(l, k);
-    complete(l, k, r);
-    s = fd_find(l, fd);
-  }
-  if (s != ARIO_NIL) fd_erase(l, s);
-  for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++) /* waiting on their other fd */
-    if (l->ops[k].op == ARIO_OP_SPLICE && l->ops[k].state == ARIO__WAITING &&
-        (l->ops[k].fd == fd || (int32_t)l->ops[k].addr == fd)) {
-      unwait(l, (ario__idx)k);
-      complete(l, (ario__idx)k, -ECANCELED);
+  uint32_t tail0 = l->ring_tail, s;
+  for (uint32_t pass = tail0 - 1; pass != l->ring_tail;) { /* a completion may start an op on fd */
+    pass = l->ring_tail;
+    for (s = fd_find(l, fd); s != ARIO_NIL && l->fds[s].head != ARIO_NIL; s = fd_find(l, fd)) {
+      ario__idx k = l->fds[s].head;
+      unwait(l, k); /* its state stays WAITING: cancelled_res sees the bytes it moved */
+      complete(l, k, cancelled_res(&l->ops[k]));
     }
-  ario__pool_drop_fd(l, fd);
+    for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++) /* waiting on their other fd */
+      if (l->ops[k].op == ARIO_OP_SPLICE && l->ops[k].state == ARIO__WAITING &&
+          (l->ops[k].fd == fd || (int32_t)l->ops[k].addr == fd)) {
+        unwait(l, (ario__idx)k);
+        complete(l, (ario__idx)k, -ECANCELED);
+      }
+    ario__pool_drop_fd(l, fd);
+  }
+  if ((s = fd_find(l, fd)) != ARIO_NIL) fd_erase(l, s);
   notify_waiter(l, tail0); /* ario_close() runs outside submit and reap */
 }
 

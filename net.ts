@@ -249,6 +249,11 @@ export function sockName(
   peer: boolean,
   transport: "tcp" | "udp" | "unix" | "unixpacket",
 ): Addr {
+  return decodeAddr(saBuf, nameInto(fd, peer), transport);
+}
+
+/** getsockname/getpeername into `saBuf`; returns the address length. */
+function nameInto(fd: number, peer: boolean): number {
   lenBuf[0] = SOCKADDR_MAX;
   const rc = peer
     ? lib().ario_getpeername(fd, saBuf, lenBuf)
@@ -256,19 +261,12 @@ export function sockName(
   if (rc < 0) {
     fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
   }
-  return decodeAddr(saBuf, lenBuf[0], transport);
+  return lenBuf[0];
 }
 
 /** The local or (`peer`) remote address of a socket, decoded by its family. */
 export function sockNameAny(fd: number, peer: boolean): AnyAddr {
-  lenBuf[0] = SOCKADDR_MAX;
-  const rc = peer
-    ? lib().ario_getpeername(fd, saBuf, lenBuf)
-    : lib().ario_getsockname(fd, saBuf, lenBuf);
-  if (rc < 0) {
-    fail(rc, peer ? "getpeername" : "getsockname", `Cannot get ${peer ? "peer" : "local"} address`);
-  }
-  return decodeAnyAddr(saBuf, lenBuf[0]);
+  return decodeAnyAddr(saBuf, nameInto(fd, peer));
 }
 
 /** The socket's type (`SOCK_STREAM`, `SOCK_DGRAM`...), or undefined if `fd` is not a socket. */

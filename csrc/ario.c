@@ -228,8 +228,7 @@ static void fd_erase(ario_loop *l, uint32_t s) {
     if (((j - home) & mask) >= ((j - s) & mask)) {
       if (l->fds[j].known) l->be->forget(l, j);
       l->fds[s] = l->fds[j];
-      l->fds[s].known = 0;
-      l->fds[s].armed = 0;
+      l->fds[s].known = l->fds[s].armed = 0;
       for (ario__idx i = l->fds[s].head; i != ARIO_NIL; i = l->ops[i].next)
         l->ops[i].pos = (ario__idx)s;
       /* re-register whenever ops wait: a POLL with an empty mask still
@@ -350,14 +349,6 @@ static void notify_waiter(ario_loop *l, uint32_t tail_before) {
   if (ARIO_LOAD(&l->waiting, __ATOMIC_SEQ_CST)) l->be->wake(l);
 }
 
-void ario__post(ario_loop *l, ario__idx i, int32_t res) {
-  ario__op *op = &l->ops[i];
-  op->res = res;
-  op->state = ARIO__DONE;
-  op->link = ARIO_NIL;
-  ario__push_ring(l, i, res, 0);
-}
-
 /* The single place where an op completes. */
 void ario__complete(ario_loop *l, ario__idx i, int32_t res) {
   ario__op *op = &l->ops[i];
@@ -398,7 +389,7 @@ static unsigned events_for(const ario__op *op) {
   case ARIO_OP_RECV:
   case ARIO_OP_RECVFROM:
   case ARIO_OP_ACCEPT:
-  case ARIO_OP_ACCEPT_MULTI: return ARIO_POLL_IN;
+  case ARIO_OP_ACCEPT_MULTI: case ARIO_OP_RECV_MULTI: return ARIO_POLL_IN;
   case ARIO_OP_WRITE: case ARIO_OP_WRITEV: case ARIO_OP_SENDMSG:
   case ARIO_OP_SEND:
   case ARIO_OP_SENDTO:
@@ -687,6 +678,7 @@ static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
   op->flags = e->flags;
   op->state = ARIO__QUEUED;
   op->events = 0;
+  ario__buffers_use(l, op, 1);
   return i;
 }
 
@@ -780,11 +772,12 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
     ario__op *op = &l->ops[i];
     out[n].user_data = op->user_data;
     out[n].res = c->res;
-    out[n].flags = c->more ? ARIO_CQE_F_MORE : 0;
+    out[n].flags = c->flags | (uint32_t)c->bid << ARIO_CQE_BUFFER_SHIFT;
     n++;
     ARIO_STORE(&l->ring_head, h + 1, __ATOMIC_RELAXED); /* read by waiters */
-    l->mores -= c->more;
-    if (c->more) continue; /* the op goes on, in its slot */
+    l->mores -= (c->flags & ARIO_CQE_F_MORE) != 0;
+    if (c->flags & ARIO_CQE_F_MORE) continue; /* the op goes on, in its slot */
+    ario__buffers_use(l, op, -1);
     if (is_special(op->op)) l->special--;
     l->splices -= op->op == ARIO_OP_SPLICE;
     op->state = ARIO__FREE;

@@ -23,13 +23,23 @@ typedef int32_t ario__fdnum;
 #define ARIO_FD_SLOTS(slots) ((slots) * 2u)
 #endif
 
-/* One completion in the ring: the op, its result, and whether the op goes
- * on (a multishot op's ARIO_CQE_F_MORE entries; it keeps its slot). */
+/* One completion in the ring: the op, its result, its ARIO_CQE_F_* flags
+ * (MORE: a multishot op goes on, in its slot) and, with
+ * ARIO_CQE_F_BUFFER, the provided buffer it filled. */
 typedef struct ario__cqent {
   int32_t res;
   ario__idx idx;
-  uint8_t more;
+  uint8_t flags; /* (before bid: 8 bytes with a 1-byte idx) */
+  uint16_t bid;
 } ario__cqent;
+
+/* A provided-buffer group (bufring.c; ario.h's ario_buffers_register). */
+typedef struct ario__bufgroup {
+  ario_buf *ring;  /* 0: not registered */
+  uint16_t mask;   /* entries - 1 */
+  uint16_t head;   /* readiness backends: the next entry RECV_MULTI takes */
+  uint16_t users;  /* RECV_MULTI ops holding a slot on it (unregister: -EBUSY) */
+} ario__bufgroup;
 
 /* Op states. */
 enum {
@@ -115,6 +125,8 @@ typedef struct ario__backend {
       void (*flush)(ario_loop *l);
       /* ario_close(): cancels every op on fd before it is closed. */
       void (*cancel_fd)(ario_loop *l, int32_t fd);
+      /* Registers (entries > 0) or unregisters a provided-buffer ring. */
+      int (*buffers)(ario_loop *l, uint32_t group, ario_buf *ring, uint32_t entries);
     };
   };
 } ario__backend;
@@ -297,6 +309,7 @@ struct ario_loop {
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
   ario__idx splices;         /* SPLICE ops in flight (ario__drop_fd) */
   ario__idx mores;           /* ARIO_CQE_F_MORE entries in the ring (< ring_cap) */
+  ario__bufgroup groups[ARIO_BUFFER_GROUPS]; /* provided buffers (bufring.c) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */
   ario__backend_state bs;   /* the running backend's own state (above) */
   ario__bell_state bell;    /* doorbell thread (above) */
@@ -336,19 +349,27 @@ static inline int ario__has_cqe(const ario_loop *l) {
          ARIO_LOAD(&l->ring_tail, __ATOMIC_ACQUIRE);
 }
 
-/* Completion backends: op i finished with res (its chain is the kernel's
- * business); queues its completion for ario_reap(). */
-void ario__post(ario_loop *l, ario__idx i, int32_t res);
-
 /* Queues a completion of op i. The tail is published with release order: a
  * thread in ario_wait() reads it (ario__has_cqe). */
-static inline void ario__push_ring(ario_loop *l, ario__idx i, int32_t res, uint8_t more) {
+static inline void ario__push_ring(ario_loop *l, ario__idx i, int32_t res, uint32_t cflags) {
   uint32_t t = l->ring_tail;
   ario__cqent *c = &l->ring[t & (l->ring_cap - 1)];
   c->res = res;
   c->idx = i;
-  c->more = more;
+  c->flags = (uint8_t)cflags;
+  c->bid = (uint16_t)(cflags >> ARIO_CQE_BUFFER_SHIFT);
   ARIO_STORE(&l->ring_tail, t + 1, __ATOMIC_RELEASE);
+}
+
+/* Completion backends: op i finished with res (its chain is the kernel's
+ * business); queues its completion for ario_reap(). cflags: its
+ * ARIO_CQE_F_BUFFER and buffer id, if any. */
+static inline void ario__post(ario_loop *l, ario__idx i, int32_t res, uint32_t cflags) {
+  ario__op *op = &l->ops[i];
+  op->res = res;
+  op->state = ARIO__DONE;
+  op->link = ARIO_NIL;
+  ario__push_ring(l, i, res, cflags);
 }
 
 /* A multishot op's completion that is not its last (ARIO_CQE_F_MORE).
@@ -361,11 +382,19 @@ static inline void ario__push_ring(ario_loop *l, ario__idx i, int32_t res, uint8
 static inline int ario__more_room(const ario_loop *l) {
   return l->mores + l->inflight < l->ring_cap;
 }
-static inline void ario__post_more(ario_loop *l, ario__idx i, int32_t res) {
+static inline void ario__post_more(ario_loop *l, ario__idx i, int32_t res, uint32_t cflags) {
   l->mores++;
   l->cq_seq++;
-  ario__push_ring(l, i, res, 1);
+  ario__push_ring(l, i, res, cflags | ARIO_CQE_F_MORE);
 }
+
+/* Provided buffers (bufring.c). ario__buffers_use: op takes (+1) or gives
+ * back (-1) its slot; a RECV_MULTI holds its group. ario__buffers_next:
+ * the entry a readiness backend's RECV_MULTI fills next, or 0 (ring
+ * empty, group not registered); ario__buffers_taken: it was filled. */
+void ario__buffers_use(ario_loop *l, const ario__op *op, int delta);
+const ario_buf *ario__buffers_next(ario_loop *l, uint32_t group);
+void ario__buffers_taken(ario_loop *l, uint32_t group);
 
 /* Completes every op waiting on fd with -ECANCELED and forgets the fd. */
 void ario__drop_fd(ario_loop *l, int32_t fd);

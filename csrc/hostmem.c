@@ -12,11 +12,12 @@
 
 ARIO_API void *ario_mem_alloc(size_t size) {
   if (size == 0 || size > ((size_t)1 << 40)) return NULL;
-  size_t rounded = (size + 63u) & ~(size_t)63u;
+  size_t align = size >= 4096u ? 4096u : 64u; /* a page: a provided-buffer ring (ario.h) */
+  size_t rounded = (size + align - 1u) & ~(align - 1u);
 #if defined(_WIN32)
-  void *p = _aligned_malloc(rounded, 64);
+  void *p = _aligned_malloc(rounded, align);
 #else
-  void *p = aligned_alloc(64, rounded);
+  void *p = aligned_alloc(align, rounded);
 #endif
   if (p) memset(p, 0, rounded);
   return p;

@@ -270,7 +270,33 @@ static int32_t accept_many(ario_loop *l, ario__op *op) {
   for (unsigned n = 0; n < ACCEPT_BURST && ario__more_room(l); n++) {
     int32_t fd = do_accept(l, op);
     if (fd < 0) return fd; /* -EAGAIN waits on; an error ends the op */
-    ario__post_more(l, (ario__idx)(op - l->ops), fd);
+    ario__post_more(l, (ario__idx)(op - l->ops), fd, 0);
+  }
+  return -EAGAIN;
+}
+
+/* RECV_MULTI: the chunks waiting, each into the group's next buffer and
+ * posted with it; -EAGAIN keeps the op waiting (nothing to read, or a full
+ * completion ring), a burst bound keeps one fast sender from starving the
+ * other descriptors. End of stream (0) or an error ends the op, and so
+ * does data with no buffer to put it in (-ENOBUFS, as the kernel). */
+#define RECV_BURST 16
+static int32_t recv_many(ario_loop *l, ario__op *op) {
+  int flags = (int)op->op_flags | MSG_DONTWAIT;
+  for (unsigned k = 0; k < RECV_BURST && ario__more_room(l); k++) {
+    const ario_buf *b = ario__buffers_next(l, op->len);
+    char probe; /* no buffer: is there data (-ENOBUFS) or the end (0)? */
+    ssize_t n;
+    do
+      n = SIM_EINTR(l) ? -1 : b ? recv(op->fd, (char *)(uintptr_t)b->addr, b->len, flags)
+                                : recv(op->fd, &probe, 1, flags | MSG_PEEK);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN : neg_errno();
+    if (n == 0) return 0; /* end of stream: no buffer taken */
+    if (!b) return -ENOBUFS;
+    ario__buffers_taken(l, op->len);
+    ario__post_more(l, (ario__idx)(op - l->ops), (int32_t)n,
+                    ARIO_CQE_F_BUFFER | (uint32_t)b->bid << ARIO_CQE_BUFFER_SHIFT);
   }
   return -EAGAIN;
 }
@@ -346,6 +372,7 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_SENDMSG: return msg(l, op);
   case ARIO_OP_ACCEPT: return do_accept(l, op);
   case ARIO_OP_ACCEPT_MULTI: return accept_many(l, op);
+  case ARIO_OP_RECV_MULTI: return recv_many(l, op);
   case ARIO_OP_CONNECT: return do_connect(l, op, revents);
   case ARIO_OP_CLOSE: return close(op->fd) == 0 ? 0 : neg_errno();
   case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();

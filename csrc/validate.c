@@ -52,6 +52,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_OPENAT] = U_ADDR | U_LEN | U_OPF,
     [ARIO_OP_FSYNC] = U_OPF,
     [ARIO_OP_ACCEPT_MULTI] = 0,
+    [ARIO_OP_RECV_MULTI] = U_LEN | U_OPF, /* len=buffer group */
 };
 
 #define SOCKADDR_MAX 128u /* sizeof(struct sockaddr_storage) */
@@ -213,6 +214,10 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
   case ARIO_OP_ACCEPT:
     if (e->addr && !e->addr2) return -EFAULT; /* the peer would be lost */
     break;
+  case ARIO_OP_RECV_MULTI: /* one call per chunk; a peek would take the same bytes again */
+    if (e->op_flags & ~(MSG_ONE_CALL & ~(uint32_t)M_PEEK)) return -EINVAL;
+    if (e->len >= ARIO_BUFFER_GROUPS) return -EINVAL;
+    /* fall through */
   case ARIO_OP_ACCEPT_MULTI: /* no one result a chain could follow (it may end one) */
     if (e->flags & (ARIO_SQE_LINK | ARIO_SQE_HARDLINK)) return -EINVAL;
     break;

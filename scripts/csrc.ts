@@ -48,6 +48,7 @@ const CORE = [
   "csrc/ario.c",
   "csrc/backends.c",
   "csrc/validate.c",
+  "csrc/bufring.c",
   "csrc/ops.c",
   "csrc/sock.c",
   "csrc/bell.c",
@@ -89,7 +90,7 @@ export const PROFILES = {
   },
   bare: {
     about: "no OS: the core alone; firmware or the MCU harness supplies the backend",
-    sources: ["csrc/ario.c", "csrc/backends.c", "csrc/validate.c"],
+    sources: ["csrc/ario.c", "csrc/backends.c", "csrc/validate.c", "csrc/bufring.c"],
     defines: ["ARIO_BARE=1"],
     backends: ["select"],
   },

@@ -21,7 +21,9 @@
  *   CONNECT CONNECT | CLOSE ASYNC_CANCEL(fd, FD|ALL) hard-linked to CLOSE |
  *   SHUTDOWN SHUTDOWN | OPENAT OPENAT (| O_CLOEXEC) | FSYNC FSYNC |
  *   POLL POLL_ADD | ACCEPT_MULTI ACCEPT with IORING_ACCEPT_MULTISHOT (its
- *   F_MORE CQEs post as they come) | TIMEOUT TIMEOUT (count in off,
+ *   F_MORE CQEs post as they come) | RECV_MULTI RECV with
+ *   IORING_RECV_MULTISHOT and IOSQE_BUFFER_SELECT from the group's
+ *   registered ring (bufring.c: ario_buf is struct io_uring_buf) | TIMEOUT TIMEOUT (count in off,
  *   timespec per slot) | LINK_TIMEOUT LINK_TIMEOUT | SOCKET SOCKET
  *   (SOCK_NONBLOCK|SOCK_CLOEXEC added to the type) | CANCEL ASYNC_CANCEL:
  *   by fd and "any" directly; by user_data, one SQE per matching slot (the
@@ -418,6 +420,13 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q->ioprio = IORING_ACCEPT_MULTISHOT;
     q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
     break;
+  case ARIO_OP_RECV_MULTI:
+    q = next_sqe(u, tag, IORING_OP_RECV, op->fd);
+    q->ioprio = IORING_RECV_MULTISHOT;
+    q->flags = IOSQE_BUFFER_SELECT;
+    q->buf_group = (uint16_t)op->len;
+    q->msg_flags = op->op_flags;
+    break;
   case ARIO_OP_CONNECT:
     q = next_sqe(u, tag, IORING_OP_CONNECT, op->fd);
     q->addr = (uint64_t)op->addr;
@@ -568,8 +577,9 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
   ario__op *op = &l->ops[i];
   if (s->gen != (uint16_t)(ud >> 16) || op->state != ARIO__WAITING) return;
   int aux = (ud & AUX_BIT) != 0;
+  uint32_t buf = flags & (IORING_CQE_F_BUFFER | ~((1u << IORING_CQE_BUFFER_SHIFT) - 1u));
   if (flags & IORING_CQE_F_MORE) { /* a multishot op goes on (harvest checked the room) */
-    if (!aux) ario__post_more(l, (ario__idx)i, res);
+    if (!aux) ario__post_more(l, (ario__idx)i, res, buf);
     return;
   }
   if (s->multi && (res == 0 || res == -EALREADY) && (s->multi == 1 || aux)) s->found++;
@@ -615,7 +625,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
     }
     s->held_by = 0;
   }
-  ario__post(l, (ario__idx)i, res);
+  ario__post(l, (ario__idx)i, res, buf);
   if (s->multi) /* its targets: none waits for it any more, parked or still in the kernel (a
                   * stale held_by would park a later completion behind whatever reuses slot i) */
     for (uint32_t k = 0; k < ARIO__SLOTS(l); k++)
@@ -623,7 +633,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
         u->slots[k].held_by = 0;
         if (u->slots[k].parked) {
           u->slots[k].parked = 0;
-          ario__post(l, (ario__idx)k, u->slots[k].res);
+          ario__post(l, (ario__idx)k, u->slots[k].res, 0);
         }
       }
 }
@@ -715,6 +725,20 @@ static void uring_cancel_fd(ario_loop *l, int32_t fd) {
     }
 }
 
+/* ario_buffers_register/unregister: the kernel's provided-buffer ring. */
+static int uring_buffers(ario_loop *l, uint32_t group, ario_buf *ring, uint32_t entries) {
+  struct io_uring_buf_reg r;
+  _Static_assert(sizeof(struct io_uring_buf) == sizeof(ario_buf), "ario_buf is io_uring_buf");
+  memset(&r, 0, sizeof r);
+  r.ring_addr = (uint64_t)(uintptr_t)ring;
+  r.ring_entries = entries;
+  r.bgid = (uint16_t)group;
+  if (sys_register(U(l)->fd, entries ? IORING_REGISTER_PBUF_RING : IORING_UNREGISTER_PBUF_RING,
+                   &r, 1) < 0)
+    return -errno;
+  return 0;
+}
+
 const ario__backend ario__backend_io_uring = {
     .id = ARIO_BACKEND_IO_URING,
     .completion = 1,
@@ -727,6 +751,7 @@ const ario__backend ario__backend_io_uring = {
     .submit = uring_submit,
     .flush = uring_flush,
     .cancel_fd = uring_cancel_fd,
+    .buffers = uring_buffers,
     .fallback = &ario__backend_epoll,
 };
 #endif

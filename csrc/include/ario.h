@@ -104,6 +104,21 @@ extern "C" {
  *                always added), len=mode (with O_CREAT/O_TMPFILE); res is
  *                the new fd. An empty path: -ENOENT
  *   FSYNC        op_flags=ARIO_FSYNC_* (0: fsync, DATASYNC: fdatasync)
+ *   RECV_MULTI   len=buffer group (0..ARIO_BUFFER_GROUPS-1, see
+ *                ario_buffers_register), op_flags=MSG_* (as RECV, without
+ *                MSG_WAITALL or MSG_PEEK: -EINVAL). Multishot RECV into provided
+ *                buffers: each chunk that arrives takes the next buffer of
+ *                the group's ring and completes with res = its byte count
+ *                and flags ARIO_CQE_F_BUFFER | bid << ARIO_CQE_BUFFER_SHIFT,
+ *                plus ARIO_CQE_F_MORE while the op goes on. The buffer is
+ *                the caller's until given back (ario_buffers_give). The
+ *                last completion, without MORE: 0 at end of stream (no
+ *                buffer taken), -ENOBUFS when data came and the ring was
+ *                empty (or the group is not registered), -ECANCELED, the
+ *                recv errno, or (io_uring, completions backed up) one more
+ *                chunk with its buffer: submit it again. Links as
+ *                ACCEPT_MULTI: it may end a chain but not link on; it holds
+ *                its slot until its last completion is reaped
  *
  * Files. io_uring runs these natively. Readiness backends cannot poll a
  * regular file (epoll answers EPERM, poll calls it always ready and the
@@ -161,7 +176,8 @@ enum ario_op {
   ARIO_OP_FSYNC = 21,
   ARIO_OP_SPLICE = 22,
   ARIO_OP_ACCEPT_MULTI = 23,
-  ARIO_OP_COUNT_ = 24
+  ARIO_OP_RECV_MULTI = 25,
+  ARIO_OP_COUNT_ = 26
 };
 
 /* ario_sqe.flags */
@@ -198,8 +214,10 @@ enum ario_op {
 /* Threads a loop's file pool runs at most (readiness backends, hosts). */
 #define ARIO_POOL_THREADS 4u
 
-/* ario_cqe.flags */
-#define ARIO_CQE_F_MORE 0x02u /* a multishot op goes on: more completions follow */
+/* ario_cqe.flags (io_uring's IORING_CQE_F_* values) */
+#define ARIO_CQE_F_BUFFER 0x01u /* the high 16 bits name the provided buffer used */
+#define ARIO_CQE_F_MORE 0x02u   /* a multishot op goes on: more completions follow */
+#define ARIO_CQE_BUFFER_SHIFT 16
 
 /* Submission entry: 48 bytes, naturally aligned, same on every target.
  * Addresses are carried in 64-bit fields so the layout does not depend on
@@ -322,7 +340,7 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 #define ARIO_BACKEND_MEM 0 /* the bare harness keeps interest in the core */
 #endif
 #endif
-#define ARIO_MEM_LOOP_BYTES (72u + 8u * sizeof(void *)) /* 104 B on 32-bit, 136 B on 64-bit */
+#define ARIO_MEM_LOOP_BYTES (80u + 10u * sizeof(void *)) /* 120 B on 32-bit, 160 B on 64-bit */
 #define ARIO_MEM_OP_BYTES (32u + 4u * sizeof(void *))
 #define ARIO_MEM_FD_BYTES 8u
 #define ARIO_MEM_CQE_BYTES 8u
@@ -380,7 +398,8 @@ ARIO_API int ario_backend(const ario_loop *loop);
  * and (Linux) a SOCKET type with flag bits other than SOCK_NONBLOCK and
  * SOCK_CLOEXEC, READV/WRITEV/RECVMSG/SENDMSG with more than ARIO_IOV_MAX
  * iovecs or more than INT32_MAX bytes in all, RECVMSG/SENDMSG with
- * MSG_WAITALL: -EINVAL. A relative timeout that passes INT64_MAX ns
+ * MSG_WAITALL, RECV_MULTI with MSG_WAITALL or MSG_PEEK or a group of
+ * ARIO_BUFFER_GROUPS or more: -EINVAL. A relative timeout that passes INT64_MAX ns
  * when added to now saturates (it never fires).
  * A NULL buffer with a length, CONNECT without an address, SENDTO without
  * addr2, ACCEPT with an address but no length pointer, RECVMSG/SENDMSG
@@ -455,12 +474,57 @@ ARIO_API int ario_bell_stop(ario_loop *loop);
  * instead of tearing down under them. */
 ARIO_API int ario_bell_exiting(int status);
 
+/* --------------------------------------------------- provided buffers -- */
+/* A buffer group (io_uring's provided-buffer ring): a ring of `entries`
+ * ario_buf descriptors in caller memory (entries * 16 bytes, aligned to
+ * 4096 on Linux, where the kernel reads it: ario_mem_alloc of 4096 bytes or
+ * more is), into which the caller gives buffers and from which RECV_MULTI
+ * takes one per chunk, in the order given. A buffer taken is named in its
+ * completion (ARIO_CQE_F_BUFFER, bid) and belongs to the caller until
+ * given back. The ring and every buffer in it must stay valid until the
+ * group is unregistered. Owner thread only, like ario_submit. */
+#if defined(ARIO_BARE) || defined(ARIO_LWIP)
+#define ARIO_BUFFER_GROUPS 1u
+#else
+#define ARIO_BUFFER_GROUPS 8u
+#endif
+#define ARIO_BUFFER_RING_MAX 32768u /* entries of one ring, at most (a power of two) */
+
+/* One ring entry: 16 bytes, io_uring's struct io_uring_buf. The first
+ * entry's `resv` holds the ring's tail (written by ario_buffers_give). */
+typedef struct ario_buf {
+  uint64_t addr; /*  0 buffer */
+  uint32_t len;  /*  8 its size */
+  uint16_t bid;  /* 12 the id its completion carries */
+  uint16_t resv; /* 14 (entry 0: the tail) */
+} ario_buf;
+
+/* Registers group `group` (0..ARIO_BUFFER_GROUPS-1) over `ring`, empty.
+ * 0, or -EINVAL (group out of range, entries not a power of two in
+ * 1..ARIO_BUFFER_RING_MAX, ring NULL or misaligned), -EEXIST (registered
+ * already), or the kernel's errno (io_uring). */
+ARIO_API int ario_buffers_register(ario_loop *loop, uint32_t group, ario_buf *ring,
+                                   uint32_t entries);
+
+/* Unregisters a group: 0, -ENOENT (not registered), -EBUSY while a
+ * RECV_MULTI on it is in flight (so nothing writes into its buffers after
+ * this returns 0). */
+ARIO_API int ario_buffers_unregister(ario_loop *loop, uint32_t group);
+
+/* Gives a buffer to a group's ring (at its tail: RECV_MULTI uses buffers
+ * in the order given): 0, -ENOENT, or -EINVAL (addr 0, len 0 or above
+ * INT32_MAX, bid above 0xFFFF). At most `entries` may be in the ring at
+ * once: each buffer is given once, and again only after its completion
+ * (more would overwrite one not yet used). */
+ARIO_API int ario_buffers_give(ario_loop *loop, uint32_t group, uint64_t addr, uint32_t len,
+                               uint32_t bid);
+
 /* ------------------------------------------------------ host memory -- */
 /* Memory a binding hands to C that its own runtime can never free, move or
  * shrink (a garbage-collected runtime may do all three to its buffers, and
  * a terminated Worker frees them while the kernel may still write). Hosts
  * only; the core itself never allocates. ario_mem_alloc returns `size`
- * zeroed bytes aligned to 64, or NULL; ario_mem_free(NULL) does nothing. */
+ * zeroed bytes aligned to 64 (to 4096 from 4096 bytes up), or NULL; ario_mem_free(NULL) does nothing. */
 ARIO_API void *ario_mem_alloc(size_t size);
 ARIO_API void ario_mem_free(void *mem);
 

@@ -165,6 +165,13 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
     q->ioprio = IORING_ACCEPT_MULTISHOT;
     q->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
     break;
+  case ARIO_OP_RECV_MULTI: /* len = the buffer group */
+    q = o_sqe(o, IORING_OP_RECV, e->fd, e->user_data);
+    q->ioprio = IORING_RECV_MULTISHOT;
+    q->flags = IOSQE_BUFFER_SELECT;
+    q->buf_group = (uint16_t)e->len;
+    q->msg_flags = e->op_flags;
+    break;
   case ARIO_OP_CONNECT:
     q = o_sqe(o, IORING_OP_CONNECT, e->fd, e->user_data);
     q->addr = e->addr; q->off = e->len;

@@ -682,6 +682,7 @@ static void sc_full_table(T *t) {
 }
 
 #include "diff_splice.h" /* SPLICE scenarios (their table rows are below) */
+#include "diff_bufring.h" /* RECV_MULTI scenarios (their table rows are below) */
 
 static void sc_chain_open_end(T *t) {
   ario_sqe s[2] = {e_nop(10, L), e_nop(11, L)};
@@ -828,6 +829,17 @@ static const scenario scenarios[] = {
      "-ECANCELED): it has no one result a chain could follow; the kernel "
      "takes it, posts its fds without F_MORE though it goes on, and "
      "cancels the next op when it ends"},
+    {"recv_multi_basic", sc_recv_multi_basic, 0, 0, 0, 0},
+    {"recv_multi_nobufs", sc_recv_multi_nobufs, 0, 0, 0, 0},
+    {"recv_multi_regive", sc_recv_multi_regive, 0, 0, 0, 0},
+    {"recv_multi_eof", sc_recv_multi_eof, 0, 0, 0, 0},
+    {"recv_multi_no_group", sc_recv_multi_no_group, 0, 0, 0, 0},
+    {"recv_multi_cancel_close", sc_recv_multi_cancel_close, 0, 0, 0, 0},
+    {"recv_multi_counted", sc_recv_multi_counted, 1, 0, 0, 0},
+    {"recv_multi_udp", sc_recv_multi_udp, 0, 0, 0, 0},
+    {"recv_multi_links_on", sc_recv_multi_links_on, 0, 0, D_ALL,
+     "ario fails a RECV_MULTI that carries a link flag -EINVAL (its chain "
+     "-ECANCELED), as ACCEPT_MULTI: it has no one result a chain could follow"},
     {"recv_reset", sc_recv_reset, 0, 0, 0, 0},
     {"peer_close_mid_transfer", sc_peer_close_mid_transfer, 0, 0, 0, 0},
     {"send_after_reset", sc_send_after_reset, 0, 0, 0, 0},

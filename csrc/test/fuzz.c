@@ -217,6 +217,33 @@ static uint64_t vec_msghdr(int send) {
 
 static const uint32_t msg_flags[] = {0, 0, 0, MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC};
 
+/* RECV_MULTI's provided buffers: group 0, registered for the whole run;
+ * group 1 never is. Each buffer is delivered at most once until given
+ * back (some at once, some at the end of the batch), and the group must
+ * unregister (no user left) at the end of every epoch. */
+#define NBUFS 16u
+#define BUFLEN 96u
+static ario_buf bufring[NBUFS] __attribute__((aligned(4096)));
+static unsigned char bufmem[NBUFS][BUFLEN];
+static int held[NBUFS], later[NBUFS], nlater;
+static unsigned long long chunks; /* delivered, for the verbose report */
+static ario_loop *l;
+
+static void give_buf(uint32_t bid) {
+  held[bid] = 0;
+  if (ario_buffers_give(l, 0, (uint64_t)(uintptr_t)bufmem[bid], 1 + bid * 5, bid) != 0)
+    FAIL("ario_buffers_give %u", bid);
+}
+
+static void give_later(void) {
+  while (nlater) give_buf((uint32_t)later[--nlater]);
+}
+
+static void register_bufs(void) {
+  if (ario_buffers_register(l, 0, bufring, NBUFS) != 0) FAIL("ario_buffers_register");
+  for (uint32_t k = 0; k < NBUFS; k++) give_buf(k);
+}
+
 static int pick_fd(void) { return fds[rnd((uint32_t)nfds)]; }
 
 /* One random entry. Fields are chosen to mostly make sense for the op (so
@@ -308,6 +335,10 @@ static void random_entry(ario_sqe *e, int idx) {
     e->len = chance(90) ? 0 : rnd(0x10000);
     break;
   case ARIO_OP_FSYNC: e->op_flags = chance(50) ? ARIO_FSYNC_DATASYNC : 0; break;
+  case ARIO_OP_RECV_MULTI:
+    e->len = chance(85) ? 0 : chance(60) ? 1 : rnd(ARIO_BUFFER_GROUPS + 2);
+    e->op_flags = chance(70) ? 0 : msg_flags[rnd(8)];
+    break;
   case ARIO_OP_SHUTDOWN: e->len = rnd(4); break;
   case ARIO_OP_SOCKET: { /* its fd is closed as it arrives (on_cqe) */
     static const int dom[] = {AF_INET, AF_INET6, AF_UNIX, AF_PACKET, AF_UNSPEC};
@@ -416,7 +447,6 @@ static void random_entry(ario_sqe *e, int idx) {
 
 /* ------------------------------------------------------------ reaping -- */
 
-static ario_loop *l;
 static int retired[MAXFD], nretired;
 static int is_retired(int fd) {
   for (int i = 0; i < nretired; i++)
@@ -433,11 +463,26 @@ static void on_cqe(const ario_cqe *c) {
   rec *r = &ops[i];
   if (!r->consumed) FAIL("completion of op %u that was never consumed", i);
   if (r->done) FAIL("second completion of op %u (op %u, res %d then %d)", i, r->e.op, r->res, c->res);
-  if (c->flags & ~ARIO_CQE_F_MORE) FAIL("op %u: unexpected cqe flags %#x", i, c->flags);
-  if (c->flags & ARIO_CQE_F_MORE) { /* a multishot op goes on: one accepted fd */
-    if (r->e.op != ARIO_OP_ACCEPT_MULTI || c->res < 0)
+  if (c->flags & ARIO_CQE_F_BUFFER) { /* a chunk of a RECV_MULTI, in a buffer of group 0 */
+    uint32_t bid = c->flags >> ARIO_CQE_BUFFER_SHIFT;
+    if (r->e.op != ARIO_OP_RECV_MULTI || r->e.len != 0 || bid >= NBUFS || c->res <= 0 ||
+        (uint32_t)c->res > 1 + bid * 5)
+      FAIL("op %u (op %u): buffer %u with res %d", i, r->e.op, bid, c->res);
+    if (held[bid]) FAIL("op %u: buffer %u delivered twice without being given back", i, bid);
+    held[bid] = 1;
+    chunks++;
+    if (chance(60)) give_buf(bid);
+    else later[nlater++] = (int)bid;
+  } else if (c->flags >> ARIO_CQE_BUFFER_SHIFT) {
+    FAIL("op %u: a buffer id without ARIO_CQE_F_BUFFER (%#x)", i, c->flags);
+  }
+  if (c->flags & ~(ARIO_CQE_F_MORE | ARIO_CQE_F_BUFFER | 0xFFFF0000u))
+    FAIL("op %u: unexpected cqe flags %#x", i, c->flags);
+  if (c->flags & ARIO_CQE_F_MORE) { /* a multishot op goes on: one accepted fd, or one chunk */
+    if ((r->e.op != ARIO_OP_ACCEPT_MULTI && r->e.op != ARIO_OP_RECV_MULTI) || c->res < 0 ||
+        (r->e.op == ARIO_OP_RECV_MULTI) != ((c->flags & ARIO_CQE_F_BUFFER) != 0))
       FAIL("op %u (op %u): F_MORE with res %d", i, r->e.op, c->res);
-    close(c->res);
+    if (r->e.op == ARIO_OP_ACCEPT_MULTI) close(c->res);
     return;
   }
   r->done = 1;
@@ -605,6 +650,7 @@ int main(void) {
   }
   uint32_t entries = 4 + rnd(60);
   l = t_loop(entries);
+  register_bufs();
   int backend = ario_backend(l);
   uint64_t kinds_seen[256] = {0};
 
@@ -646,6 +692,7 @@ int main(void) {
       feed();
       connect_clients((int)rnd(3));
       reap(chance(30) ? 1000000 : 0);
+      give_later();
     }
 
     /* the oracle: every fd ready, then every op whose condition holds ends */
@@ -692,12 +739,15 @@ int main(void) {
     }
     for (int i = 0; i < nops; i++)
       if (ops[i].consumed && !ops[i].done) FAIL("op %d consumed, never completed", i);
+    give_later();
+    if (ario_buffers_unregister(l, 0) != 0) FAIL("group 0 still in use with nothing in flight");
+    register_bufs();
     for (int i = 0; i < nclients; i++) close(clients[i]);
     for (int i = 0; i < nretired; i++) close(retired[i]);
   }
   if (getenv("ARIO_TEST_VERBOSE")) {
-    fprintf(stderr, "fuzz: seed %llu, %u epochs, entries %u, consumed %llu:", (unsigned long long)seed,
-            iters, entries, (unsigned long long)consumed_total);
+    fprintf(stderr, "fuzz: seed %llu, %u epochs, entries %u, consumed %llu, RECV_MULTI chunks %llu:",
+            (unsigned long long)seed, iters, entries, (unsigned long long)consumed_total, chunks);
     for (int k = 0; k < ARIO_OP_COUNT_; k++) fprintf(stderr, " %d:%llu", k, (unsigned long long)kinds_seen[k]);
     fprintf(stderr, "\n");
   }

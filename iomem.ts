@@ -210,6 +210,11 @@ export class LostBytes {
     this.#q.push({ bytes });
   }
 
+  /** Takes the oldest bytes kept, whole. */
+  shift(): Uint8Array | undefined {
+    return this.#q.shift()?.bytes;
+  }
+
   /** Records the sender of kept datagram bytes. */
   setSender(bytes: Uint8Array, addr: Addr | AnyAddr): void {
     const e = this.#q.find((k) => k.bytes === bytes);

@@ -73,7 +73,7 @@ export { type BufferLostError } from "./iomem.ts";
 export { Async, type FromOptions, type IoOptions, type SignalOptions } from "./async.ts";
 export type { PipeOptions } from "./net.ts";
 export { AsyncFile, type FileIoOptions, type OpenOptions } from "./file.ts";
-export { DatagramSocket, Listener, StreamSocket } from "./socket.ts";
+export { type ChunkOptions, DatagramSocket, Listener, StreamSocket } from "./socket.ts";
 export type { BindOptions, ConnectOptions, ListenOptions, TcpAddr } from "./net.ts";
 export { type KeepAliveOptions, TcpListener, TcpStream } from "./tcp.ts";
 export { type DatagramInfo, type RecvMetadata, UdpSocket } from "./udp.ts";

@@ -25,6 +25,7 @@ import {
 import { inWorker, takeOwnedFds, watchFatalErrors, watchWorkerDeath } from "./fatal.ts";
 import { constants, errnoError } from "./errors.ts";
 import { ioTrim } from "./iomem.ts";
+import { freeBufferGroups } from "./bufgroup.ts";
 import { Deque } from "./_waiters.ts";
 
 /** Options of {@linkcode Reactor}. */
@@ -48,11 +49,8 @@ export interface ReactorOptions {
   timerLead?: number;
 }
 
-/**
- * Receives an op's raw result: a value, or a negative errno. `more` is
- * true for a multishot op's completions before its last (the op goes on).
- */
-export type Completion = (res: number, more: boolean) => void;
+/** An op's raw result (a value, or -errno); `more`: a multishot op goes on; `flags`: ario_cqe's. */
+export type Completion = (res: number, more: boolean, flags: number) => void;
 
 const U32 = 2 ** 32;
 const SQE_WORDS = SQE.size / 4;
@@ -411,7 +409,7 @@ export class Reactor {
     }
     const count = op.op === OP.CANCEL && local > 0
       ? (res: number) =>
-        done(res === -constants.ENOENT ? local : res >= 0 ? res + local : res, false)
+        done(res === -constants.ENOENT ? local : res >= 0 ? res + local : res, false, 0)
       : done;
     const ticket = this.#register(words, 0, count, undefined, op.ref !== false, false);
     this.#urgent.push(words);
@@ -608,6 +606,7 @@ export class Reactor {
     this.#bell.close();
     this.#lib.ario_deinit(this.#loop);
     this.#lib.ario_mem_free(this.#loop);
+    freeBufferGroups(this); // nothing can write into them now
     ioTrim(); // idle I/O memory goes back to C (regions still in use stay theirs)
   }
 
@@ -675,17 +674,17 @@ export class Reactor {
     }
   }
 
-  /** Completes op `id`, or hands it a multishot one (`more`); a throwing callback is reported. */
-  #dispatch(id: number, res: number, more = false): void {
+  /** Completes op `id`, or hands it a multishot one (CQE_F.MORE); a throwing callback is reported. */
+  #dispatch(id: number, res: number, flags = 0): void {
     try {
-      if (more) this.#handlers[id]!(res, true);
-      else this.#complete(id, res);
+      if (flags & CQE_F.MORE) this.#handlers[id]!(res, true, flags);
+      else this.#complete(id, res, flags);
     } catch (e) {
       reportError(e);
     }
   }
 
-  #complete(id: number, res: number): void {
+  #complete(id: number, res: number, cqeFlags = 0): void {
     const done = this.#handlers[id]!;
     this.#handlers[id] = undefined;
     this.#keep[id] = undefined;
@@ -703,7 +702,7 @@ export class Reactor {
       if (f & F_PARKING) this.#parkingCount--;
       if (f & F_REQUEUED) this.#requeuedWaiting--; // cancelled while it waited in JS
     }
-    done(res, false);
+    done(res, false, cqeFlags);
   }
 
   #schedule(): void {
@@ -965,7 +964,7 @@ export class Reactor {
             continue;
           } // its fd was closed meanwhile: the close cancelled it
         }
-        this.#dispatch(id, res, (this.#cqU32[w + CQE.flags / 4] & CQE_F.MORE) !== 0);
+        this.#dispatch(id, res, this.#cqU32[w + CQE.flags / 4]);
       }
       total += n;
       if (n < max) return total;

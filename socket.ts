@@ -42,10 +42,13 @@ import {
   prepAcceptMulti,
   prepConnect,
   prepRecvFrom,
+  prepRecvMulti,
   prepSendTo,
   prepShutdown,
 } from "./sqe.ts";
 import { Deque } from "./_waiters.ts";
+import { bufferGroup } from "./bufgroup.ts";
+import { CQE_F } from "./ffi/layout.ts";
 import type { Operation } from "./operation.ts";
 import { type Received, single } from "./submit.ts";
 import { iovMax, writevOp } from "./msg.ts";
@@ -167,6 +170,85 @@ export class StreamSocket extends Async {
     }
   }
 
+  /**
+   * The bytes as they arrive, chunk by chunk, until the peer ends the
+   * stream. One multishot receive (RECV_MULTI) into provided buffers of
+   * `size` bytes (default 16 KiB) serves the whole iteration: the kernel
+   * fills a buffer the reactor's connections share, and each chunk is
+   * copied out into its own Uint8Array as it completes, so a chunk is never
+   * longer than `size` and stays valid for good. Up to 256 KiB wait in a
+   * queue while the loop body runs; past that the receive is cancelled and
+   * the rest waits in the socket until the queue drains. Chunks received
+   * but not taken when the iteration ends are kept: the next `read` (or
+   * iteration) returns them first. Errors throw as `read`'s do; closing the
+   * socket ends the iteration.
+   *
+   * @example Collect what the peer sends
+   * ```ts
+   * import { TcpListener, TcpStream } from "@ario/ario";
+   * await using listener = TcpListener.bind({ hostname: "127.0.0.1", port: 0 });
+   * await using client = await TcpStream.connect(listener.localAddr);
+   * await using conn = await listener.accept();
+   * await client.write(new TextEncoder().encode("hello"));
+   * await client.closeWrite();
+   * let text = "";
+   * for await (const chunk of conn.chunks({ size: 4096 })) text += new TextDecoder().decode(chunk);
+   * console.log(text); // hello
+   * ```
+   */
+  async *chunks(options?: ChunkOptions): AsyncGenerator<Uint8Array<ArrayBuffer>, void, undefined> {
+    this.checkOpen("receive", "recv");
+    const signal = options?.signal, r = this.reactor, lost = this.lostBytes;
+    const group = bufferGroup(r, options?.size ?? 16384);
+    const q = new Deque<Uint8Array<ArrayBuffer>>();
+    let ticket = -1, last: number | undefined, over = false, paused = false, queued = 0;
+    let wake: (() => void) | undefined;
+    const each = (res: number, more: boolean, flags: number) => {
+      if (flags & CQE_F.BUFFER) {
+        const chunk = group.take(res, flags);
+        if (over) lost.push(chunk); // the iteration ended meanwhile: the next read has it
+        else q.push(chunk), queued += res;
+      }
+      if (!more) { // the last: an end, an error, or (CQ overflow) a chunk, then again
+        ticket = -1;
+        last = flags & CQE_F.BUFFER ? undefined : res;
+      } else if (queued >= CHUNK_QUEUE && !paused) {
+        paused = true;
+        r.cancel(ticket);
+      }
+      wake?.();
+    };
+    const onAbort = () => ticket >= 0 ? r.cancel(ticket) : wake?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let kept; (kept = lost.shift());) yield kept as Uint8Array<ArrayBuffer>;
+      for (;;) {
+        if (q.length) {
+          const chunk = q.shift()!;
+          queued -= chunk.length;
+          yield chunk;
+          continue;
+        }
+        if (this.closed || last === 0) return;
+        if (signal?.aborted) throw signal.reason;
+        if (ticket < 0) { // not started, or it ended: why
+          const res = last ?? 0;
+          const again = res === -constants.ENOBUFS || (paused && res === -constants.ECANCELED);
+          if (res < 0 && !again) throw errnoError(res, "recv", "Cannot receive");
+          [last, paused] = [undefined, false];
+          ticket = this.submitEach(prepRecvMulti(this.entry, this.fd, group.id, 0), each);
+        }
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+      }
+    } finally {
+      over = true;
+      signal?.removeEventListener("abort", onAbort);
+      if (ticket >= 0) r.cancel(ticket);
+      while (q.length) lost.push(q.shift()!);
+    }
+  }
+
   #local?: Addr;
   #remote?: Addr;
 
@@ -195,6 +277,15 @@ export class StreamSocket extends Async {
     this.checkOpen("get peer address", "getpeername");
     return this.#remote = sockName(this.fd, true, this.#kind);
   }
+}
+
+/** Bytes `chunks()` queues ahead of its loop body before it pauses the receive. */
+const CHUNK_QUEUE = 256 * 1024;
+
+/** Options of {@linkcode StreamSocket.chunks}. */
+export interface ChunkOptions extends SignalOptions {
+  /** Bytes of each provided buffer, the longest a chunk gets: 1..1 MiB, default 16384. A reactor shares one group of 64 per size, and has 8 sizes at most. */
+  size?: number;
 }
 
 /** Connections a listener's iteration accepts ahead of its loop body (see `incoming`). */

@@ -179,6 +179,15 @@ export function prepAcceptMulti(e: RawOp, fd: number): RawOp {
   return fill(e, OP.ACCEPT_MULTI, fd, 0, 0, 0, 0, 0);
 }
 
+/**
+ * RECV_MULTI: every chunk as it comes, each into the next buffer of
+ * provided-buffer group `group` (the completion names it), until the end of
+ * stream, an error, a cancel, or an empty group (ENOBUFS).
+ */
+export function prepRecvMulti(e: RawOp, fd: number, group: number, flags: number): RawOp {
+  return fill(e, OP.RECV_MULTI, fd, 0, 0, group, flags, 0);
+}
+
 /** CONNECT: to the sockaddr at `sa` of `saLen` bytes. */
 export function prepConnect(e: RawOp, fd: number, sa: number, saLen: number): RawOp {
   return fill(e, OP.CONNECT, fd, sa, 0, saLen, 0, 0);

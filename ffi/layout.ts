@@ -27,7 +27,18 @@ export const SQE = {
 export const CQE = { size: 16, user_data: 0, res: 8, flags: 12 } as const;
 
 /** `ARIO_CQE_F_*` flags. */
-export const CQE_F = { MORE: 0x02 } as const;
+export const CQE_F = { BUFFER: 0x01, MORE: 0x02 } as const;
+
+/** `ARIO_CQE_BUFFER_SHIFT`: a completion's provided-buffer id is `flags >>> 16`. */
+export const CQE_BUFFER_SHIFT = 16;
+
+/** `ario_buf`: 16 bytes, one entry of a provided-buffer ring. */
+export const BUF = { size: 16, addr: 0, len: 8, bid: 12, resv: 14 } as const;
+
+/** `ARIO_BUFFER_GROUPS` (hosts) and `ARIO_BUFFER_RING_MAX`. */
+export const BUFFER_GROUPS = 8;
+/** The most entries one provided-buffer ring has (`ARIO_BUFFER_RING_MAX`). */
+export const BUFFER_RING_MAX = 32768;
 
 /** `ario_params`: 16 bytes. */
 export const PARAMS = {
@@ -76,6 +87,7 @@ export const OP = {
   FSYNC: 21,
   SPLICE: 22,
   ACCEPT_MULTI: 23,
+  RECV_MULTI: 25,
 } as const;
 
 /** `ario_iovec`: 16 bytes (LP64 Linux's struct iovec). */

@@ -41,6 +41,12 @@ export const symbols = {
   ario_bell_stop: { parameters: ["pointer"], result: "i32" },
   // int ario_bell_exiting(int status)
   ario_bell_exiting: { parameters: ["i32"], result: "i32" },
+  // int ario_buffers_register(ario_loop *loop, uint32_t group, ario_buf *ring, uint32_t entries)
+  ario_buffers_register: { parameters: ["pointer", "u32", "pointer", "u32"], result: "i32" },
+  // int ario_buffers_unregister(ario_loop *loop, uint32_t group)
+  ario_buffers_unregister: { parameters: ["pointer", "u32"], result: "i32" },
+  // int ario_buffers_give(ario_loop *loop, uint32_t group, uint64_t addr, uint32_t len, uint32_t bid)
+  ario_buffers_give: { parameters: ["pointer", "u32", "u64", "u32", "u32"], result: "i32" },
   // void *ario_mem_alloc(size_t size)
   ario_mem_alloc: { parameters: ["usize"], result: "pointer" },
   // void ario_mem_free(void *mem)

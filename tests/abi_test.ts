@@ -48,6 +48,9 @@ Deno.test("constants and enums match the header", () => {
     assert.equal(define(`ARIO_SPLICE_F_${k}`), v, k);
   }
   for (const [k, v] of Object.entries(L.CQE_F)) assert.equal(define(`ARIO_CQE_F_${k}`), v, k);
+  assert.equal(define("ARIO_CQE_BUFFER_SHIFT"), L.CQE_BUFFER_SHIFT);
+  assert.equal(define("ARIO_BUFFER_RING_MAX"), L.BUFFER_RING_MAX);
+  assert.match(header, new RegExp(`#else\\s+#define ARIO_BUFFER_GROUPS ${L.BUFFER_GROUPS}u`));
   assert.equal(define("ARIO_FSYNC_DATASYNC"), L.FSYNC_DATASYNC);
   assert.equal(define("ARIO_POOL_THREADS"), L.POOL_THREADS);
   for (const [k, v] of Object.entries(L.BACKEND)) {
@@ -63,6 +66,7 @@ Deno.test("struct sizes and offsets match what the C compiler lays out", async (
     ario_iovec: L.IOVEC,
     ario_msghdr: L.MSGHDR,
     ario_link_addr: L.LINK_ADDR,
+    ario_buf: L.BUF,
   } as const;
   let c = `#include <stdio.h>\n#include <stddef.h>\n#include "ario.h"\nint main(void){\n`;
   for (const [struct, layout] of Object.entries(fields)) {

@@ -24,7 +24,7 @@ const modules = files.filter((p) => /^(\w+\.ts|ffi\/\w+\.ts)$/.test(p) && !p.end
 const BUDGET = 900;
 /** Files over the budget today: a ceiling that may come down, never go up. */
 const OVER: Record<string, number> = {
-  "reactor.ts": 1022, // one class: staging, tickets, fairness, doorbell, lifetime
+  "reactor.ts": 1021, // one class: staging, tickets, fairness, doorbell, lifetime
   "csrc/ario.c": 830, // the portable core: table, chains, timers, the fd table, the ring
 };
 

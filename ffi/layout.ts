@@ -76,6 +76,7 @@ export const OP = {
   FSYNC: 21,
   SPLICE: 22,
   ACCEPT_MULTI: 23,
+  TEE: 24,
 } as const;
 
 /** `ario_iovec`: 16 bytes (LP64 Linux's struct iovec). */
@@ -110,7 +111,7 @@ export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
 
-/** `ARIO_SPLICE_F_*` op flags of SPLICE (Linux's `SPLICE_F_*`). */
+/** `ARIO_SPLICE_F_*` op flags of SPLICE and TEE (Linux's `SPLICE_F_*`). */
 export const SPLICE_F = { MOVE: 0x01, NONBLOCK: 0x02, MORE: 0x04 } as const;
 
 /** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */

@@ -48,6 +48,7 @@ export {
   SPLICE_F,
   type SpliceOptions,
   type SubmitOptions,
+  type TeeOptions,
   type TimeoutOptions,
 } from "./submit.ts";
 export { type Link, type LinkOptions, Operation, type OpExtras } from "./operation.ts";

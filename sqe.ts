@@ -264,6 +264,14 @@ export function prepSplice(
   return fill(e, OP.SPLICE, fdOut, fdIn, BigInt(offIn), len, flags, offOut);
 }
 
+/**
+ * TEE (Linux): duplicates up to `len` bytes of pipe `fdIn` into pipe `fdOut`
+ * without consuming them, with `SPLICE_F.*` flags; the result is the count.
+ */
+export function prepTee(e: RawOp, fdIn: number, fdOut: number, len: number, flags: number): RawOp {
+  return fill(e, OP.TEE, fdOut, fdIn, 0, len, flags, 0);
+}
+
 /** CANCEL of one op, named by its ticket (its user_data). */
 export function prepCancel(e: RawOp, ticket: number): RawOp {
   return fill(e, OP.CANCEL, -1, ticket, 0, 0, 0, 0);
@@ -386,12 +394,12 @@ function setU64(w: Uint32Array, at: number, v: number | bigint): void {
 /**
  * Whether the encoded entry at word `e` of `w` works on descriptor `fd`, as
  * C's CLOSE and cancel by fd see it: a SOCKET's fd field is its domain, a
- * SPLICE reads from the fd in its `addr` too.
+ * SPLICE or TEE reads from the fd in its `addr` too.
  */
 export function stagedOnFd(w: Uint32Array, e: number, fd: number): boolean {
   const op = w[e] & 255;
   if (op === OP.SOCKET) return false;
-  return w[e + 1] === fd || (op === OP.SPLICE && w[e + SQE.addr / 4] === fd);
+  return w[e + 1] === fd || ((op === OP.SPLICE || op === OP.TEE) && w[e + SQE.addr / 4] === fd);
 }
 
 /** Ops that may wait for readiness indefinitely and are safe to cancel and run again. */

@@ -56,6 +56,7 @@ import {
   prepShutdown,
   prepSocket,
   prepSplice,
+  prepTee,
   prepTimeout,
   prepWrite,
   type RawOp,
@@ -70,6 +71,26 @@ function checkOffset(offset: number | undefined, what: string): number | bigint 
     );
   }
   return offset;
+}
+
+/** SPLICE's and TEE's fds, len and flags, checked; fd_in as C takes it. */
+function checkPipeArgs(
+  what: string,
+  fdIn: number,
+  fdOut: number,
+  len: number,
+  flags = 0,
+): [number, number, number] {
+  checkFd(fdIn, what);
+  if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) {
+    throw new RangeError(`Cannot ${what}: len must be an integer in 0..2^32-1, got ${len}`);
+  }
+  const known = SPLICE_F.MOVE | SPLICE_F.NONBLOCK | SPLICE_F.MORE;
+  if (!Number.isInteger(flags) || flags < 0 || flags & ~known) {
+    throw new RangeError(`Cannot ${what}: flags must combine SPLICE_F.*, got ${flags}`);
+  }
+  // a negative fd_in reaches C above INT32_MAX: EBADF, as the kernel says
+  return [fdIn >>> 0, checkFd(fdOut, what), flags];
 }
 
 /** The largest timeout in ms whose nanoseconds fit C's signed 64-bit field. */
@@ -178,6 +199,12 @@ export interface SpliceOptions extends LinkOptions {
   flags?: number;
 }
 
+/** Options of tee. */
+export interface TeeOptions extends LinkOptions {
+  /** `SPLICE_F.MORE` (a hint; `SPLICE_F.NONBLOCK` is always in effect). */
+  flags?: number;
+}
+
 /** Options of timeouts. */
 export interface TimeoutOptions extends LinkOptions {
   /** Also complete after this many other completions (io_uring's count). */
@@ -238,6 +265,8 @@ export interface OpBuilders {
   poll(fd: number, events: number, o?: LinkOptions): Operation<number>;
   /** Moves bytes between two fds, one a pipe, without copying them through JS (Linux). */
   splice(fdIn: number, fdOut: number, len: number, o?: SpliceOptions): Operation<number>;
+  /** Copies a pipe's bytes into another pipe without consuming them (Linux). */
+  tee(fdIn: number, fdOut: number, len: number, o?: TeeOptions): Operation<number>;
   /** Completes after `ms` ("timeout") or `count` completions ("count"). */
   timeout(ms: number, o?: TimeoutOptions): Operation<"timeout" | "count">;
   /** Bounds the linked op before it; resolves whether it fired. */
@@ -631,25 +660,40 @@ export const op: OpBuilders = {
    * ```
    */
   splice(fdIn: number, fdOut: number, len: number, o?: SpliceOptions): Operation<number> {
-    checkFd(fdIn, "splice");
-    if (!Number.isInteger(len) || len < 0 || len > 0xffffffff) {
-      throw new RangeError(`Cannot splice: len must be an integer in 0..2^32-1, got ${len}`);
-    }
-    const flags = o?.flags ?? 0;
-    const known = SPLICE_F.MOVE | SPLICE_F.NONBLOCK | SPLICE_F.MORE;
-    if (!Number.isInteger(flags) || flags < 0 || flags & ~known) {
-      throw new RangeError(`Cannot splice: flags must combine SPLICE_F.*, got ${flags}`);
-    }
-    const raw = prepSplice(
-      entry(o),
-      fdIn >>> 0, // a negative fd_in reaches C above INT32_MAX: EBADF, as the kernel says
-      checkFd(fdOut, "splice"),
-      len,
-      checkOffset(o?.offIn, "splice"),
-      checkOffset(o?.offOut, "splice"),
-      flags,
+    const [inFd, outFd, flags] = checkPipeArgs("splice", fdIn, fdOut, len, o?.flags);
+    const offIn = checkOffset(o?.offIn, "splice"), offOut = checkOffset(o?.offOut, "splice");
+    return new Operation(
+      "splice",
+      prepSplice(entry(o), inFd, outFd, len, offIn, offOut, flags),
+      bytes,
     );
-    return new Operation("splice", raw, bytes);
+  },
+
+  /**
+   * Duplicates up to `len` bytes of pipe `fdIn` into pipe `fdOut` without
+   * consuming them: a later read of `fdIn` still gets them (Linux's tee(2);
+   * elsewhere it fails with EOPNOTSUPP). Resolves to the count, 0 when
+   * `fdIn` is empty and its writers are gone; waits while `fdIn` is empty
+   * or `fdOut` full. Both must be pipes (EINVAL otherwise). Closing either
+   * fd cancels it.
+   *
+   * @example Copy a pipe's bytes into another, then read both
+   * ```ts
+   * import { Async, op, single } from "@ario/ario";
+   * const [r1, w1] = Async.pipe();
+   * const [r2, w2] = Async.pipe();
+   * await w1.write(new TextEncoder().encode("twice"));
+   * if (Deno.build.os === "linux") {
+   *   console.log(await single(op.tee(r1.fd, w2.fd, 65536))); // 5
+   *   const buf = new Uint8Array(16);
+   *   console.log(await r2.read(buf), await r1.read(buf)); // 5 5
+   * }
+   * for (const a of [r1, w1, r2, w2]) a.close();
+   * ```
+   */
+  tee(fdIn: number, fdOut: number, len: number, o?: TeeOptions): Operation<number> {
+    const [inFd, outFd, flags] = checkPipeArgs("tee", fdIn, fdOut, len, o?.flags);
+    return new Operation("tee", prepTee(entry(o), inFd, outFd, len, flags), bytes);
   },
 
   /**

@@ -261,7 +261,7 @@ static int succeeded(const ario__op *op, int32_t res) {
   case ARIO_OP_WRITE:
   case ARIO_OP_SEND:
   case ARIO_OP_SENDTO:
-  case ARIO_OP_SPLICE: return (uint32_t)res >= op->len;
+  case ARIO_OP_SPLICE: case ARIO_OP_TEE: return (uint32_t)res >= op->len;
   case ARIO_OP_READV: case ARIO_OP_WRITEV: return (uint64_t)res >= ario__iov_total(op->addr, op->len);
   case ARIO_OP_RECV: case ARIO_OP_RECVFROM: /* RECVMSG takes no MSG_WAITALL */
 #ifdef MSG_WAITALL
@@ -395,14 +395,14 @@ static unsigned events_for(const ario__op *op) {
   case ARIO_OP_SENDTO:
   case ARIO_OP_CONNECT: return ARIO_POLL_OUT;
   case ARIO_OP_POLL: return op->op_flags & (ARIO_POLL_IN | ARIO_POLL_PRI | ARIO_POLL_OUT);
-  case ARIO_OP_SPLICE: return (unsigned)op->res; /* the side its attempt asked for */
+  case ARIO_OP_SPLICE: case ARIO_OP_TEE: return (unsigned)op->res; /* the side its attempt asked for */
   default: return 0;
   }
 }
 
 static void wait_on_fd(ario_loop *l, ario__idx i) {
   ario__op *op = &l->ops[i];
-  int reads = op->op == ARIO_OP_SPLICE && op->res == (int32_t)ARIO_POLL_IN; /* on fd_in */
+  int reads = ARIO__TWO_FDS(op->op) && op->res == (int32_t)ARIO_POLL_IN; /* on fd_in */
   uint32_t s = fd_insert(l, reads ? (int32_t)op->addr : op->fd);
   ario__fd *f = &l->fds[s];
   op->state = ARIO__WAITING;
@@ -443,8 +443,8 @@ static int op_matches(const ario_loop *l, const ario__op *c, ario__idx k) {
   if (t->state != ARIO__WAITING && t->state != ARIO__TIMER && t->state != ARIO__POOL) return 0;
   if (t->op == ARIO_OP_LINK_TIMEOUT || (t->state == ARIO__POOL && t->op == ARIO_OP_CLOSE)) return 0;
   if (c->op_flags & ARIO_CANCEL_ANY) return 1;
-  if (c->op_flags & ARIO_CANCEL_FD) /* a SPLICE by either fd, as CLOSE finds it */
-    return t->fd == c->fd || (t->op == ARIO_OP_SPLICE && (int32_t)t->addr == c->fd);
+  if (c->op_flags & ARIO_CANCEL_FD) /* a SPLICE or TEE by either fd, as CLOSE */
+    return t->fd == c->fd || (ARIO__TWO_FDS(t->op) && (int32_t)t->addr == c->fd);
   return t->user_data == c->off;
 }
 
@@ -511,7 +511,7 @@ void ario__drop_fd(ario_loop *l, int32_t fd) {
       complete(l, k, cancelled_res(&l->ops[k]));
     }
     for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++) /* waiting on their other fd */
-      if (l->ops[k].op == ARIO_OP_SPLICE && l->ops[k].state == ARIO__WAITING &&
+      if (ARIO__TWO_FDS(l->ops[k].op) && l->ops[k].state == ARIO__WAITING &&
           (l->ops[k].fd == fd || (int32_t)l->ops[k].addr == fd)) {
         unwait(l, (ario__idx)k);
         complete(l, (ario__idx)k, -ECANCELED);
@@ -604,7 +604,7 @@ void ario__fd_ready(ario_loop *l, uint32_t s, unsigned revents) {
     ario__idx next = op->next;
     if (revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP | ARIO__POLL_NVAL)) {
       int32_t res = revents & ARIO__POLL_NVAL ? -EBADF : ario__try_io(l, op, revents);
-      if (res != -EAGAIN || events_for(op) != op->events) { /* done, or a SPLICE turns */
+      if (res != -EAGAIN || events_for(op) != op->events) { /* done, or a SPLICE/TEE turns */
         unwait(l, i);
         if (res == -EAGAIN) wait_on_fd(l, i);
         else complete(l, i, res);
@@ -664,7 +664,7 @@ static ario__idx take_slot(ario_loop *l, const ario_sqe *e) {
   l->free_head = op->next;
   l->inflight++;
   if (is_special(e->op)) l->special++;
-  l->splices += e->op == ARIO_OP_SPLICE;
+  l->splices += ARIO__TWO_FDS(e->op);
   op->user_data = e->user_data;
   op->off = e->op == ARIO_OP_CANCEL && !(e->op_flags & ARIO_CANCEL_FD) ? e->addr : e->off;
   op->addr = (uintptr_t)e->addr;
@@ -779,7 +779,7 @@ ARIO_API int ario_reap(ario_loop *l, ario_cqe *out, uint32_t max,
     if (c->flags & ARIO_CQE_F_MORE) continue; /* the op goes on, in its slot */
     ario__buffers_use(l, op, -1);
     if (is_special(op->op)) l->special--;
-    l->splices -= op->op == ARIO_OP_SPLICE;
+    l->splices -= ARIO__TWO_FDS(op->op);
     op->state = ARIO__FREE;
     op->next = (ario__idx)l->free_head;
     l->free_head = i;

@@ -53,6 +53,10 @@ enum {
 
 /* One in-flight op. Addresses are native pointers here (4 bytes on a
  * 32-bit MCU), which keeps the table small there. */
+/* SPLICE and TEE: ops on two fds, fd_out in fd and fd_in in addr; CLOSE and
+ * CANCEL by fd find them by either. */
+#define ARIO__TWO_FDS(op) ((op) == ARIO_OP_SPLICE || (op) == ARIO_OP_TEE)
+
 typedef struct ario__op {
   uint64_t user_data;
   uint64_t off;   /* offset, address length, cancel key; deadline for timers */
@@ -62,7 +66,7 @@ typedef struct ario__op {
   uint32_t op_flags;
   int32_t fd;
   int32_t res;    /* result once DONE; bytes done so far for MSG_WAITALL;
-                   * the ARIO_POLL_* side a waiting SPLICE needs */
+                   * the ARIO_POLL_* side a waiting SPLICE or TEE needs */
   ario__idx next; /* free list, fd wait list */
   ario__idx link; /* next op of the chain, or ARIO_NIL */
   ario__idx pos;  /* heap position (timers) or fd slot (waiting ops) */
@@ -307,7 +311,7 @@ struct ario_loop {
   ario__idx run_head;        /* ops whose turn came while one was starting */
   ario__idx run_tail;
   ario__idx special;         /* CANCEL and CLOSE ops in flight (see ario_submit) */
-  ario__idx splices;         /* SPLICE ops in flight (ario__drop_fd) */
+  ario__idx splices;         /* SPLICE and TEE ops in flight (ario__drop_fd) */
   ario__idx mores;           /* ARIO_CQE_F_MORE entries in the ring (< ring_cap) */
   ario__bufgroup groups[ARIO_BUFFER_GROUPS]; /* provided buffers (bufring.c) */
   uint8_t starting;          /* inside start(): later starts queue (bounded stack) */

@@ -330,20 +330,21 @@ static int32_t do_connect(ario_loop *l, ario__op *op, unsigned revents) {
 
 #if defined(__linux__) && !defined(ARIO_LWIP) && !defined(ARIO_BARE)
 #include <poll.h>
-/* One non-blocking splice. On EAGAIN it leaves in op->res the side to wait
- * for (the core's events_for): ARIO_POLL_IN on fd_in while that has nothing
- * to read, else ARIO_POLL_OUT on fd_out (a full pipe or send buffer). */
+/* One non-blocking splice or tee. On EAGAIN it leaves in op->res the side to
+ * wait for (the core's events_for): ARIO_POLL_IN on fd_in while that has
+ * nothing to read, else ARIO_POLL_OUT on fd_out (a full pipe or send buffer). */
 static int32_t do_splice(ario_loop *l, ario__op *op) {
   int fd_in = (int)op->addr;
+  unsigned flags = op->op_flags | SPLICE_F_NONBLOCK;
   loff_t off_in = (loff_t)op->addr2, off_out = (loff_t)op->off;
   ssize_t n;
-  if (!op->len) /* splice(2) answers 0 before it looks at the fds */
+  if (!op->len) /* splice(2) and tee(2) answer 0 before they look at the fds */
     return fcntl(fd_in, F_GETFD) < 0 || fcntl(op->fd, F_GETFD) < 0 ? -EBADF : 0;
   do {
-    n = SIM_EINTR(l) ? -1
-                     : splice(fd_in, op->addr2 == ARIO_OFF_CURRENT ? 0 : &off_in, op->fd,
-                              op->off == ARIO_OFF_CURRENT ? 0 : &off_out, op->len,
-                              op->op_flags | SPLICE_F_NONBLOCK);
+    n = SIM_EINTR(l)              ? -1
+        : op->op == ARIO_OP_TEE ? tee(fd_in, op->fd, op->len, flags)
+                                : splice(fd_in, op->addr2 == ARIO_OFF_CURRENT ? 0 : &off_in, op->fd,
+                                         op->off == ARIO_OFF_CURRENT ? 0 : &off_out, op->len, flags);
   } while (n < 0 && errno == EINTR);
   if (n >= 0) return n > INT32_MAX ? INT32_MAX : (int32_t)n;
   if (errno != EAGAIN) return neg_errno();
@@ -378,7 +379,8 @@ static int32_t attempt(ario_loop *l, ario__op *op, unsigned revents) {
   case ARIO_OP_SHUTDOWN: return shutdown(op->fd, (int)op->len) == 0 ? 0 : neg_errno();
   case ARIO_OP_POLL:
     return (int32_t)(revents & (op->events | ARIO_POLL_ERR | ARIO_POLL_HUP));
-  case ARIO_OP_SPLICE: return do_splice(l, op);
+  case ARIO_OP_SPLICE:
+  case ARIO_OP_TEE: return do_splice(l, op);
   case ARIO_OP_OPENAT:
   case ARIO_OP_FSYNC: return -EOPNOTSUPP; /* no file pool in this build (pool.c) */
   case ARIO_OP_SOCKET: return ario_socket(op->fd, (int)(uint32_t)op->off, (int)op->len);

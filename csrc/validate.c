@@ -52,6 +52,7 @@ static const uint8_t op_uses[ARIO_OP_COUNT_] = {
     [ARIO_OP_OPENAT] = U_ADDR | U_LEN | U_OPF,
     [ARIO_OP_FSYNC] = U_OPF,
     [ARIO_OP_ACCEPT_MULTI] = 0,
+    [ARIO_OP_TEE] = U_ADDR | U_LEN | U_OPF, /* no offsets: io_uring's tee prep refuses them */
     [ARIO_OP_RECV_MULTI] = U_LEN | U_OPF, /* len=buffer group */
 };
 
@@ -181,7 +182,7 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     if (e->len > (uint32_t)INT32_MAX) return -EINVAL; /* res could not say it */
     if (e->len && !e->addr) return -EFAULT;
   }
-  if (sizeof(uintptr_t) < 8 && e->op == ARIO_OP_SPLICE) return -EOPNOTSUPP; /* Linux hosts */
+  if (sizeof(uintptr_t) < 8 && ARIO__TWO_FDS(e->op)) return -EOPNOTSUPP; /* Linux hosts */
   if (sizeof(uintptr_t) < 8 && (e->addr >> 32 || e->addr2 >> 32 ||
                                 (e->op == ARIO_OP_RECVFROM && e->off >> 32)))
     return -EFAULT; /* addresses beyond a 32-bit target's reach */
@@ -227,6 +228,7 @@ int32_t ario__validate(const ario_sqe *e, const ario_sqe *prev) {
     break;
   case ARIO_OP_SHUTDOWN: if (e->len > 2) return -EINVAL; break;
   case ARIO_OP_SPLICE:
+  case ARIO_OP_TEE:
     if (e->op_flags & ~(uint32_t)(ARIO_SPLICE_F_MOVE | ARIO_SPLICE_F_NONBLOCK |
                                   ARIO_SPLICE_F_MORE))
       return -EINVAL; /* SPLICE_F_FD_IN_FIXED: no registered files here */

@@ -87,6 +87,7 @@ export const OP = {
   FSYNC: 21,
   SPLICE: 22,
   ACCEPT_MULTI: 23,
+  TEE: 24,
   RECV_MULTI: 25,
 } as const;
 
@@ -122,7 +123,7 @@ export const TIMEOUT_ABS = 0x01;
 /** `ARIO_CANCEL_*` flags. */
 export const CANCEL = { ALL: 0x01, FD: 0x02, ANY: 0x04 } as const;
 
-/** `ARIO_SPLICE_F_*` op flags of SPLICE (Linux's `SPLICE_F_*`). */
+/** `ARIO_SPLICE_F_*` op flags of SPLICE and TEE (Linux's `SPLICE_F_*`). */
 export const SPLICE_F = { MOVE: 0x01, NONBLOCK: 0x02, MORE: 0x04 } as const;
 
 /** `ARIO_FSYNC_DATASYNC`: FSYNC as fdatasync. */

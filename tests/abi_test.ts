@@ -40,6 +40,11 @@ function enumValue(name: string): number {
 Deno.test("constants and enums match the header", () => {
   assert.equal(define("ARIO_ABI_VERSION"), L.ABI_VERSION);
   for (const [k, v] of Object.entries(L.OP)) assert.equal(enumValue(`ARIO_OP_${k}`), v, k);
+  assert.equal(
+    enumValue("ARIO_OP_COUNT_"),
+    Math.max(...Object.values(L.OP)) + 1,
+    "every op mirrored",
+  );
   for (const [k, v] of Object.entries(L.SQE_FLAG)) assert.equal(define(`ARIO_SQE_${k}`), v, k);
   for (const [k, v] of Object.entries(L.POLL)) assert.equal(define(`ARIO_POLL_${k}`), v, k);
   for (const [k, v] of Object.entries(L.CANCEL)) assert.equal(define(`ARIO_CANCEL_${k}`), v, k);

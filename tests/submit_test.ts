@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { constants, multi, op, POLL, Reactor, sharedReactor, single } from "../mod.ts";
 import { closeFd, pipe, str, tcpPair, text, udpSocket } from "./_helpers.ts";
-import { encode, prepSocket, prepSplice, stagedOnFd } from "../sqe.ts";
+import { encode, prepSocket, prepSplice, prepTee, stagedOnFd } from "../sqe.ts";
 import { OFF_CURRENT, OP } from "../ffi/layout.ts";
 
 Deno.test("single() resolves a NOP and a timeout", async () => {
@@ -257,11 +257,13 @@ Deno.test("constants come from C", () => {
   assert.equal(constants.NOT_A_CONSTANT, undefined);
 });
 
-Deno.test("ops staged in JS: a close cancels what works on the fd, a SPLICE by either fd, never a SOCKET by its domain", async () => {
+Deno.test("ops staged in JS: a close cancels what works on the fd, a SPLICE or TEE by either fd, never a SOCKET by its domain", async () => {
   const words = new Uint32Array(12);
   encode(words, 0, prepSocket({ op: 0, fd: -1 }, 2, 1, 0));
   assert.equal(stagedOnFd(words, 0, 2), false, "a SOCKET's fd field is its domain");
   encode(words, 0, prepSplice({ op: 0, fd: -1 }, 7, 9, 64, OFF_CURRENT, OFF_CURRENT, 0));
+  assert.ok(stagedOnFd(words, 0, 7) && stagedOnFd(words, 0, 9) && !stagedOnFd(words, 0, 8));
+  encode(words, 0, prepTee({ op: 0, fd: -1 }, 7, 9, 64, 0)); // a TEE likewise
   assert.ok(stagedOnFd(words, 0, 7) && stagedOnFd(words, 0, 9) && !stagedOnFd(words, 0, 8));
   // end to end: a one-entry reactor whose entry a read holds, so the splice waits in JS
   const r = new Reactor({ entries: 1 });

@@ -31,7 +31,8 @@
  *   SPLICE POLL_ADD(fd_in, IN) -> POLL_ADD(fd_out, OUT) -> SPLICE, linked,
  *   all three with the op's tag (the kernel's SPLICE on a non-blocking
  *   socket answers -EAGAIN instead of waiting; the armed poll is what a
- *   CANCEL by tag finds); CLOSE of either fd also cancels it by tag.
+ *   CANCEL by tag finds); CLOSE of either fd also cancels it by tag |
+ *   TEE as SPLICE, with TEE last (the kernel's answers -EAGAIN at once too).
  *
  * init() fails (and the core falls back to epoll) when io_uring_setup is
  * refused, or the kernel lacks an op or feature used here (probed).
@@ -82,7 +83,7 @@ typedef struct uslot {
   } u;
   int32_t res;      /* the main SQE's result, kept until the helpers are in */
   uint32_t pending; /* SQEs of this op the kernel has not completed */
-  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled; SPLICE: its polls */
+  uint32_t found;   /* CANCEL by user_data: targets the kernel cancelled; SPLICE, TEE: polls */
   uint16_t gen;     /* tag generation, so a stale CQE cannot hit a reused slot */
   uint8_t multi;    /* CANCEL by user_data (1): results are summed; by fd with SPLICE helpers
                      * (2): the helpers' successes are added to an ALL count */
@@ -133,7 +134,7 @@ static const uint8_t needed_ops[] = {
     IORING_OP_CLOSE,      IORING_OP_SHUTDOWN,     IORING_OP_POLL_ADD,
     IORING_OP_TIMEOUT,    IORING_OP_LINK_TIMEOUT, IORING_OP_ASYNC_CANCEL,
     IORING_OP_OPENAT,     IORING_OP_FSYNC,        IORING_OP_READV,
-    IORING_OP_WRITEV,     IORING_OP_SPLICE,
+    IORING_OP_WRITEV,     IORING_OP_SPLICE,       IORING_OP_TEE,
     IORING_OP_SOCKET,  /* 5.19 */
     IORING_OP_SEND_ZC, /* 6.0: stands for ASYNC_CANCEL_FD/ALL/ANY (5.19) and
                           REGISTER_SYNC_CANCEL (6.0), which cannot be probed */
@@ -308,10 +309,10 @@ static uint64_t slot_msg(uslot *s, uint64_t addr) {
 #define VEC_ADDR(s, op) ((uint64_t)(op)->addr)
 #endif
 
-/* Whether waiting SPLICE k reads or writes fd (CLOSE cancels it by tag). */
+/* Whether waiting SPLICE or TEE k reads or writes fd (CLOSE cancels it by tag). */
 static int splices_fd(const ario_loop *l, uint32_t k, int32_t fd) {
   const ario__op *t = &l->ops[k];
-  return t->op == ARIO_OP_SPLICE && t->state == ARIO__WAITING &&
+  return ARIO__TWO_FDS(t->op) && t->state == ARIO__WAITING &&
          (t->fd == fd || (int32_t)t->addr == fd);
 }
 
@@ -327,8 +328,9 @@ static int is_listener(int fd, const struct stat *st) {
  * backends would wait: SPLICE_POLL_IN on fd_in, SPLICE_POLL_OUT on fd_out
  * (not a listener: it never reports OUT). None for one the kernel fails at
  * once whatever the fds' state (a bad fd, an end open the wrong way,
- * neither end a pipe, an offset on a pipe) or with nothing to move (len
- * 0): a poll would wait for nothing, or for ever. */
+ * neither end a pipe, an offset on a pipe; for a TEE, either end not a
+ * pipe, or both ends of one) or with nothing to move (len 0): a poll would
+ * wait for nothing, or for ever. */
 #define SPLICE_POLL_IN 1u
 #define SPLICE_POLL_OUT 2u
 static unsigned splice_polls(const ario__op *op) {
@@ -339,6 +341,10 @@ static unsigned splice_polls(const ario__op *op) {
     return 0;
   if ((fl_in & O_ACCMODE) == O_WRONLY || (fl_out & O_ACCMODE) == O_RDONLY) return 0;
   int pin = S_ISFIFO(in.st_mode), pout = S_ISFIFO(out.st_mode);
+  if (op->op == ARIO_OP_TEE)
+    return pin && pout && (in.st_ino != out.st_ino || in.st_dev != out.st_dev)
+               ? SPLICE_POLL_IN | SPLICE_POLL_OUT
+               : 0;
   if ((!pin && !pout) || (pin && op->addr2 != ARIO_OFF_CURRENT) ||
       (pout && op->off != ARIO_OFF_CURRENT))
     return 0;
@@ -448,6 +454,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     q = next_sqe(u, tag, IORING_OP_CLOSE, op->fd);
     break;
   case ARIO_OP_SPLICE:
+  case ARIO_OP_TEE:
     s->found = splice_polls(op); /* they complete at once when their side is ready */
     for (unsigned side = SPLICE_POLL_IN; side <= SPLICE_POLL_OUT; side <<= 1) {
       if (!(s->found & side)) continue;
@@ -456,9 +463,9 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
       q->flags = IOSQE_IO_LINK;
       s->pending++;
     }
-    q = next_sqe(u, tag, IORING_OP_SPLICE, op->fd);
+    q = next_sqe(u, tag, op->op == ARIO_OP_TEE ? IORING_OP_TEE : IORING_OP_SPLICE, op->fd);
     q->splice_fd_in = (int32_t)op->addr;
-    q->splice_off_in = op->addr2; /* ARIO_OFF_CURRENT is the kernel's -1 */
+    q->splice_off_in = op->addr2; /* ARIO_OFF_CURRENT is the kernel's -1; TEE: 0, as off */
     q->off = op->off;
     q->len = op->len;
     q->splice_flags = op->op_flags;
@@ -497,7 +504,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     break;
   default: /* ARIO_OP_CANCEL */
     if (!cancel_by_ud(op)) {
-      uint32_t k = 0; /* a SPLICE by either fd: by its tag (it may wait on its other fd) */
+      uint32_t k = 0; /* a SPLICE or TEE by either fd: by its tag (it may wait on its other fd) */
       for (; (op->op_flags & ARIO_CANCEL_FD) && l->splices && k < ARIO__SLOTS(l); k++) {
         if (k == i || !splices_fd(l, k, op->fd)) continue;
         s->multi = 2;
@@ -554,7 +561,7 @@ static int uring_submit(ario_loop *l, ario__idx head) {
   uint32_t need = 0, extra = 0;
   for (ario__idx i = head; i != ARIO_NIL; i = l->ops[i].link) {
     ario__op *op = &l->ops[i];
-    need += op->op == ARIO_OP_CLOSE ? 2u + l->splices : op->op == ARIO_OP_SPLICE ? 3 : 1;
+    need += op->op == ARIO_OP_CLOSE ? 2u + l->splices : ARIO__TWO_FDS(op->op) ? 3 : 1;
     if (op->op == ARIO_OP_CANCEL && (op->op_flags & ARIO_CANCEL_FD)) need += l->splices;
     if (op->op == ARIO_OP_CANCEL && cancel_by_ud(op) && (op->op_flags & ARIO_CANCEL_ALL))
       extra += l->inflight; /* at most one per in-flight op */
@@ -583,7 +590,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
     return;
   }
   if (s->multi && (res == 0 || res == -EALREADY) && (s->multi == 1 || aux)) s->found++;
-  if (op->op == ARIO_OP_SPLICE) { /* the polls' error, else the splice's (last) result */
+  if (ARIO__TWO_FDS(op->op)) { /* the polls' error, else the splice's or tee's (last) result */
     if (s->pending > 1 ? res < 0 && s->res >= 0 : !(res == -ECANCELED && s->res < 0))
       s->res = res;
   } else if (!aux) {
@@ -591,7 +598,7 @@ static void on_cqe(ario_loop *l, uring *u, uint64_t ud, int32_t res, uint32_t fl
   }
   if (--s->pending) return;
   res = s->res;
-  if (op->op == ARIO_OP_SPLICE && res == -EAGAIN && s->found && !link_flags(op) &&
+  if (ARIO__TWO_FDS(op->op) && res == -EAGAIN && s->found && !link_flags(op) &&
       sq_free(u) >= 3) {
     emit(l, u, (ario__idx)i, sq_free(u)); /* readiness gone between poll and splice: again */
     return;

@@ -86,6 +86,15 @@ extern "C" {
  *                waits again, as on every readiness backend).
  *                Readiness backends splice a regular-file end in the loop
  *                thread (not the file pool): a disk read may block it.
+ *   TEE          (Linux; elsewhere -EOPNOTSUPP) duplicates up to len bytes
+ *                of pipe fd_in into pipe fd (fd_out) without consuming
+ *                them (tee(2)). addr=fd_in (0..INT32_MAX), len,
+ *                op_flags=ARIO_SPLICE_F_*; no offsets (addr2 and off must
+ *                be 0: -EINVAL, as io_uring's prep). res is the count
+ *                duplicated (0: fd_in is empty and has no writer left; a
+ *                short count fails a soft link); -EINVAL unless both ends
+ *                are pipes, and distinct ones. Waits, is found by CANCEL
+ *                and CLOSE, and behaves on io_uring as SPLICE does.
  *   SOCKET       fd=domain (AF_*), off=type (SOCK_*; SOCK_NONBLOCK and
  *                SOCK_CLOEXEC may be or'ed in where the platform has them,
  *                both are implied), len=protocol (IPPROTO_*, ETH_P_* in
@@ -176,6 +185,7 @@ enum ario_op {
   ARIO_OP_FSYNC = 21,
   ARIO_OP_SPLICE = 22,
   ARIO_OP_ACCEPT_MULTI = 23,
+  ARIO_OP_TEE = 24,
   ARIO_OP_RECV_MULTI = 25,
   ARIO_OP_COUNT_ = 26
 };
@@ -202,7 +212,7 @@ enum ario_op {
 #define ARIO_CANCEL_FD 0x02u  /* match on fd instead of user_data */
 #define ARIO_CANCEL_ANY 0x04u /* match any op */
 
-/* op_flags of SPLICE (Linux's SPLICE_F_* values on every target). NONBLOCK
+/* op_flags of SPLICE and TEE (Linux's SPLICE_F_* values on every target). NONBLOCK
  * changes nothing: ario always splices without blocking its thread. */
 #define ARIO_SPLICE_F_MOVE 0x01u     /* a hint: move pages instead of copying */
 #define ARIO_SPLICE_F_NONBLOCK 0x02u /* accepted; always in effect */

@@ -217,6 +217,14 @@ static void oracle_prep(oracle *o, const ario_sqe *e) {
     q->len = e->len;
     q->splice_flags = e->op_flags;
     break;
+  case ARIO_OP_TEE: /* addr = fd_in; addr2 and off as given (the kernel wants 0) */
+    q = o_sqe(o, IORING_OP_TEE, e->fd, e->user_data);
+    q->splice_fd_in = (int32_t)e->addr;
+    q->splice_off_in = e->addr2;
+    q->off = e->off;
+    q->len = e->len;
+    q->splice_flags = e->op_flags;
+    break;
   case ARIO_OP_OPENAT:
     q = o_sqe(o, IORING_OP_OPENAT, e->fd, e->user_data);
     q->addr = e->addr; q->len = e->len; q->open_flags = e->op_flags | O_CLOEXEC;

@@ -682,6 +682,7 @@ static void sc_full_table(T *t) {
 }
 
 #include "diff_splice.h" /* SPLICE scenarios (their table rows are below) */
+#include "diff_tee.h"    /* TEE scenarios (TEE_ROWS in the table) */
 #include "diff_bufring.h" /* RECV_MULTI scenarios (their table rows are below) */
 
 static void sc_chain_open_end(T *t) {
@@ -865,6 +866,7 @@ static const scenario scenarios[] = {
      "the kernel's SPLICE from a non-blocking socket with nothing to read "
      "answers -EAGAIN at once; ario waits for the input (io_uring: a "
      "POLL_ADD linked before it)"},
+    TEE_ROWS
     {"openat_enoent", sc_openat_enoent, 0, 0, 0, 0},
     {"openat_notdir", sc_openat_notdir, 0, 0, 0, 0},
     {"openat_empty_path", sc_openat_empty, 0, 0, 0, 0},

@@ -359,6 +359,13 @@ static void random_entry(ario_sqe *e, int idx) {
     e->len = chance(10) ? 0 : 1 + rnd(8192);
     e->op_flags = chance(90) ? rnd(8) : (uint32_t)next64();
     break;
+  case ARIO_OP_TEE: /* addr is fd_in; offsets only as noise (-EINVAL) */
+    e->addr = (uint64_t)(uint32_t)pick_fd();
+    e->addr2 = chance(95) ? 0 : ARIO_OFF_CURRENT;
+    e->off = chance(95) ? 0 : rnd(64);
+    e->len = chance(10) ? 0 : 1 + rnd(8192);
+    e->op_flags = chance(90) ? rnd(8) : (uint32_t)next64();
+    break;
   case ARIO_OP_TIMEOUT:
   case ARIO_OP_LINK_TIMEOUT:
     e->fd = -1;
@@ -410,7 +417,7 @@ static void random_entry(ario_sqe *e, int idx) {
   if (msg && e->addr) e->addr = vec_msghdr(e->op == ARIO_OP_SENDMSG);
   if (e->op == ARIO_OP_OPENAT && e->addr && !is_path(e->addr))
     e->addr = (uint64_t)(uintptr_t)paths[1]; /* never a path made of noise */
-  if (e->addr && !vec && !msg && e->op != ARIO_OP_SPLICE && !(e->op == ARIO_OP_OPENAT && is_path(e->addr))) {
+  if (e->addr && !vec && !msg && e->op != ARIO_OP_SPLICE && e->op != ARIO_OP_TEE && !(e->op == ARIO_OP_OPENAT && is_path(e->addr))) {
     uint32_t room = region_room(e->addr);
     if (!room) e->addr = 0;
     else if (e->len <= (uint32_t)INT32_MAX && e->len > room) e->len = room;
@@ -431,8 +438,8 @@ static void random_entry(ario_sqe *e, int idx) {
     e->addr2 = (uint64_t)(uintptr_t)sa_out[rnd(SA_SLOTS)];
   }
   if (e->op == ARIO_OP_SENDTO && e->addr2 && e->off > 128 && e->off <= 4096) e->off = 128;
-  /* a SPLICE's fd_in (addr) names only the harness's fds or closed numbers */
-  if (e->op == ARIO_OP_SPLICE && e->addr <= (uint64_t)INT32_MAX &&
+  /* a SPLICE's or TEE's fd_in (addr) names only the harness's fds or closed numbers */
+  if ((e->op == ARIO_OP_SPLICE || e->op == ARIO_OP_TEE) && e->addr <= (uint64_t)INT32_MAX &&
       kind_of((int)e->addr) == K_CLOSED && fcntl((int)e->addr, F_GETFD) >= 0)
     e->addr = (uint64_t)closed_numbers[1];
   /* a CLOSE whose fd noise changed must still only close a scratch pipe */

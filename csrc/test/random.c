@@ -79,6 +79,10 @@ int main(void) {
         e[k].addr = (uint64_t)(uint32_t)fds[rnd(7)];
         e[k].addr2 = rnd(8) ? ARIO_OFF_CURRENT : rnd(16);
       }
+      if (e[k].op == ARIO_OP_TEE) { /* addr = fd_in; no offsets (now and then one: -EINVAL) */
+        e[k].addr = (uint64_t)(uint32_t)fds[rnd(7)];
+        e[k].off = rnd(8) ? 0 : e[k].off;
+      }
       e[k].user_data = next_ud++;
       switch (e[k].op) {
       case ARIO_OP_TIMEOUT:

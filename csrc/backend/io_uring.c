@@ -88,6 +88,7 @@ typedef struct uslot {
   uint8_t multi;    /* CANCEL by user_data (1): results are summed; by fd with SPLICE helpers
                      * (2): the helpers' successes are added to an ALL count */
   uint8_t parked;   /* cancelled, completion held until its cancel's */
+  uint8_t doomed;   /* a cancel already names it: a later cancel by fd looks past it */
   uint16_t held_by; /* 1 + slot of the CANCEL (ALL, by user_data) naming it */
 } uslot;
 
@@ -362,6 +363,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
   s->res = 0;
   s->found = 0;
   s->multi = 0;
+  s->doomed = 0;
   switch (op->op) {
   case ARIO_OP_NOP: q = next_sqe(u, tag, IORING_OP_NOP, -1); break;
   case ARIO_OP_READ:
@@ -446,6 +448,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     s->pending++;
     for (uint32_t k = 0; l->splices && k < ARIO__SLOTS(l); k++)
       if (k != i && splices_fd(l, k, op->fd)) {
+        u->slots[k].doomed = 1;
         q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
         q->addr = tag_of(u, (ario__idx)k);
         q->flags = IOSQE_IO_HARDLINK;
@@ -506,8 +509,9 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     if (!cancel_by_ud(op)) {
       uint32_t k = 0; /* a SPLICE or TEE by either fd: by its tag (it may wait on its other fd) */
       for (; (op->op_flags & ARIO_CANCEL_FD) && l->splices && k < ARIO__SLOTS(l); k++) {
-        if (k == i || !splices_fd(l, k, op->fd)) continue;
+        if (k == i || !splices_fd(l, k, op->fd) || u->slots[k].doomed) continue;
         s->multi = 2;
+        u->slots[k].doomed = 1;
         u->slots[k].held_by = (uint16_t)(i + 1);
         if (!(op->op_flags & ARIO_CANCEL_ALL)) break; /* this one instead of one by fd */
         q = next_sqe(u, tag | AUX_BIT, IORING_OP_ASYNC_CANCEL, -1);
@@ -533,6 +537,7 @@ static void emit(ario_loop *l, uring *u, ario__idx i, uint32_t room) {
     s->multi = 1;
     for (uint32_t k = 0; k < ARIO__SLOTS(l); k++) {
       if (k == i || !targetable(l, (ario__idx)k, op->off)) continue;
+      u->slots[k].doomed = 1;
       if (!(op->op_flags & ARIO_CANCEL_ALL)) {
         target = tag_of(u, (ario__idx)k);
         break;

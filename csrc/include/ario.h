@@ -350,7 +350,11 @@ ARIO_API int ario_init(void *mem, size_t mem_len, const ario_params *params);
 #define ARIO_BACKEND_MEM 0 /* the bare harness keeps interest in the core */
 #endif
 #endif
+#if defined(ARIO_LWIP) /* + the doorbell's state */
 #define ARIO_MEM_LOOP_BYTES (80u + 10u * sizeof(void *)) /* 120 B on 32-bit, 160 B on 64-bit */
+#else
+#define ARIO_MEM_LOOP_BYTES (56u + 13u * sizeof(void *)) /* 108 B on 32-bit, 160 B on 64-bit */
+#endif
 #define ARIO_MEM_OP_BYTES (32u + 4u * sizeof(void *))
 #define ARIO_MEM_FD_BYTES 8u
 #define ARIO_MEM_CQE_BYTES 8u

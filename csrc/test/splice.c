@@ -175,6 +175,22 @@ int main(void) {
     CHECK_EQ(t_res_of(c, 4, 33), -ECANCELED);
   }
 
+  { /* one batch: a CANCEL by user_data of the first, then one by fd: the
+     * second finds the other SPLICE, not the one already being cancelled */
+    ario_sqe two[2] = {splice_sqe(s[0], p[1], 4096, 36), splice_sqe(s[0], p[1], 4096, 37)};
+    CHECK_EQ(ario_submit(l, two, 2), 2);
+    idle(l);
+    ario_sqe ks[2] = {t_sqe(ARIO_OP_CANCEL, -1, 38), t_sqe(ARIO_OP_CANCEL, s[0], 39)};
+    ks[0].addr = 36;
+    ks[1].op_flags = ARIO_CANCEL_FD;
+    CHECK_EQ(ario_submit(l, ks, 2), 2);
+    CHECK_EQ(t_reap_n(l, c, 4), 4);
+    CHECK_EQ(t_res_of(c, 4, 38), 0);
+    CHECK_EQ(t_res_of(c, 4, 39), 0);
+    CHECK_EQ(t_res_of(c, 4, 36), -ECANCELED);
+    CHECK_EQ(t_res_of(c, 4, 37), -ECANCELED);
+  }
+
   /* CLOSE of fd_out while it waits on fd_in, and of fd_in while it waits
    * on fd_out: both cancel it */
   {

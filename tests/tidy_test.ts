@@ -25,7 +25,7 @@ const BUDGET = 900;
 /** Files over the budget today: a ceiling that may come down, never go up. */
 const OVER: Record<string, number> = {
   "reactor.ts": 1021, // one class: staging, tickets, fairness, doorbell, lifetime
-  "csrc/ario.c": 830, // the portable core: table, chains, timers, the fd table, the ring
+  "csrc/ario.c": 823, // the portable core: table, chains, timers, the fd table, the ring
 };
 
 Deno.test("tidy: every code file keeps to its line budget", () => {

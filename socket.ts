@@ -244,8 +244,8 @@ export class StreamSocket extends Async {
     } finally {
       over = true;
       signal?.removeEventListener("abort", onAbort);
+      while (q.length) lost.push(q.shift()!); // before anything the cancel may bring
       if (ticket >= 0) r.cancel(ticket);
-      while (q.length) lost.push(q.shift()!);
     }
   }
 

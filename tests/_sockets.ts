@@ -73,6 +73,26 @@ export function socketsTo(port: number): number {
   return [...ourLinks()].filter((l) => inodes.has(l)).length;
 }
 
+/**
+ * How many of our fds are TCP sockets with `port` at either end (a listener's, its accepted
+ * connections' and its clients'): a leak check other test modules running in this process
+ * (`deno test --parallel`) cannot disturb.
+ */
+export function socketsOn(port: number): number {
+  if (!linux) return 0;
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const inodes = new Set<string>();
+  for (const f of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of Deno.readTextFileSync(f).split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && (cols[1].endsWith(hex) || cols[2].endsWith(hex))) {
+        inodes.add(`socket:[${cols[9]}]`);
+      }
+    }
+  }
+  return [...ourLinks()].filter((l) => inodes.has(l)).length;
+}
+
 /** Waits (up to 1 s) until none of `links` is open in this process. */
 export async function assertClosed(links: string[]): Promise<void> {
   const open = () => {
